@@ -1,0 +1,65 @@
+/**
+ * Glue between `pulumi.dynamic.Resource` and the hook modules in `provider/`.
+ *
+ * Pulumi serializes the provider object's functions into the state and runs them in a separate
+ * dynamic-provider process (see REFERENCE.md). Capturing our modules would serialize their code by
+ * value (and every module they import); instead each hook `require`s the real implementation by
+ * package name at run time. The serialized text is then the same for every version of this package,
+ * so upgrading it never shows a diff, and the hooks always run the installed code. The
+ * dynamic-provider process resolves the name from its working directory, the Pulumi program's
+ * folder, i.e. the program's own `node_modules/pulumi-es-remote`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+/** @internal Every hook module in `provider/` exports these six functions. */
+export interface HookModule {
+    check(olds: any, news: any): Promise<pulumi.dynamic.CheckResult>;
+    diff(id: string, olds: any, news: any): Promise<pulumi.dynamic.DiffResult>;
+    create(inputs: any): Promise<pulumi.dynamic.CreateResult>;
+    read(id: string, props: any): Promise<pulumi.dynamic.ReadResult>;
+    update(id: string, olds: any, news: any): Promise<pulumi.dynamic.UpdateResult>;
+    delete(id: string, props: any): Promise<void>;
+}
+
+/**
+ * Returns the provider object for the hook module `provider/<name>` (e.g. `"remoteClusterLink"`).
+ * @internal
+ */
+export function dispatchingProvider(name: string): pulumi.dynamic.ResourceProvider {
+    // Only `name` (a string) is captured; `require` is never serialized by Pulumi.
+    const hooks = (): HookModule => require(`pulumi-es-remote/provider/${name}`);
+    return {
+        check: (olds: any, news: any) => hooks().check(olds, news),
+        diff: (id: string, olds: any, news: any) => hooks().diff(id, olds, news),
+        create: (inputs: any) => hooks().create(inputs),
+        read: (id: string, props: any) => hooks().read(id, props),
+        update: (id: string, olds: any, news: any) => hooks().update(id, olds, news),
+        delete: (id: string, props: any) => hooks().delete(id, props),
+    };
+}
+
+/** The engine's placeholder for a value not known yet (during preview). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** True if `v` is, or contains anywhere, a value that is not known until the update runs. */
+export function containsUnknown(v: unknown): boolean {
+    if (v === UNKNOWN) {
+        return true;
+    }
+    if (Array.isArray(v)) {
+        return v.some(containsUnknown);
+    }
+    if (v !== null && typeof v === "object") {
+        return Object.values(v).some(containsUnknown);
+    }
+    return false;
+}
+
+/**
+ * Deep copy that drops `undefined` (the dynamic provider's outputs must be plain JSON) and the
+ * engine's `__provider` key.
+ * @internal
+ */
+export function plain<T>(v: T): T {
+    return JSON.parse(JSON.stringify(v, (k, x) => (k === "__provider" ? undefined : x)));
+}

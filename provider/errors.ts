@@ -1,0 +1,70 @@
+/**
+ * The errors this package raises. One base class, a few precise subclasses; each message says what
+ * was expected, what was found and what to do, and the original error (if any) is kept as `cause`.
+ */
+
+/** Base class of every error raised by pulumi-es-remote. */
+export class EsRemoteError extends Error {
+    /** Structured details for programs that handle the error (never secrets). */
+    readonly details: Record<string, unknown>;
+    constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+        super(message, options);
+        this.name = "EsRemoteError";
+        this.details = details;
+    }
+}
+
+/** An input property is missing, malformed or contradicts another one. */
+export class InputError extends EsRemoteError {
+    /** The input property at fault, e.g. `seeds[1]`. */
+    readonly property: string;
+    constructor(property: string, reason: string) {
+        super(`${property}: ${reason}`, { property });
+        this.name = "InputError";
+        this.property = property;
+    }
+}
+
+/** The two clusters' versions cannot talk, or the pair is not a supported cross-cluster configuration. */
+export class VersionIncompatibilityError extends EsRemoteError {
+    constructor(message: string, details: { localVersion: string; remoteVersion: string; rule: string }) {
+        super(message, details);
+        this.name = "VersionIncompatibilityError";
+    }
+}
+
+/** A cluster does not trust the CA that issued the other cluster's transport certificates, or TLS is off. */
+export class TrustError extends EsRemoteError {
+    constructor(message: string, details: Record<string, unknown> = {}) {
+        super(message, details);
+        this.name = "TrustError";
+    }
+}
+
+/** A cluster did not answer, refused the credentials, or answered something that is not Elasticsearch. */
+export class ClusterUnreachableError extends EsRemoteError {
+    constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+        super(message, details, options);
+        this.name = "ClusterUnreachableError";
+    }
+}
+
+/** A remote cluster was registered but did not report itself connected within the timeout. */
+export class RemoteNotConnectedError extends EsRemoteError {
+    constructor(message: string, details: Record<string, unknown> = {}) {
+        super(message, details);
+        this.name = "RemoteNotConnectedError";
+    }
+}
+
+/** Turns any thrown value into a one-line reason suitable for a user-facing message. */
+export function describeError(err: unknown): string {
+    if (err instanceof Error) {
+        const body = (err as { meta?: { body?: unknown } }).meta?.body as
+            | { error?: { type?: string; reason?: string; root_cause?: Array<{ reason?: string }> } }
+            | undefined;
+        const reason = body?.error?.reason ?? body?.error?.root_cause?.[0]?.reason;
+        return reason ? `${err.message} (${reason})` : err.message;
+    }
+    return String(err);
+}
