@@ -121,7 +121,6 @@ export function createClient(conn: ClusterConnection, opts: CreateClientOptions)
         tls,
         requestTimeout: (conn.requestTimeoutSeconds ?? 30) * 1000,
         maxRetries: conn.maxRetries ?? 3,
-        retryOnTimeout: false,
         sniffOnStart: false,
         compression: false,
     };

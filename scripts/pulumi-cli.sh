@@ -17,7 +17,11 @@ PULUMI_VERSION="${PULUMI_VERSION:-3.248.0}"
 LANGHOST_SDK_VERSION="${LANGHOST_SDK_VERSION:-3.68.0}"
 MIN_PATH_VERSION="${PULUMI_MIN_VERSION:-3.150.0}"
 
-CACHE="${PULUMI_ES_REMOTE_CACHE:-$HOME/.cache/pulumi-es-remote}"
+# Same cache root as rig/paths.ts: root caches under /var/cache (its home is not readable by the
+# unprivileged Elasticsearch user), others under ~/.cache.
+if [ -n "${PULUMI_ES_REMOTE_CACHE:-}" ]; then CACHE="$PULUMI_ES_REMOTE_CACHE"
+elif [ "$(id -u)" = 0 ]; then CACHE=/var/cache/pulumi-es-remote
+else CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-es-remote"; fi
 OUT="$CACHE/pulumi/$PULUMI_VERSION"
 BIN="$OUT/bin"
 
@@ -88,7 +92,7 @@ fi
 # dynamic-provider entry point, resolved from the program's own node_modules.
 cat > "$BIN/pulumi-resource-pulumi-nodejs" <<'SH'
 #!/bin/sh
-exec node -e "require(require.resolve('@pulumi/pulumi/cmd/dynamic-provider', { paths: [process.cwd()] }))" "$@"
+exec node "$(node -p "require.resolve('@pulumi/pulumi/cmd/dynamic-provider', { paths: [process.cwd()] })")" "$@"
 SH
 chmod +x "$BIN/pulumi-resource-pulumi-nodejs"
 log "built in $(( $(date +%s) - start ))s -> $BIN"

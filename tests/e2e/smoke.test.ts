@@ -1,0 +1,43 @@
+/**
+ * The real Pulumi CLI (built from the Go module proxy) drives a trivial dynamic resource through
+ * up, a no-change preview and destroy, on a local file backend with no network.
+ */
+import * as assert from "assert";
+import { pulumi, runPulumi } from "../../rig/pulumi";
+import { tempProject, TempProject } from "../support/project";
+
+const PROGRAM = `
+const pulumi = require("@pulumi/pulumi");
+class Echo extends pulumi.dynamic.Resource {
+    constructor(name, args) {
+        super({
+            async create(inputs) { return { id: "echo-" + inputs.message, outs: { message: inputs.message, length: inputs.message.length } }; },
+        }, name, { ...args, length: undefined });
+    }
+}
+const e = new Echo("e", { message: "hello" });
+exports.length = e.length;
+`;
+
+describe("e2e smoke: the real Pulumi CLI", function () {
+    let p: TempProject | undefined;
+    after(() => p?.remove());
+
+    it("runs up, a no-change preview and destroy on a dynamic resource", async function () {
+        p = await tempProject("smoke", PROGRAM);
+        const up = await pulumi(p.ws, ["up", "--yes", "--skip-preview"]);
+        assert.match(up.output, /\+ 2 created/);
+        const out = await pulumi(p.ws, ["stack", "output", "length"]);
+        assert.strictEqual(out.stdout.trim(), "5");
+
+        const pre = await runPulumi(p.ws, ["preview", "--expect-no-changes"]);
+        assert.strictEqual(pre.code, 0, pre.output);
+        assert.match(pre.output, /2 unchanged/);
+
+        const down = await pulumi(p.ws, ["destroy", "--yes", "--skip-preview"]);
+        assert.match(down.output, /- 2 deleted/);
+        const exp = await pulumi(p.ws, ["stack", "export"]);
+        const resources = JSON.parse(exp.stdout).deployment.resources ?? [];
+        assert.strictEqual(resources.length, 0);
+    });
+});
