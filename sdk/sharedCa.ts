@@ -1,0 +1,99 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { KeyAlgorithm } from "../provider/certs";
+import { dispatchingProvider } from "../provider/dynamic";
+
+/**
+ * Arguments of {@link SharedCa}. Two ways to use it: give generation options (or nothing) and the
+ * CA is generated here; or give `certPem` + `keyPem` to adopt an existing CA. The two exclude
+ * each other.
+ */
+export interface SharedCaArgs {
+    /**
+     * Subject CN of the generated CA. Changing it replaces the CA (and so every certificate it signed).
+     * Excludes `certPem`/`keyPem`.
+     * @default "es-remote-ca"
+     */
+    commonName?: pulumi.Input<string>;
+    /** Subject O (organization) of the generated CA. Changing it replaces the CA. Excludes `certPem`/`keyPem`. */
+    organization?: pulumi.Input<string>;
+    /** Subject OU (organizational unit) of the generated CA. Changing it replaces the CA. Excludes `certPem`/`keyPem`. */
+    organizationalUnit?: pulumi.Input<string>;
+    /** Subject C of the generated CA: a two-letter ISO 3166 code in upper case, e.g. `"DE"`. Changing it replaces the CA. Excludes `certPem`/`keyPem`. */
+    country?: pulumi.Input<string>;
+    /**
+     * Lifetime of the generated CA in whole days. Changing it replaces the CA. Excludes `certPem`/`keyPem`.
+     * @default 1095 (3 years)
+     */
+    validityDays?: pulumi.Input<number>;
+    /**
+     * Key algorithm of the generated CA: `ecdsa-p256`, `ecdsa-p384`, `rsa-2048`, `rsa-3072` or
+     * `rsa-4096`. Signatures use SHA-256 (SHA-384 for P-384). Changing it replaces the CA.
+     * Excludes `certPem`/`keyPem`.
+     * @default "ecdsa-p256"
+     */
+    keyAlgorithm?: pulumi.Input<KeyAlgorithm>;
+    /**
+     * Adopt an existing CA: its certificate (PEM), e.g. a `tls.SelfSignedCert`'s `certPem` with
+     * `isCaCertificate: true` and `allowedUses` including `cert_signing`. Must be a CA (basic
+     * constraints CA:true), unexpired, and match `keyPem`. Requires `keyPem`; excludes every
+     * generation option. Changing it replaces this resource.
+     */
+    certPem?: pulumi.Input<string>;
+    /**
+     * Adopt an existing CA: its unencrypted private key (PEM: PKCS#8, PKCS#1 or SEC1), e.g. a
+     * `tls.PrivateKey`'s `privateKeyPem`. RSA or EC P-256/P-384/P-521. Stored as a secret and
+     * converted to PKCS#8 in the `keyPem` output. Requires `certPem`.
+     */
+    keyPem?: pulumi.Input<string>;
+}
+
+/**
+ * A certificate authority for the transport layer of both clusters: when every node of both
+ * clusters has a certificate from this CA and trusts it, the two clusters trust each other (the
+ * "trust" step of remote clusters with TLS certificate authentication). Lives only in the Pulumi
+ * state; its private key is a secret output.
+ *
+ * ```ts
+ * const ca = new SharedCa("transport-ca", { commonName: "es transport CA", validityDays: 1825 });
+ * const cert = new NodeCertificate("node-1", {
+ *     caCertPem: ca.certPem, caKeyPem: ca.keyPem, commonName: "node-1", dnsNames: ["es-node-1.internal"],
+ * });
+ * ```
+ */
+export class SharedCa extends pulumi.dynamic.Resource {
+    /** The CA certificate (PEM): goes into every node's `xpack.security.transport.ssl.certificate_authorities`. */
+    declare readonly certPem: pulumi.Output<string>;
+    /** The CA private key, PKCS#8 PEM. Secret. */
+    declare readonly keyPem: pulumi.Output<string>;
+    /** SHA-256 fingerprint of the CA certificate, upper-case hex with colons. */
+    declare readonly fingerprintSha256: pulumi.Output<string>;
+    /** Serial number, lower-case hex. */
+    declare readonly serialNumber: pulumi.Output<string>;
+    /** Start of validity, ISO 8601. */
+    declare readonly notBefore: pulumi.Output<string>;
+    /** End of validity, ISO 8601. */
+    declare readonly notAfter: pulumi.Output<string>;
+    /** True if the CA was adopted from `certPem`/`keyPem`. */
+    declare readonly adopted: pulumi.Output<boolean>;
+
+    constructor(name: string, args: SharedCaArgs = {}, opts?: pulumi.CustomResourceOptions) {
+        super(
+            dispatchingProvider("sharedCa"),
+            name,
+            {
+                ...args,
+                // An adopted key is an input too: keep it secret in the state's inputs as well.
+                keyPem: args.keyPem === undefined ? undefined : pulumi.secret(args.keyPem),
+                certPem: args.certPem,
+                fingerprintSha256: undefined,
+                serialNumber: undefined,
+                notBefore: undefined,
+                notAfter: undefined,
+                adopted: undefined,
+            },
+            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "keyPem"] },
+            "es-remote",
+            "SharedCa",
+        );
+    }
+}
