@@ -43,13 +43,13 @@ export const WIRE_COMPATIBILITY: readonly WireCompatibilityRow[] = [
         unconfirmed: true,
     },
     // "Versions 9.1.0 onwards will not be wire-compatible with versions before 8.19.0"
-    // (elastic/elasticsearch#123254, and the 8.19 deprecation notice of #123627). REFERENCE.md reads
-    // "8.19/8.18↔9.x"; this row says 8.18 stops at 9.0. To be confirmed on real 8.18 and 9.1+ nodes.
+    // (elastic/elasticsearch#123254, and the 8.19 deprecation notice of #123627). Confirmed on real
+    // nodes (tests/integration/remoteClusterLink.test.ts): 9.5.4 rejects 8.18.6 in both directions
+    // ("Rejecting unreadable transport handshake ... incompatible wire format"), and talks to 8.19.21.
     {
         from: "9.1",
         oldestPreviousMajor: "8.19",
-        source: "elastic/elasticsearch#123254: 9.1 and later reject nodes before 8.19",
-        unconfirmed: true,
+        source: "elastic/elasticsearch#123254: 9.1 and later reject nodes before 8.19; seen on real 8.18.6/8.19.21/9.5.4 nodes",
     },
 ];
 

@@ -274,6 +274,14 @@ export async function startCluster(opts: StartOptions): Promise<ClusterInfo> {
         };
         fs.writeFileSync(path.join(configDir, "elasticsearch.yml"),
             Object.entries(settings).map(([k, v]) => `${k}: ${yamlValue(v)}`).join("\n") + "\n");
+        // jvm.options points GC logs, error files and heap dumps at paths relative to the working
+        // directory the launcher gives the server JVM (ES_HOME in 8.18, the shared read-only cache):
+        // make them absolute, inside this cluster's own folder.
+        const jvmOptions = path.join(configDir, "jvm.options");
+        fs.writeFileSync(jvmOptions, fs.readFileSync(jvmOptions, "utf8")
+            .replace(/=logs\//g, `=${path.join(dir, "logs")}/`)
+            .replace(/file=logs\//g, `file=${path.join(dir, "logs")}/`)
+            .replace(/HeapDumpPath=data\b/g, `HeapDumpPath=${path.join(dir, "data")}`));
         const heap = opts.heapMb ?? 512;
         fs.writeFileSync(path.join(configDir, "jvm.options.d", "rig.options"), `-Xms${heap}m\n-Xmx${heap}m\n`, { flag: "w" });
         if (user) {
@@ -299,7 +307,7 @@ export async function startCluster(opts: StartOptions): Promise<ClusterInfo> {
         const out = fs.openSync(path.join(dir, "console.log"), "a");
         const [cmd, args] = runAs(user, path.join(esHome, "bin", "elasticsearch"), ["-p", pidFile]);
         log(`starting ${opts.name} (Elasticsearch ${version}, Java ${javaMajor(javaHome)}) on https://127.0.0.1:${httpPort}, transport ${transportPort}`);
-        const child = spawn(cmd, args, { env, detached: true, stdio: ["ignore", out, out] });
+        const child = spawn(cmd, args, { env, cwd: dir, detached: true, stdio: ["ignore", out, out] });
         fs.closeSync(out);
         child.unref();
         pid = child.pid;
@@ -482,7 +490,7 @@ export async function restartCluster(c: ClusterInfo, timeoutSeconds = 240): Prom
     const pidFile = path.join(c.dir, "tmp", "es.pid");
     const out = fs.openSync(path.join(c.dir, "console.log"), "a");
     const [cmd, args] = runAs(user, path.join(esHome, "bin", "elasticsearch"), ["-p", pidFile]);
-    const child = spawn(cmd, args, { env, detached: true, stdio: ["ignore", out, out] });
+    const child = spawn(cmd, args, { env, cwd: c.dir, detached: true, stdio: ["ignore", out, out] });
     fs.closeSync(out);
     child.unref();
     const info: ClusterInfo = { ...c, pid: child.pid!, serverPid: undefined, pids: undefined };

@@ -1,0 +1,131 @@
+import * as pulumi from "@pulumi/pulumi";
+import { dispatchingProvider } from "../provider/dynamic";
+import { ClusterConnectionArgs, secretConnection } from "./connection";
+
+/** Arguments of {@link RemoteClusterLink}. */
+export interface RemoteClusterLinkArgs {
+    /** The cluster on which the remote is registered (`PUT _cluster/settings` goes here). Required. */
+    local: pulumi.Input<ClusterConnectionArgs>;
+    /**
+     * The remote cluster's HTTP connection, used only for the preview-time checks (versions,
+     * security, transport TLS and mutual trust) and the `remoteVersion` output. Without it those
+     * checks are skipped, with a message saying so.
+     */
+    remote?: pulumi.Input<ClusterConnectionArgs>;
+    /**
+     * The remote cluster's alias on the local cluster: `cluster.remote.<alias>.*`, and the prefix in
+     * cross-cluster searches (`<alias>:<index>`). Changing it replaces the link.
+     */
+    alias: pulumi.Input<string>;
+    /**
+     * `sniff` connects to `seeds` and discovers gateway nodes; `proxy` opens sockets to one
+     * `proxyAddress` (e.g. a load balancer).
+     * @default "sniff"
+     */
+    mode?: pulumi.Input<"sniff" | "proxy">;
+    /** sniff: transport addresses (`host:port`, not the HTTP port) of remote nodes to start from. Required in sniff mode; excludes `proxyAddress`. */
+    seeds?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * sniff: how many gateway nodes of the remote cluster to keep connections to.
+     * @default 3 (Elasticsearch's default; leaving it unset leaves the key unset)
+     */
+    nodeConnections?: pulumi.Input<number>;
+    /** proxy: the `host:port` all connections go to. Required in proxy mode; excludes `seeds`. */
+    proxyAddress?: pulumi.Input<string>;
+    /**
+     * proxy: how many sockets to open to `proxyAddress`.
+     * @default 18 (Elasticsearch's default)
+     */
+    proxySocketConnections?: pulumi.Input<number>;
+    /** proxy: the TLS server name (SNI) sent to the proxy; a valid hostname. */
+    serverName?: pulumi.Input<string>;
+    /**
+     * Whether searches across clusters skip this remote when it is unreachable instead of failing.
+     * @default Elasticsearch's default: `true` from 8.15 on, `false` before
+     */
+    skipUnavailable?: pulumi.Input<boolean>;
+    /** Compression of requests to the remote: `"true"`, `"false"` or `"indexing_data"`. Changing it reopens the connections. */
+    transportCompress?: pulumi.Input<"true" | "false" | "indexing_data">;
+    /** Compression scheme when compressing: `"deflate"` or `"lz4"`. */
+    transportCompressionScheme?: pulumi.Input<"deflate" | "lz4">;
+    /** Interval of application-level pings to the remote, an Elasticsearch time value such as `"30s"`; `"-1"` disables them. Changing it reopens the connections. */
+    transportPingSchedule?: pulumi.Input<string>;
+    /**
+     * Wait (at create and when settings change) until `GET _remote/info` reports the remote connected.
+     * On timeout a create removes what it wrote and fails with the details.
+     * @default true
+     */
+    waitForConnection?: pulumi.Input<boolean>;
+    /**
+     * How long to wait for the connection, in seconds.
+     * @default 60
+     */
+    connectionTimeoutSeconds?: pulumi.Input<number>;
+    /**
+     * What to do when the two versions can talk but are not a cross-cluster search configuration Elastic
+     * supports: `enforce` fails the preview, `warn` prints a warning, `ignore` says nothing. Versions
+     * that cannot talk at all always fail.
+     * @default "warn"
+     */
+    ccsCompatibility?: pulumi.Input<"enforce" | "warn" | "ignore">;
+    /**
+     * Take over an alias that already exists on the local cluster (configured by hand or by another
+     * tool) instead of refusing it. This is how to bring an existing remote under Pulumi: `pulumi
+     * import` does not work for dynamic resources (pulumi/pulumi#16175). If the new settings do not
+     * connect, the previous ones are restored.
+     * @default false
+     */
+    adoptExisting?: pulumi.Input<boolean>;
+}
+
+/**
+ * A remote cluster registered on a local cluster over TLS certificate trust: it owns exactly the
+ * persistent `cluster.remote.<alias>.*` settings it wrote. Versions, security, transport TLS and
+ * mutual trust are checked at preview, before anything is written; the connection is verified after
+ * writing; `pulumi refresh` reports hand edits; delete removes exactly this alias's keys.
+ *
+ * ```ts
+ * const link = new RemoteClusterLink("eu-to-us", {
+ *     local: { urls: ["https://eu-es:9200"], username: "elastic", password: euPassword, caPem: httpCa },
+ *     remote: { urls: ["https://us-es:9200"], username: "elastic", password: usPassword, caPem: httpCa },
+ *     alias: "us",
+ *     seeds: ["us-es:9300"],
+ * });
+ * ```
+ */
+export class RemoteClusterLink extends pulumi.dynamic.Resource {
+    declare readonly alias: pulumi.Output<string>;
+    declare readonly mode: pulumi.Output<"sniff" | "proxy">;
+    declare readonly seeds: pulumi.Output<string[] | undefined>;
+    declare readonly proxyAddress: pulumi.Output<string | undefined>;
+    /** Whether `_remote/info` reported the remote connected (at the last create, update or refresh). */
+    declare readonly connected: pulumi.Output<boolean>;
+    /** sniff: gateway nodes connected (from `_remote/info`). */
+    declare readonly numNodesConnected: pulumi.Output<number | undefined>;
+    /** proxy: sockets connected (from `_remote/info`). */
+    declare readonly numProxySocketsConnected: pulumi.Output<number | undefined>;
+    /** Minimum node version of the local cluster. */
+    declare readonly localVersion: pulumi.Output<string>;
+    /** Minimum node version of the remote cluster (when `remote` is given). */
+    declare readonly remoteVersion: pulumi.Output<string | undefined>;
+
+    constructor(name: string, args: RemoteClusterLinkArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            dispatchingProvider("remoteClusterLink"),
+            name,
+            {
+                ...args,
+                local: secretConnection(args.local),
+                remote: secretConnection(args.remote),
+                connected: undefined,
+                numNodesConnected: undefined,
+                numProxySocketsConnected: undefined,
+                localVersion: undefined,
+                remoteVersion: undefined,
+            },
+            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "local", "remote"] },
+            "es-remote",
+            "RemoteClusterLink",
+        );
+    }
+}
