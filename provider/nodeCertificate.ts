@@ -1,7 +1,8 @@
 /**
  * Hooks of the `NodeCertificate` resource: a node's transport certificate signed by a CA (usually a
  * `SharedCa`), renewed by replacement when it enters its renewal window, optionally written to the
- * node's config directory and optionally verified on the node (`GET _ssl/certificates`).
+ * node's config directory and optionally verified on the node (a TLS handshake with its transport
+ * layer, see {@link checkServing}).
  *
  * Drift and repair: `read` (i.e. `pulumi refresh`) records the fingerprint of the certificate file
  * actually on disk and whether the node serves our serial; `diff` compares those with the
@@ -9,6 +10,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Client } from "@elastic/elasticsearch";
+import * as net from "net";
+import * as tls from "tls";
 import {
     DEFAULT_KEY_ALGORITHM, DEFAULT_NODE_VALIDITY_DAYS, KEY_ALGORITHMS, KeyAlgorithm, canonicalIp, checkCaPair, describeCertificate,
     dnsNameProblem, isKeyAlgorithm, isPemCertificate, issueNodeCertificate, normalizeSerial,
@@ -84,7 +87,7 @@ export interface NodeCertificateOutputs extends Omit<NodeCertificateInputs, "caC
     deliveredFingerprintSha256?: string;
     /** With `delivery`: true if all three files on disk held exactly our PEMs when last written or read. */
     deliveryInSync?: boolean;
-    /** With `verifyOn`: true if the node served this serial number when last created, updated or read. */
+    /** With `verifyOn`: true if the node's transport layer presented this certificate when last created, updated or read. */
     servedByNode?: boolean;
 }
 
@@ -303,7 +306,7 @@ async function deliverAndVerify(outs: NodeCertificateOutputs): Promise<NodeCerti
         o.deliveryInSync = true;
     }
     if (o.verifyOn) {
-        await waitUntilServed(o.verifyOn, o.serialNumber);
+        await waitUntilServed(o.verifyOn, o);
         o.servedByNode = true;
     }
     return o;
@@ -342,12 +345,21 @@ export async function read(id: string, props: NodeCertificateOutputs): Promise<p
         o.deliveryInSync = deliveredMatches(o.delivery, o);
     }
     if (o.verifyOn) {
+        let client: Client | undefined;
         try {
-            const served = await servedSerials(o.verifyOn);
-            o.servedByNode = served.includes(normalizeSerial(o.serialNumber));
+            client = await clientForNode(o.verifyOn);
+            const r = await checkServing(o.verifyOn, client, o);
+            o.servedByNode = r.served;
+            if (!r.served) {
+                pulumi.log.info(`node ${o.verifyOn.nodeName} does not serve certificate ${o.serialNumber}: ${r.detail}`);
+            } else if (r.evidence === "files") {
+                pulumi.log.warn(`node ${o.verifyOn.nodeName}: ${r.detail}; only its files were checked`);
+            }
         } catch (err) {
             pulumi.log.warn(`could not ask node ${o.verifyOn.nodeName} which certificate it serves: ${describeError(err)}`);
             o.servedByNode = false;
+        } finally {
+            await client?.close();
         }
     }
     return { id, props: plain(o) };
@@ -471,7 +483,7 @@ export function hostPort(publishAddress: string): string {
     return host ? `${host}:${port}` : rest;
 }
 
-/** Serial numbers (normalized) of the certificates with a private key that node `v.nodeName` has loaded. @internal */
+/** Serial numbers (normalized) of the certificates with a private key that node `v.nodeName` reads from its files. @internal */
 export async function servedSerials(v: VerifyOn, client?: Client): Promise<string[]> {
     const c = client ?? (await clientForNode(v));
     try {
@@ -487,29 +499,148 @@ export async function servedSerials(v: VerifyOn, client?: Client): Promise<strin
     }
 }
 
+/** The transport publish address (`host:port`) of node `v.nodeName`, asked through `client`. @internal */
+export async function transportAddress(v: VerifyOn, client: Client): Promise<string> {
+    const r = await callCluster(LABEL, v.connection, `find node ${v.nodeName}'s transport address`, () =>
+        client.transport.request<{ nodes?: Record<string, { name?: string; transport?: { publish_address?: string } }> }>(
+            { method: "GET", path: `/_nodes/${encodeURIComponent(v.nodeName)}/transport` }));
+    const address = Object.values(r.nodes ?? {}).find((n) => n.name === v.nodeName)?.transport?.publish_address;
+    if (!address) {
+        throw new TrustError(`node ${v.nodeName} reported no transport publish address`, { nodeName: v.nodeName });
+    }
+    // The address the node bound (`host/1.2.3.4:9300` → `1.2.3.4:9300`): no name resolution that
+    // could pick another interface, and no hostname check is involved in a handshake we only read.
+    return address.includes("/") ? address.slice(address.indexOf("/") + 1) : address;
+}
+
+/** What a TLS handshake with a transport address showed. @internal */
+export interface HandshakeResult {
+    /** Fingerprint of the certificate the node presented (upper-case hex with colons), if the handshake got that far. */
+    fingerprintSha256?: string;
+    /** Its serial number, normalized. */
+    serialNumber?: string;
+    /** Why there is no certificate. */
+    error?: string;
+    /** True if no TCP connection could be made at all (firewall, wrong address): the handshake proves nothing. */
+    unreachable?: boolean;
+}
+
+const UNREACHABLE = new Set(["ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
+
 /**
- * Polls node `v.nodeName` until it serves a certificate with serial `serial`, logging progress;
- * throws a {@link TrustError} after `timeoutSeconds`.
+ * Opens a TLS connection to `address` (`host:port`), reads the certificate the node presents and
+ * closes it; nothing is sent. Verification is off on purpose: the caller compares the presented
+ * certificate's fingerprint with its own, which is stricter than any chain check.
  * @internal
  */
-export async function waitUntilServed(v: VerifyOn, serial: string): Promise<void> {
-    const want = normalizeSerial(serial);
+export function transportHandshake(address: string, timeoutMs = 5000): Promise<HandshakeResult> {
+    const colon = address.lastIndexOf(":");
+    const host = address.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
+    const port = Number(address.slice(colon + 1));
+    return new Promise((resolve) => {
+        let tcpUp = false;
+        let done = false;
+        const finish = (r: HandshakeResult) => {
+            if (!done) {
+                done = true;
+                clearTimeout(timer);
+                socket.destroy();
+                resolve(r);
+            }
+        };
+        const socket = tls.connect({ host, port, rejectUnauthorized: false, servername: net.isIP(host) ? undefined : host });
+        socket.once("connect", () => {
+            tcpUp = true;
+        });
+        socket.once("secureConnect", () => {
+            const c = socket.getPeerCertificate();
+            finish(c && c.fingerprint256
+                ? { fingerprintSha256: c.fingerprint256, serialNumber: normalizeSerial(c.serialNumber) }
+                : { error: "the node presented no certificate" });
+        });
+        socket.once("error", (err: NodeJS.ErrnoException) => {
+            finish({ error: err.code ?? err.message, unreachable: !tcpUp && UNREACHABLE.has(err.code ?? "") });
+        });
+        const timer = setTimeout(() => finish({ error: "timed out", unreachable: !tcpUp }), timeoutMs);
+    });
+}
+
+/** @internal Whether a node serves a certificate, and how we know. */
+export interface ServingReport {
+    served: boolean;
+    /** `handshake`: seen on the transport layer; `files`: only `GET _ssl/certificates` (transport unreachable from here). */
+    evidence: "handshake" | "files";
+    /** One sentence for progress messages. */
+    detail: string;
+}
+
+/**
+ * Does node `v.nodeName` serve our certificate? `GET _ssl/certificates` reads the certificate
+ * files from disk when asked (seen on 8.19: it lists a new file ~0.2 s after it is written, ~3 s
+ * before the transport layer switches, and even a certificate whose key does not match), so it
+ * only proves the node reads the files. The proof is a TLS handshake with the node's transport
+ * publish address presenting our fingerprint; only when that address cannot be reached from here
+ * do we settle for the files, with a warning.
+ * @internal
+ */
+export async function checkServing(v: VerifyOn, client: Client, want: { serialNumber: string; fingerprintSha256: string }, cache: { transport?: string } = {}): Promise<ServingReport> {
+    const serial = normalizeSerial(want.serialNumber);
+    const files = await servedSerials(v, client);
+    const inFiles = files.includes(serial);
+    cache.transport ??= await transportAddress(v, client);
+    const h = await transportHandshake(cache.transport);
+    if (h.fingerprintSha256) {
+        if (h.fingerprintSha256 === want.fingerprintSha256) {
+            return { served: true, evidence: "handshake", detail: `its transport layer (${cache.transport}) presents certificate ${serial}` };
+        }
+        return {
+            served: false, evidence: "handshake",
+            detail: `its transport layer (${cache.transport}) presents certificate ${h.serialNumber}` +
+                (inFiles ? "; the new files are in place, Elasticsearch reloads them about every 5 s" : `; _ssl/certificates lists ${files.join(", ") || "no certificate with a key"}`),
+        };
+    }
+    if (h.unreachable) {
+        return {
+            served: inFiles, evidence: "files",
+            detail: `its transport address ${cache.transport} cannot be reached from here (${h.error}); _ssl/certificates lists ${files.join(", ") || "no certificate with a key"}`,
+        };
+    }
+    return {
+        served: false, evidence: "handshake",
+        detail: `TLS handshakes with its transport layer (${cache.transport}) fail: ${h.error}` +
+            (inFiles ? " (a certificate and key on disk that do not match? Elasticsearch does not check that when it reloads)" : ""),
+    };
+}
+
+/**
+ * Polls node `v.nodeName` until it serves our certificate (see {@link checkServing}), logging
+ * progress; throws a {@link TrustError} after `timeoutSeconds`.
+ * @internal
+ */
+export async function waitUntilServed(v: VerifyOn, want: { serialNumber: string; fingerprintSha256: string }): Promise<void> {
+    const serial = normalizeSerial(want.serialNumber);
     const timeoutMs = (v.timeoutSeconds ?? DEFAULT_VERIFY_TIMEOUT_SECONDS) * 1000;
     const start = Date.now();
     let lastLog = start;
     let last = "no answer yet";
-    pulumi.log.info(`waiting up to ${timeoutMs / 1000} s for node ${v.nodeName} to load certificate ${want}`);
+    pulumi.log.info(`waiting up to ${timeoutMs / 1000} s for node ${v.nodeName} to serve certificate ${serial}`);
     let client: Client | undefined;
+    const cache: { transport?: string } = {};
     try {
         for (;;) {
             try {
                 client ??= await clientForNode(v);
-                const served = await servedSerials(v, client);
-                if (served.includes(want)) {
-                    pulumi.log.info(`node ${v.nodeName} serves certificate ${want} (after ${Math.round((Date.now() - start) / 1000)} s)`);
+                const r = await checkServing(v, client, want, cache);
+                if (r.served) {
+                    const secs = Math.round((Date.now() - start) / 1000);
+                    if (r.evidence === "files") {
+                        pulumi.log.warn(`node ${v.nodeName} reads certificate ${serial} from its files, but ${r.detail}: whether its transport layer serves it was not checked`);
+                    } else {
+                        pulumi.log.info(`node ${v.nodeName} serves certificate ${serial} (after ${secs} s)`);
+                    }
                     return;
                 }
-                last = served.length ? `it serves ${served.join(", ")}` : "it lists no certificate with a private key";
+                last = r.detail;
             } catch (err) {
                 last = describeError(err);
                 await client?.close();
@@ -520,7 +651,7 @@ export async function waitUntilServed(v: VerifyOn, serial: string): Promise<void
                 break;
             }
             if (now - lastLog >= VERIFY_PROGRESS_MS) {
-                pulumi.log.info(`still waiting for node ${v.nodeName} to load certificate ${want}: ${last}`);
+                pulumi.log.info(`still waiting for node ${v.nodeName} to serve certificate ${serial}: ${last}`);
                 lastLog = now;
             }
             await new Promise((r) => setTimeout(r, Math.min(VERIFY_POLL_MS, Math.max(0, start + timeoutMs - now))));
@@ -529,6 +660,6 @@ export async function waitUntilServed(v: VerifyOn, serial: string): Promise<void
         await client?.close();
     }
     throw new TrustError(
-        `node ${v.nodeName} did not load certificate ${want} within ${timeoutMs / 1000} s (${last}). Elasticsearch re-reads certificate files about every 5 s: check that xpack.security.transport.ssl.certificate/key point to the delivered files and that the node can read them, or raise verifyOn.timeoutSeconds`,
-        { nodeName: v.nodeName, serialNumber: want });
+        `node ${v.nodeName} did not serve certificate ${serial} within ${timeoutMs / 1000} s (${last}). Elasticsearch re-reads certificate files about every 5 s: check that xpack.security.transport.ssl.certificate/key point to the delivered files and that the node can read them, or raise verifyOn.timeoutSeconds`,
+        { nodeName: v.nodeName, serialNumber: serial });
 }

@@ -41,7 +41,13 @@ export interface NodeCertificateDeliveryArgs {
     keyFileMode?: pulumi.Input<number>;
 }
 
-/** Which node must end up serving the certificate (checked with `GET _ssl/certificates` on that node). */
+/**
+ * Which node must end up serving the certificate. The proof is a TLS handshake with the node's
+ * transport publish address (from `GET _nodes/<nodeName>/transport`) presenting this certificate's
+ * fingerprint. `GET _ssl/certificates` on that node is asked too, but it reads the files from disk
+ * (it lists a new file seconds before the transport layer switches), so it is used alone only when
+ * the transport address cannot be reached from the machine running Pulumi, with a warning.
+ */
 export interface NodeCertificateVerifyArgs {
     /**
      * How to reach the node's cluster over HTTPS (stored as a secret: it holds credentials). If the
@@ -109,9 +115,10 @@ export interface NodeCertificateArgs {
      */
     delivery?: pulumi.Input<NodeCertificateDeliveryArgs>;
     /**
-     * After writing the files, wait until the named node serves this certificate (its serial
-     * number in `GET _ssl/certificates`); `pulumi refresh` reports a node that serves another one.
-     * Requires `delivery`.
+     * After writing the files, wait until the named node's transport layer presents this
+     * certificate (Elasticsearch reloads changed files about every 5 s); `pulumi refresh` reports a
+     * node that serves another one as `servedByNode: false`, and the next `pulumi up` rewrites the
+     * files and waits again. Requires `delivery`.
      * @default not verified
      */
     verifyOn?: pulumi.Input<NodeCertificateVerifyArgs>;
@@ -152,7 +159,7 @@ export class NodeCertificate extends pulumi.dynamic.Resource {
     declare readonly deliveredFingerprintSha256: pulumi.Output<string | undefined>;
     /** With `delivery`: whether the three files held exactly this certificate, key and CA at the last create, update or refresh. */
     declare readonly deliveryInSync: pulumi.Output<boolean | undefined>;
-    /** With `verifyOn`: whether the node served this certificate at the last create, update or refresh. */
+    /** With `verifyOn`: whether the node's transport layer presented this certificate at the last create, update or refresh. */
     declare readonly servedByNode: pulumi.Output<boolean | undefined>;
 
     constructor(name: string, args: NodeCertificateArgs, opts?: pulumi.CustomResourceOptions) {

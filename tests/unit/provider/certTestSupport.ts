@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
+import * as tls from "tls";
 import { AddressInfo } from "net";
 
 export function tempDir(prefix: string): string {
@@ -59,18 +60,58 @@ export interface FakeNode {
     others: Record<string, string>;
     /** Called before answering `_ssl/certificates` (e.g. to flip `serials` after a few polls). */
     onSsl?: (count: number) => void;
+    /** `host:port` reported as the transport publish address. */
+    transportAddress: string;
+    /** Changes the certificate the fake transport layer presents (like Elasticsearch's reload). */
+    setTransportCert(pems: { certPem: string; keyPem: string }): void;
     close(): Promise<void>;
 }
 
-export async function fakeNode(name: string): Promise<FakeNode> {
+/** A port nothing listens on (bound once, then closed). */
+async function closedPort(): Promise<number> {
+    const s = http.createServer();
+    await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", () => resolve()));
+    const port = (s.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+    return port;
+}
+
+/**
+ * Starts a fake node. With `transportCert`, a TLS server stands in for the transport layer and
+ * presents it; without, the transport address is a port nothing listens on (unreachable).
+ */
+export async function fakeNode(name: string, transportCert?: { certPem: string; keyPem: string }): Promise<FakeNode> {
     let sslCount = 0;
+    let transport: tls.Server | undefined;
+    let transportAddress: string;
+    if (transportCert) {
+        const t = tls.createServer({ cert: transportCert.certPem, key: transportCert.keyPem }, (socket) => socket.end());
+        t.on("tlsClientError", () => undefined);
+        await new Promise<void>((resolve) => t.listen(0, "127.0.0.1", () => resolve()));
+        transport = t;
+        transportAddress = `127.0.0.1:${(t.address() as AddressInfo).port}`;
+    } else {
+        transportAddress = `127.0.0.1:${await closedPort()}`;
+    }
     const node: FakeNode = {
         url: "",
         serials: [],
         requests: [],
         authorizations: [],
         others: {},
-        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+        transportAddress,
+        setTransportCert: (pems) => {
+            if (!transport) {
+                throw new Error("this fake node has no transport layer");
+            }
+            transport.setSecureContext({ cert: pems.certPem, key: pems.keyPem });
+        },
+        close: async () => {
+            await new Promise<void>((resolve) => server.close(() => resolve()));
+            if (transport) {
+                await new Promise<void>((resolve) => transport!.close(() => resolve()));
+            }
+        },
     };
     const server = http.createServer((req, res) => {
         const p = (req.url ?? "").split("?")[0];
@@ -83,6 +124,11 @@ export async function fakeNode(name: string): Promise<FakeNode> {
         const addr = server.address() as AddressInfo;
         if (p === "/_nodes/_local/http") {
             return send(200, { nodes: { id0: { name, http: { publish_address: `127.0.0.1:${addr.port}` } } } });
+        }
+        const t = /^\/_nodes\/([^/]+)\/transport$/.exec(p);
+        if (t) {
+            const nodes = decodeURIComponent(t[1]) === name ? { id0: { name, transport: { publish_address: `localhost/${transportAddress}` } } } : {};
+            return send(200, { nodes });
         }
         const m = /^\/_nodes\/([^/]+)\/http$/.exec(p);
         if (m) {

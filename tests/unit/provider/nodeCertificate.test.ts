@@ -297,8 +297,13 @@ describe("provider/nodeCertificate hooks", function () {
 
     describe("verifyOn (against a fake node)", () => {
         let node: FakeNode;
+        let old: { certPem: string; keyPem: string; serialNumber: string };
+        before(async () => {
+            old = await issueNodeCertificate(ca, { commonName: "es-node-1", dnsNames: ["localhost"] });
+        });
         beforeEach(async () => {
-            node = await fakeNode("es-node-1");
+            node = await fakeNode("es-node-1", old);
+            node.serials = [old.serialNumber];
         });
         afterEach(async () => node.close());
 
@@ -308,29 +313,30 @@ describe("provider/nodeCertificate hooks", function () {
             timeoutSeconds: 20,
             ...extra,
         });
+        const delivered = () => ({
+            certPem: fs.readFileSync(path.join(dir, "transport.crt"), "utf8"),
+            keyPem: fs.readFileSync(path.join(dir, "transport.key"), "utf8"),
+        });
 
-        it("waits until the node serves the new serial", async () => {
-            node.serials = ["1234"];
-            let serial = "";
-            // The node "reloads" on the third poll, reporting the serial in upper case.
+        it("waits until the transport layer presents the new certificate, not just until _ssl/certificates lists it", async () => {
+            // Like Elasticsearch: _ssl/certificates reads the files at once; the transport layer
+            // switches a few polls later.
+            let switchedAt = 0;
             node.onSsl = (count) => {
-                if (count >= 3 && serial) {
-                    node.serials = [serial.toUpperCase()];
+                if (fs.existsSync(path.join(dir, "transport.crt"))) {
+                    node.serials = [new crypto.X509Certificate(delivered().certPem).serialNumber];
+                    if (!switchedAt) {
+                        switchedAt = count + 2;
+                    } else if (count >= switchedAt) {
+                        node.setTransportCert(delivered());
+                    }
                 }
             };
-            const inputs = { ...base, delivery: { directory: dir }, verifyOn: verifyOn(node) };
-            const pending = hooks.create(inputs);
-            // Learn the serial from the delivered file as soon as it is written.
-            for (let i = 0; i < 100 && !serial; i++) {
-                await new Promise((r) => setTimeout(r, 50));
-                if (fs.existsSync(path.join(dir, "transport.crt"))) {
-                    serial = new crypto.X509Certificate(fs.readFileSync(path.join(dir, "transport.crt"))).serialNumber;
-                }
-            }
-            const o = (await pending).outs;
+            const o = (await hooks.create({ ...base, delivery: { directory: dir }, verifyOn: verifyOn(node) })).outs;
             assert.strictEqual(o.servedByNode, true);
-            assert.strictEqual(o.serialNumber, serial.toLowerCase());
-            assert.ok(node.requests.filter((r) => r === "GET /_ssl/certificates").length >= 3);
+            const polls = node.requests.filter((r) => r === "GET /_ssl/certificates").length;
+            assert.ok(polls >= switchedAt, `kept polling after _ssl/certificates listed the serial (${polls} polls, switch at ${switchedAt})`);
+            assert.ok(node.requests.includes("GET /_nodes/es-node-1/transport"));
             assert.ok(node.authorizations.every((a) => a === `Basic ${Buffer.from("elastic:s3cret-pw").toString("base64")}`));
         });
 
@@ -338,13 +344,13 @@ describe("provider/nodeCertificate hooks", function () {
             const inputs = { ...base, delivery: { directory: dir }, verifyOn: verifyOn(node) };
             const created = (await hooks.create({ ...inputs, verifyOn: undefined })).outs;
             const state = { ...created, verifyOn: inputs.verifyOn, servedByNode: true };
-            node.serials = [created.serialNumber];
+            node.setTransportCert(created);
             assert.strictEqual((await hooks.read("id", state)).props.servedByNode, true);
-            node.serials = ["abcdef"];
+            node.setTransportCert(old);
             const stale = (await hooks.read("id", state)).props;
             assert.strictEqual(stale.servedByNode, false);
             assert.deepStrictEqual(await hooks.diff("id", stale, inputs), { changes: true, replaces: [], deleteBeforeReplace: false });
-            node.serials = [created.serialNumber];
+            node.setTransportCert(created);
             const repaired = (await hooks.update("id", stale, inputs)).outs;
             assert.strictEqual(repaired.servedByNode, true);
         });
@@ -353,8 +359,23 @@ describe("provider/nodeCertificate hooks", function () {
             const inputs = { ...base, delivery: { directory: dir }, verifyOn: verifyOn(node) };
             const created = (await hooks.create({ ...inputs, verifyOn: undefined })).outs;
             await node.close();
+            node = await fakeNode("es-node-1"); // for afterEach
             const r = (await hooks.read("id", { ...created, verifyOn: inputs.verifyOn, servedByNode: true })).props;
             assert.strictEqual(r.servedByNode, false);
+        });
+
+        it("falls back to _ssl/certificates when the transport address cannot be reached from here", async () => {
+            const blind = await fakeNode("es-node-1");
+            try {
+                const created = (await hooks.create({ ...base, delivery: { directory: dir } })).outs;
+                const state = { ...created, verifyOn: verifyOn(blind) };
+                blind.serials = [old.serialNumber];
+                assert.strictEqual((await hooks.read("id", state)).props.servedByNode, false);
+                blind.serials = [created.serialNumber.toUpperCase()];
+                assert.strictEqual((await hooks.read("id", state)).props.servedByNode, true);
+            } finally {
+                await blind.close();
+            }
         });
 
         it("finds the node through its publish address when the URL is another node", async () => {
@@ -362,7 +383,7 @@ describe("provider/nodeCertificate hooks", function () {
             try {
                 gateway.others["es-node-1"] = node.url.replace("http://", "");
                 const created = (await hooks.create({ ...base, delivery: { directory: dir } })).outs;
-                node.serials = [created.serialNumber];
+                node.setTransportCert(created);
                 const r = (await hooks.read("id", { ...created, verifyOn: verifyOn(gateway) })).props;
                 assert.strictEqual(r.servedByNode, true);
                 assert.ok(gateway.requests.includes("GET /_nodes/es-node-1/http"));
@@ -373,12 +394,11 @@ describe("provider/nodeCertificate hooks", function () {
             }
         });
 
-        it("fails create after timeoutSeconds, naming the node and the fix, without the password", async () => {
-            node.serials = ["1234"];
+        it("fails create after timeoutSeconds, naming the node, what it serves and the fix, without the password", async () => {
             const inputs = { ...base, delivery: { directory: dir }, verifyOn: verifyOn(node, { timeoutSeconds: 1 }) };
             await assert.rejects(hooks.create(inputs), (e: Error) => {
                 assert.ok(e instanceof TrustError, String(e));
-                assert.match(e.message, /node es-node-1 did not load certificate [0-9a-f]+ within 1 s \(it serves 1234\)/);
+                assert.match(e.message, new RegExp(`node es-node-1 did not serve certificate [0-9a-f]+ within 1 s \\(its transport layer \\(127\\.0\\.0\\.1:\\d+\\) presents certificate ${old.serialNumber}`));
                 assert.match(e.message, /xpack\.security\.transport\.ssl\.certificate/);
                 assert.ok(!e.message.includes("s3cret-pw"));
                 return true;
