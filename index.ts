@@ -5,8 +5,11 @@
  * {@link CrossClusterRole}, {@link CrossClusterUser}. Plain functions: {@link checkCompatibility}.
  */
 export { ClusterConnectionArgs } from "./sdk/connection";
+export { SharedCa, SharedCaArgs } from "./sdk/sharedCa";
+export { NodeCertificate, NodeCertificateArgs, NodeCertificateDeliveryArgs, NodeCertificateVerifyArgs } from "./sdk/nodeCertificate";
 export { RemoteClusterLink, RemoteClusterLinkArgs } from "./sdk/remoteClusterLink";
 export { checkCompatibility, CompatibilityVerdict, minimumVersion } from "./provider/compat";
+export { KeyAlgorithm } from "./provider/certs";
 export {
     ClusterUnreachableError, EsRemoteError, InputError, RemoteNotConnectedError, TrustError, VersionIncompatibilityError,
 } from "./provider/errors";
