@@ -120,7 +120,9 @@ export function createClient(conn: ClusterConnection, opts: CreateClientOptions)
         nodes: conn.urls,
         tls,
         requestTimeout: (conn.requestTimeoutSeconds ?? 30) * 1000,
-        maxRetries: conn.maxRetries ?? 3,
+        // callCluster retries (429 too, and with backoff); retrying in the transport as well would
+        // multiply the bound.
+        maxRetries: 0,
         sniffOnStart: false,
         compression: false,
     };
@@ -145,50 +147,193 @@ export function createClient(conn: ClusterConnection, opts: CreateClientOptions)
     return client;
 }
 
+/** @internal How {@link callCluster} retries a request that failed on the way, not on its merits. */
+export interface RetryPolicy {
+    /** Retries after the first attempt (the connection's `maxRetries`). */
+    maxRetries: number;
+    /** The first backoff in ms; each next one doubles, up to `maxDelayMs`. */
+    baseDelayMs: number;
+    /** The longest single backoff in ms (a `Retry-After` longer than this is cut to it). */
+    maxDelayMs: number;
+    /** Waits `ms`; tests replace it to record the backoffs instead of sleeping. */
+    sleep: (ms: number) => Promise<void>;
+    /** A number in [0, 1) for the jitter. */
+    random: () => number;
+}
+
 /**
- * Runs `fn` and turns transport failures into a {@link ClusterUnreachableError} that names the
- * cluster and its URLs; Elasticsearch's own answers (4xx/5xx with a body) pass through.
+ * Statuses retried with backoff. 429 is Elasticsearch's back-pressure (a full thread pool queue,
+ * `es_rejected_execution_exception`, or a tripped circuit breaker): the request was not executed
+ * and is safe to repeat. 502/503/504 come from a node that is starting or has no master yet
+ * (`master_not_discovered_exception`, cluster blocks) or from a proxy in front of it. The
+ * transport's own retries cover 502/503/504 but not 429, and without any pause in between, so we
+ * turn them off in {@link createClient} and retry here. Every request this package sends is
+ * idempotent (GETs and PUTs of whole documents/settings), so a repeat never does anything twice.
  * @internal
  */
-export async function callCluster<T>(label: string, conn: ClusterConnection, what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-        return await fn();
-    } catch (err) {
-        throw asClusterError(label, conn, what, err);
+export const RETRIED_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
+/** @internal Default of {@link ClusterConnection.maxRetries}. */
+export const DEFAULT_MAX_RETRIES = 3;
+/** @internal The first backoff; with 3 retries the waits are about 0.5, 1 and 2 s (with jitter: 0.25–0.5, 0.5–1, 1–2 s). */
+export const RETRY_BASE_DELAY_MS = 500;
+/** @internal The longest single backoff. */
+export const RETRY_MAX_DELAY_MS = 8000;
+
+/** @internal The retry policy of a connection. */
+export function retryPolicy(conn: ClusterConnection, overrides: Partial<RetryPolicy> = {}): RetryPolicy {
+    return {
+        maxRetries: typeof conn.maxRetries === "number" && Number.isFinite(conn.maxRetries) && conn.maxRetries >= 0 ? Math.floor(conn.maxRetries) : DEFAULT_MAX_RETRIES,
+        baseDelayMs: RETRY_BASE_DELAY_MS,
+        maxDelayMs: RETRY_MAX_DELAY_MS,
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        random: Math.random,
+        ...overrides,
+    };
+}
+
+/**
+ * The wait before retry number `retry` (1-based): exponential with "equal jitter" (half fixed, half
+ * random, the transport's own formula), i.e. within [c/2, c) for c = min(maxDelayMs, baseDelayMs ·
+ * 2^(retry-1)). A server's `Retry-After` (seconds) is honoured when longer, up to `maxDelayMs`.
+ * @internal
+ */
+export function backoffMs(retry: number, policy: Pick<RetryPolicy, "baseDelayMs" | "maxDelayMs" | "random">, retryAfterSeconds?: number): number {
+    const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, retry - 1));
+    const jittered = ceiling / 2 + policy.random() * (ceiling / 2);
+    const asked = retryAfterSeconds !== undefined && Number.isFinite(retryAfterSeconds) && retryAfterSeconds > 0
+        ? Math.min(policy.maxDelayMs, retryAfterSeconds * 1000)
+        : 0;
+    return Math.round(Math.max(jittered, asked));
+}
+
+/** Why `err` is worth another attempt, or `undefined`. */
+function retryReason(err: unknown): { status?: number; connection?: boolean; retryAfter?: number } | undefined {
+    if (err instanceof errors.ResponseError && RETRIED_STATUSES.has(err.statusCode ?? 0)) {
+        const h = (err.headers ?? {}) as Record<string, string | string[] | undefined>;
+        const ra = Number(Array.isArray(h["retry-after"]) ? h["retry-after"][0] : h["retry-after"]);
+        return { status: err.statusCode, retryAfter: Number.isFinite(ra) ? ra : undefined };
+    }
+    // A refused or reset connection (a node restarting) is retried; a certificate the client does
+    // not trust is not: it would fail the same way every time.
+    if (err instanceof errors.ConnectionError && !TLS_ERROR.test(err.message)) {
+        return { connection: true };
+    }
+    return undefined;
+}
+
+/** Messages of TLS verification failures (Node's and the transport's fingerprint check). */
+const TLS_ERROR = /certificate|self[- ]signed|unable to verify|fingerprint|CERT_|DEPTH_ZERO/i;
+
+/** @internal What {@link asClusterError} knows about the attempts made. */
+export interface Attempts {
+    /** Requests sent, the first one included. */
+    count: number;
+    /** Time from the first request to the last answer, in ms. */
+    elapsedMs: number;
+}
+
+/**
+ * Runs `fn` (one request of `conn`'s client), retrying with backoff what failed on the way (HTTP
+ * 429/502/503/504, a refused or reset connection) up to `maxRetries` times, and turns what still
+ * fails into a {@link ClusterUnreachableError} that names the cluster, its URLs and what was being
+ * done. An answer that is not JSON (an HTML page from a proxy, a wrong URL) is refused the same
+ * way. Elasticsearch's own refusals (4xx with an Elasticsearch error body) pass through unchanged.
+ * `policy` overrides parts of the retry policy (tests).
+ * @internal
+ */
+export async function callCluster<T>(label: string, conn: ClusterConnection, what: string, fn: () => Promise<T>, policy?: Partial<RetryPolicy>): Promise<T> {
+    const p = retryPolicy(conn, policy);
+    const urlCount = Math.max(1, (conn.urls ?? []).length);
+    const started = Date.now();
+    for (let retry = 0; ; retry++) {
+        let result: T;
+        try {
+            result = await fn();
+        } catch (err) {
+            const why = retryReason(err);
+            if (why === undefined || retry >= p.maxRetries) {
+                throw asClusterError(label, conn, what, err, { count: retry + 1, elapsedMs: Date.now() - started });
+            }
+            // Like the transport: the other URLs are tried at once, backoff starts when all failed.
+            const wait = why.connection && retry + 1 < urlCount ? 0 : backoffMs(retry + 1, p, why.retryAfter);
+            if (wait > 0) {
+                await p.sleep(wait);
+            }
+            continue;
+        }
+        if (typeof result === "string") {
+            throw new ClusterUnreachableError(
+                `${where(label, conn)} gave an answer that is not Elasticsearch's JSON while trying to ${what}: ${snippet(result)}. ` +
+                `Check that ${label}.urls point at the cluster's HTTP layer (not a proxy's, load balancer's or another service's page)`,
+                { cluster: label });
+        }
+        return result;
     }
 }
 
+function where(label: string, conn: ClusterConnection): string {
+    return `${label} cluster (${(conn.urls ?? []).join(", ")})`;
+}
+
+/** The first words of a text answer (tags and whitespace removed), quoted, for a message. */
+function snippet(body: string): string {
+    const text = body.replace(/<(script|style)[\s\S]*?<\/\1>/gi, " ").replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim();
+    return text.length === 0 ? "an empty body" : JSON.stringify(text.length > 160 ? `${text.slice(0, 160)}…` : text);
+}
+
+function tries(a: Attempts | undefined): string {
+    return a && a.count > 1 ? ` (${a.count} attempts over ${(a.elapsedMs / 1000).toFixed(1)} s)` : "";
+}
+
 /** @internal */
-export function asClusterError(label: string, conn: ClusterConnection, what: string, err: unknown): Error {
-    const where = `${label} cluster (${(conn.urls ?? []).join(", ")})`;
+export function asClusterError(label: string, conn: ClusterConnection, what: string, err: unknown, attempts?: Attempts): Error {
+    const at = where(label, conn);
     if (err instanceof errors.ResponseError) {
         const status = err.statusCode;
+        const body = err.body as unknown;
         if (status === 401) {
             return new ClusterUnreachableError(
-                `${where} refused the credentials while trying to ${what} (HTTP 401): check ${label}.username/password or ${label}.apiKey`,
+                `${at} refused the credentials while trying to ${what} (HTTP 401): check ${label}.username/password or ${label}.apiKey`,
                 { cluster: label, status }, { cause: err });
         }
-        if (status === 403) {
-            const reason = (err.body as { error?: { reason?: string } } | undefined)?.error?.reason ?? err.message;
+        if (typeof body === "string" || body === undefined || body === null) {
             return new ClusterUnreachableError(
-                `${where} denied the request to ${what} (HTTP 403): ${reason}. The user needs the 'manage' cluster privilege (and 'manage_security' for roles and users)`,
+                `${at} answered HTTP ${status} with ${typeof body === "string" ? `a page that is not from Elasticsearch: ${snippet(body)}` : "no body"} while trying to ${what}${tries(attempts)}. ` +
+                (RETRIED_STATUSES.has(status ?? 0)
+                    ? "The cluster (or a proxy in front of it) is overloaded or restarting: run the command again later, or raise the connection's maxRetries"
+                    : `Check that ${label}.urls point at the cluster's HTTP layer`),
+                { cluster: label, status, attempts: attempts?.count }, { cause: err });
+        }
+        if (status === 403) {
+            const reason = (body as { error?: { reason?: string } } | undefined)?.error?.reason ?? err.message;
+            return new ClusterUnreachableError(
+                `${at} denied the request to ${what} (HTTP 403): ${reason}. The user needs the 'manage' cluster privilege (and 'manage_security' for roles and users)`,
                 { cluster: label, status }, { cause: err });
+        }
+        if (RETRIED_STATUSES.has(status ?? 0)) {
+            const e = (body as { error?: { type?: string; reason?: string } | string }).error;
+            const reason = typeof e === "string" ? e : e?.reason ?? e?.type ?? err.message;
+            return new ClusterUnreachableError(
+                `${at} answered HTTP ${status} (${status === 429 ? "too many requests" : "unavailable"}) while trying to ${what}${tries(attempts)}: ${reason}. ` +
+                `The cluster is overloaded or restarting: run the command again later, or raise the connection's maxRetries`,
+                { cluster: label, status, attempts: attempts?.count }, { cause: err });
         }
         return err;
     }
     if (err instanceof errors.ProductNotSupportedError) {
-        return new ClusterUnreachableError(`${where} did not answer as Elasticsearch while trying to ${what}: ${err.message}`,
+        return new ClusterUnreachableError(`${at} did not answer as Elasticsearch while trying to ${what} (no 'X-Elastic-Product: Elasticsearch' header): ` +
+            `check that ${label}.urls point at the cluster's HTTP layer`,
             { cluster: label }, { cause: err });
     }
     if (err instanceof errors.ConnectionError || err instanceof errors.TimeoutError || err instanceof errors.NoLivingConnectionsError) {
-        const tlsHint = /certificate|self.signed|SSL|TLS|unable to verify/i.test(err.message)
+        const tlsHint = TLS_ERROR.test(err.message)
             ? ` — the cluster's HTTP certificate is not trusted: set ${label}.caPem (or ${label}.caFingerprint) to the CA that signed it`
             : " — check that the cluster is running and the URL is right";
-        return new ClusterUnreachableError(`${where} could not be reached while trying to ${what}: ${err.message}${tlsHint}`,
-            { cluster: label }, { cause: err });
+        return new ClusterUnreachableError(`${at} could not be reached while trying to ${what}${tries(attempts)}: ${err.message}${tlsHint}`,
+            { cluster: label, attempts: attempts?.count }, { cause: err });
     }
     if (err instanceof errors.DeserializationError || err instanceof errors.ElasticsearchClientError) {
-        return new ClusterUnreachableError(`${where} gave an unexpected answer while trying to ${what}: ${err.message}`,
+        return new ClusterUnreachableError(`${at} gave an unexpected answer while trying to ${what}: ${err.message}`,
             { cluster: label }, { cause: err });
     }
     return err instanceof Error ? err : new Error(String(err));
