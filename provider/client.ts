@@ -44,7 +44,7 @@ export interface CheckFailure {
  */
 export function validateConnection(prefix: string, c: unknown): CheckFailure[] {
     const f: CheckFailure[] = [];
-    if (c === undefined || c === null || typeof c !== "object") {
+    if (c === undefined || c === null || typeof c !== "object" || Array.isArray(c)) {
         return [{ property: prefix, reason: "a cluster connection is required: { urls, username/password or apiKey, caPem }" }];
     }
     const conn = c as Record<string, unknown>;
@@ -60,9 +60,19 @@ export function validateConnection(prefix: string, c: unknown): CheckFailure[] {
                 parsed = undefined;
             }
             if (!parsed || (parsed.protocol !== "https:" && parsed.protocol !== "http:")) {
-                f.push({ property: `${prefix}.urls[${i}]`, reason: `${JSON.stringify(u)} is not an http(s) URL; write it like https://host:9200` });
+                f.push({ property: `${prefix}.urls[${i}]`, reason: `${typeof u === "string" ? JSON.stringify(redactUrl(u)) : JSON.stringify(u) ?? String(u)} is not an http(s) URL; write it like https://host:9200` });
+            } else if (parsed.username !== "" || parsed.password !== "") {
+                // A password in a URL is printed wherever the URL is (messages, logs, the state's
+                // plain inputs): refuse it, and never echo it.
+                f.push({ property: `${prefix}.urls[${i}]`, reason: `${JSON.stringify(redactUrl(u as string))} carries credentials in the URL, where they would be printed in messages; give them as ${prefix}.username/password (or ${prefix}.apiKey) instead` });
             }
         });
+    }
+    for (const k of ["username", "password", "apiKey"] as const) {
+        const v = conn[k];
+        if (v !== undefined && (typeof v !== "string" || v === "")) {
+            f.push({ property: `${prefix}.${k}`, reason: `must be a non-empty string${k === "username" ? "" : " (it is never shown)"}` });
+        }
     }
     if (conn.apiKey !== undefined && (conn.username !== undefined || conn.password !== undefined)) {
         f.push({ property: `${prefix}.apiKey`, reason: "give either apiKey or username/password, not both" });
@@ -75,21 +85,62 @@ export function validateConnection(prefix: string, c: unknown): CheckFailure[] {
     }
     if (conn.caPem !== undefined) {
         try {
-            new crypto.X509Certificate(String(conn.caPem));
+            if (typeof conn.caPem !== "string") {
+                throw new Error("not a string");
+            }
+            new crypto.X509Certificate(conn.caPem);
         } catch {
             f.push({ property: `${prefix}.caPem`, reason: "is not a PEM certificate (expected -----BEGIN CERTIFICATE-----)" });
         }
     }
-    if (conn.caFingerprint !== undefined && !/^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/.test(String(conn.caFingerprint))) {
+    if (conn.caFingerprint !== undefined && (typeof conn.caFingerprint !== "string" || !/^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/.test(conn.caFingerprint))) {
         f.push({ property: `${prefix}.caFingerprint`, reason: "expected a SHA-256 fingerprint: 64 hex digits, colons optional" });
     }
-    for (const k of ["requestTimeoutSeconds", "maxRetries"]) {
-        const v = conn[k];
-        if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v) || v < 0)) {
-            f.push({ property: `${prefix}.${k}`, reason: "must be a number ≥ 0" });
-        }
+    // Only a real boolean: a string such as "false" (what Config.get returns) is truthy and would
+    // silently turn verification off.
+    if (conn.insecure !== undefined && typeof conn.insecure !== "boolean") {
+        f.push({ property: `${prefix}.insecure`, reason: `must be true or false, not ${JSON.stringify(conn.insecure)} (use config.getBoolean for a config value)` });
+    }
+    const t = conn.requestTimeoutSeconds;
+    if (t !== undefined && (typeof t !== "number" || !Number.isFinite(t) || t <= 0)) {
+        // 0 would mean no timeout at all in the transport: a stuck node would hang the update.
+        f.push({ property: `${prefix}.requestTimeoutSeconds`, reason: `must be a number of seconds > 0, not ${JSON.stringify(t)}` });
+    }
+    const r = conn.maxRetries;
+    if (r !== undefined && (typeof r !== "number" || !Number.isInteger(r) || r < 0 || r > MAX_RETRIES_LIMIT)) {
+        f.push({ property: `${prefix}.maxRetries`, reason: `must be a whole number from 0 to ${MAX_RETRIES_LIMIT}, not ${JSON.stringify(r)}` });
     }
     return f;
+}
+
+/** @internal The most retries a connection may ask for: with the backoff capped at 8 s, about a minute of retrying. */
+export const MAX_RETRIES_LIMIT = 10;
+
+/** @internal `url` with any user name and password replaced by `***`. */
+export function redactUrl(url: string): string {
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, "$1***@");
+}
+
+/**
+ * Warnings for a connection that does not verify who it talks to: `insecure: true`, or a plain
+ * `http://` URL (no TLS at all: the credentials cross the network in clear text). The hooks log
+ * them on every run (in `check`, which runs for every preview and update).
+ * @internal
+ */
+export function insecureWarnings(prefix: string, c: unknown): string[] {
+    if (c === null || typeof c !== "object") {
+        return [];
+    }
+    const conn = c as Partial<ClusterConnection>;
+    const out: string[] = [];
+    if (conn.insecure === true) {
+        out.push(`${prefix}.insecure is set: the cluster's HTTP certificate is NOT verified, so its credentials could be sent to an impostor. Set ${prefix}.caPem or ${prefix}.caFingerprint instead`);
+    }
+    const plain = (Array.isArray(conn.urls) ? conn.urls : []).filter((u) => typeof u === "string" && /^http:\/\//i.test(u));
+    if (plain.length) {
+        out.push(`${prefix}.urls ${plain.map((u) => redactUrl(u)).join(", ")} use plain http: no TLS, the credentials cross the network in clear text. Use https`);
+    }
+    return out;
 }
 
 /** @internal Counts requests per client, for the benchmarks and tests of API-call economy. */
@@ -111,7 +162,7 @@ export interface CreateClientOptions {
  * @internal
  */
 export function createClient(conn: ClusterConnection, opts: CreateClientOptions): Client {
-    const tls: ClientOptions["tls"] = conn.insecure
+    const tls: ClientOptions["tls"] = conn.insecure === true
         ? { rejectUnauthorized: false }
         : conn.caPem
           ? { ca: conn.caPem, rejectUnauthorized: true }
@@ -126,7 +177,7 @@ export function createClient(conn: ClusterConnection, opts: CreateClientOptions)
         sniffOnStart: false,
         compression: false,
     };
-    if (conn.caFingerprint && !conn.insecure) {
+    if (conn.caFingerprint && conn.insecure !== true) {
         options.caFingerprint = conn.caFingerprint.replace(/:/g, "").toUpperCase().replace(/(..)(?!$)/g, "$1:");
     }
     if (conn.apiKey) {
@@ -272,7 +323,7 @@ export async function callCluster<T>(label: string, conn: ClusterConnection, wha
 }
 
 function where(label: string, conn: ClusterConnection): string {
-    return `${label} cluster (${(conn.urls ?? []).join(", ")})`;
+    return `${label} cluster (${(Array.isArray(conn.urls) ? conn.urls : []).map((u) => redactUrl(String(u))).join(", ")})`;
 }
 
 /** The first words of a text answer (tags and whitespace removed), quoted, for a message. */
