@@ -13,10 +13,10 @@ import type { Client } from "@elastic/elasticsearch";
 import * as net from "net";
 import * as tls from "tls";
 import {
-    DEFAULT_KEY_ALGORITHM, DEFAULT_NODE_VALIDITY_DAYS, KEY_ALGORITHMS, KeyAlgorithm, canonicalIp, checkCaPair, describeCertificate,
+    DEFAULT_KEY_ALGORITHM, DEFAULT_NODE_VALIDITY_DAYS, KEY_ALGORITHMS, KeyAlgorithm, MAX_VALIDITY_DAYS, canonicalIp, checkCaPair, describeCertificate,
     dnsNameProblem, isKeyAlgorithm, isPemCertificate, issueNodeCertificate, normalizeSerial,
 } from "./certs";
-import { CheckFailure, ClusterConnection, callCluster, createClient, validateConnection } from "./client";
+import { CheckFailure, ClusterConnection, callCluster, createClient, insecureWarnings, validateConnection } from "./client";
 import { containsUnknown, plain } from "./dynamic";
 import { InputError, TrustError, describeError } from "./errors";
 import { DeliveryTarget, deliverFiles, deliveredMatches, deliveryPaths, deliveryProblems, readDelivered, removeDelivered } from "./files";
@@ -154,9 +154,12 @@ function checkInputs(i: NodeCertificateInputs): CheckFailure[] {
         }
     });
 
-    const validityOk = i.validityDays === undefined || !known(i.validityDays) || isWholeDays(i.validityDays, 1);
+    let validityOk = i.validityDays === undefined || !known(i.validityDays) || isWholeDays(i.validityDays, 1);
     if (!validityOk) {
         f.push({ property: "validityDays", reason: `must be a whole number of days ≥ 1, got ${JSON.stringify(i.validityDays)}` });
+    } else if (typeof i.validityDays === "number" && i.validityDays > MAX_VALIDITY_DAYS) {
+        validityOk = false;
+        f.push({ property: "validityDays", reason: `must be at most ${MAX_VALIDITY_DAYS} days (100 years): certificate dates end in the year 9999, got ${i.validityDays}` });
     }
     if (known(i.renewBeforeDays) && !isWholeDays(i.renewBeforeDays, 0)) {
         f.push({ property: "renewBeforeDays", reason: `must be a whole number of days ≥ 0, got ${JSON.stringify(i.renewBeforeDays)}` });
@@ -210,6 +213,11 @@ function checkInputs(i: NodeCertificateInputs): CheckFailure[] {
 export async function check(_olds: NodeCertificateInputs, news: NodeCertificateInputs): Promise<pulumi.dynamic.CheckResult> {
     const inputs = plain(news ?? ({} as NodeCertificateInputs));
     const failures = checkInputs(inputs);
+    // check runs for every preview and update: a connection that does not verify TLS says so each time.
+    const v = inputs.verifyOn as unknown;
+    if (v !== null && typeof v === "object" && !containsUnknown((v as VerifyOn).connection)) {
+        insecureWarnings("verifyOn.connection", (v as VerifyOn).connection).forEach((m) => pulumi.log.warn(m));
+    }
     return failures.length ? { inputs, failures } : { inputs };
 }
 

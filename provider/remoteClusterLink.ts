@@ -13,7 +13,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Client } from "@elastic/elasticsearch";
-import { callCluster, CheckFailure, ClusterConnection, createClient, validateConnection } from "./client";
+import { callCluster, CheckFailure, ClusterConnection, createClient, insecureWarnings, validateConnection } from "./client";
 import { checkCompatibility } from "./compat";
 import { containsUnknown, plain } from "./dynamic";
 import { EsRemoteError, RemoteNotConnectedError } from "./errors";
@@ -263,9 +263,7 @@ async function versions(inputs: LinkInputs, localClient: Client): Promise<{ loca
 /** Every run that uses an unverified TLS connection says so. */
 export function warnInsecure(i: { local?: ClusterConnection; remote?: ClusterConnection; alias?: string }): void {
     for (const side of ["local", "remote"] as const) {
-        if (i[side]?.insecure === true) {
-            pulumi.log.warn(`${side}.insecure is set: the ${side} cluster's HTTP certificate is NOT verified, so its credentials could be sent to an impostor. Set ${side}.caPem or ${side}.caFingerprint instead`);
-        }
+        insecureWarnings(side, i[side]).forEach((m) => pulumi.log.warn(m));
     }
 }
 
