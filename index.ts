@@ -8,8 +8,11 @@ export { ClusterConnectionArgs } from "./sdk/connection";
 export { SharedCa, SharedCaArgs } from "./sdk/sharedCa";
 export { NodeCertificate, NodeCertificateArgs, NodeCertificateDeliveryArgs, NodeCertificateVerifyArgs } from "./sdk/nodeCertificate";
 export { RemoteClusterLink, RemoteClusterLinkArgs } from "./sdk/remoteClusterLink";
+export { MeshLinkOptions, MeshMember, RemoteClusterMesh, RemoteClusterMeshArgs } from "./sdk/remoteClusterMesh";
 export { checkCompatibility, CompatibilityVerdict, minimumVersion } from "./provider/compat";
 export { KeyAlgorithm } from "./provider/certs";
 export {
     ClusterUnreachableError, EsRemoteError, InputError, RemoteNotConnectedError, TrustError, VersionIncompatibilityError,
 } from "./provider/errors";
+export { CrossClusterRole, CrossClusterRoleArgs } from "./sdk/crossClusterRole";
+export { CrossClusterUser, CrossClusterUserArgs } from "./sdk/crossClusterUser";

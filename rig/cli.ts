@@ -4,10 +4,14 @@
  *   up [name:version ...] [--shared-ca]   start clusters (default: local:9.x remote:8.19.x)
  *   status                                 print the state file and each cluster's health
  *   down [name ...]                        stop clusters (all by default) by PID, remove their files
+ *   config [name ...]                      print the clusters as the demo and examples take them
+ *                                          (`pulumi config set clusters "$(npm run -s clusters -- config)"`)
  *
  * Versions may be given as aliases: 9, 8.19, 8.18 (the rig's pinned versions) or exact x.y.z.
  * The state file (machine-readable JSON) is printed by `status` and lives in $PULUMI_ES_REMOTE_RUN.
  */
+import * as fs from "fs";
+import * as path from "path";
 import { generateCa } from "../provider/certs";
 import { ClusterInfo, ES_VERSIONS, rigClient, startCluster, stopCluster } from "./elasticsearch";
 import { readState, stateFile, writeState } from "./state";
@@ -66,6 +70,28 @@ async function status(): Promise<void> {
     console.log(JSON.stringify({ stateFile: stateFile(), clusters: report }, null, 2));
 }
 
+/** The `clusters` config value of the demo and the examples, for running clusters. */
+export function exampleConfig(clusters: ClusterInfo[]): Array<Record<string, string>> {
+    return clusters.map((c) => ({
+        name: c.name,
+        url: c.url,
+        transportAddress: c.transportAddress,
+        nodeName: c.nodeName,
+        certsDir: path.join(c.configDir, "certs"),
+        httpCaPem: fs.readFileSync(c.httpCaFile, "utf8"),
+    }));
+}
+
+function config(names: string[]): void {
+    const state = readState();
+    const chosen = names.length ? names.map((n) => {
+        const c = state.find((x) => x.name === n);
+        if (!c) throw new Error(`no running cluster named '${n}'`);
+        return c;
+    }) : state;
+    console.log(JSON.stringify(exampleConfig(chosen)));
+}
+
 async function down(names: string[]): Promise<void> {
     const state = readState();
     const stopping = names.length ? state.filter((c) => names.includes(c.name)) : state;
@@ -90,8 +116,10 @@ async function main(argv: string[]): Promise<void> {
             return status();
         case "down":
             return down(rest);
+        case "config":
+            return config(rest);
         default:
-            console.error("usage: npm run clusters -- up [name:version ...] [--shared-ca] | status | down [name ...]");
+            console.error("usage: npm run clusters -- up [name:version ...] [--shared-ca] | status | down [name ...] | config [name ...]");
             process.exitCode = 2;
     }
 }

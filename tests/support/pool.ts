@@ -3,7 +3,7 @@
  * cluster pay for it), once per test run, and stopped by PID in the root `afterAll` hook.
  *
  * - `v9`, `v819`, `v818`: Elasticsearch 9.x, 8.19.x, 8.18.x whose transport certificates come
- *   from one shared CA, so they can be linked to each other;
+ *   from one shared CA, so they can be linked to each other; `v9b` a second 9.x (for meshes of three);
  * - `untrusted9`: a 9.x cluster with its own transport CA, which the others do not trust.
  *
  * Tests mutate these clusters, so each test uses its own aliases, role and user names and cleans up.
@@ -11,10 +11,11 @@
 import { generateCa, IssuedCa } from "../../provider/certs";
 import { ClusterInfo, ES_VERSIONS, startCluster, stopCluster } from "../../rig/elasticsearch";
 
-export type PoolName = "v9" | "v819" | "v818" | "untrusted9";
+export type PoolName = "v9" | "v9b" | "v819" | "v818" | "untrusted9";
 
 const VERSIONS: Record<PoolName, string> = {
     v9: ES_VERSIONS.v9,
+    v9b: ES_VERSIONS.v9,
     v819: ES_VERSIONS.v819,
     v818: ES_VERSIONS.v818,
     untrusted9: ES_VERSIONS.v9,
