@@ -32,6 +32,12 @@ export const DEFAULT_KEY_ALGORITHM: KeyAlgorithm = "ecdsa-p256";
 export const DEFAULT_CA_VALIDITY_DAYS = 1095;
 /** Default node certificate lifetime in days (1 year). */
 export const DEFAULT_NODE_VALIDITY_DAYS = 365;
+/**
+ * The longest lifetime accepted, in days (100 years). X.509 dates end with the year 9999: a
+ * lifetime reaching past it (about 2.9 million days from now) was encoded as a date no parser
+ * reads ("Bad time value"), i.e. a broken certificate.
+ */
+export const MAX_VALIDITY_DAYS = 36500;
 
 /**
  * How far `notBefore` is set in the past, so a node whose clock runs a little behind the machine
@@ -271,6 +277,9 @@ export function normalizeSerial(serial: string): string {
 function validity(days: number, property: string): { notBefore: Date; notAfter: Date } {
     if (typeof days !== "number" || !Number.isFinite(days) || days <= 0) {
         throw new InputError(property, `must be a number of days > 0, got ${JSON.stringify(days)}`);
+    }
+    if (days > MAX_VALIDITY_DAYS) {
+        throw new InputError(property, `must be at most ${MAX_VALIDITY_DAYS} days (100 years), got ${days}`);
     }
     // Whole seconds: certificates store UTCTime with second precision.
     const notBefore = new Date((Math.floor(Date.now() / 1000) - BACKDATE_SECONDS) * 1000);

@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
-    DEFAULT_CA_VALIDITY_DAYS, DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, KeyAlgorithm, checkCaPair, describeCertificate, generateCa,
+    DEFAULT_CA_VALIDITY_DAYS, DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, KeyAlgorithm, MAX_VALIDITY_DAYS, checkCaPair, describeCertificate, generateCa,
     isKeyAlgorithm, keyMatchesCertificate,
 } from "./certs";
 import { CheckFailure } from "./client";
@@ -107,6 +107,8 @@ function checkInputs(i: SharedCaInputs): CheckFailure[] {
     const v = i.validityDays;
     if (v !== undefined && !containsUnknown(v) && (typeof v !== "number" || !Number.isInteger(v) || v <= 0)) {
         f.push({ property: "validityDays", reason: `must be a whole number of days ≥ 1, got ${JSON.stringify(v)}` });
+    } else if (typeof v === "number" && v > MAX_VALIDITY_DAYS) {
+        f.push({ property: "validityDays", reason: `must be at most ${MAX_VALIDITY_DAYS} days (100 years): certificate dates end in the year 9999, got ${v}` });
     }
     if (i.keyAlgorithm !== undefined && !containsUnknown(i.keyAlgorithm) && !isKeyAlgorithm(i.keyAlgorithm)) {
         f.push({ property: "keyAlgorithm", reason: `unknown key algorithm ${JSON.stringify(i.keyAlgorithm)}; use one of ${KEY_ALGORITHMS.join(", ")}` });
