@@ -1,0 +1,160 @@
+/**
+ * Bad input across every resource (tests/unit/fixtures/badInput.ts): each malformed input is a
+ * `check` failure naming the exact property with a reason that says what to do; nothing is sent to
+ * any cluster; `create` refuses what `check` refuses; no secret is echoed; and a connection that
+ * does not verify TLS warns on every check.
+ *
+ * The link cases point at a TEST DOUBLE (tests/support/flakyProxy.ts), an HTTPS server that only
+ * counts requests: a refused input must never reach a cluster. tests/integration/faults.test.ts runs
+ * a subset against a real cluster and compares its settings before and after.
+ */
+import * as assert from "assert";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { generateCa, issueNodeCertificate } from "../../provider/certs";
+import { InputError } from "../../provider/errors";
+import * as nodeCertificate from "../../provider/nodeCertificate";
+import * as link from "../../provider/remoteClusterLink";
+import * as sharedCa from "../../provider/sharedCa";
+import { Double, startDouble } from "../support/flakyProxy";
+import { BAD_INPUTS, BadInputContext, GOOD_INPUTS, Resource, SECRET } from "./fixtures/badInput";
+
+const HOOKS: Record<Resource, { check: (o: any, n: any) => Promise<any>; create: (n: any) => Promise<any> }> = {
+    SharedCa: sharedCa,
+    NodeCertificate: nodeCertificate,
+    RemoteClusterLink: link,
+};
+
+/** Runs `fn` and returns what it logged through pulumi.log.warn (outside the engine: console.warn). */
+async function warningsOf(fn: () => Promise<unknown>): Promise<string[]> {
+    const seen: string[] = [];
+    const original = console.warn;
+    console.warn = (...args: unknown[]) => void seen.push(args.map(String).join(" "));
+    try {
+        await fn();
+    } finally {
+        console.warn = original;
+    }
+    return seen;
+}
+
+describe("bad input: every resource refuses malformed input at check, naming the property", function () {
+    this.timeout(60000);
+    let ctx: BadInputContext;
+    let double: Double;
+
+    before(async () => {
+        double = await startDouble();
+        const ca = await generateCa({ commonName: "bad-input CA" });
+        ctx = {
+            ca,
+            otherCa: await generateCa({ commonName: "another CA" }),
+            leaf: await issueNodeCertificate(ca, { commonName: "leaf", dnsNames: ["leaf.example.com"] }),
+            encryptedCaKey: crypto.createPrivateKey(ca.keyPem).export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase: "pw" }).toString(),
+            url: double.url,
+            httpCaPem: double.caPem,
+            dir: fs.mkdtempSync(path.join(os.tmpdir(), "bad-input-")),
+        };
+    });
+    after(async () => {
+        await double.close();
+        fs.rmSync(ctx.dir, { recursive: true, force: true });
+    });
+
+    it(`has at least 30 cases across every resource (${BAD_INPUTS.length})`, () => {
+        const per = (r: Resource) => BAD_INPUTS.filter((c) => c.resource === r).length;
+        assert.ok(BAD_INPUTS.length >= 30);
+        for (const r of Object.keys(HOOKS) as Resource[]) {
+            assert.ok(per(r) >= 8, `${r}: ${per(r)} cases`);
+        }
+    });
+
+    it("the valid starting points pass (so each case fails for its one mistake)", async () => {
+        assert.deepStrictEqual((await sharedCa.check({}, GOOD_INPUTS.SharedCa(ctx))).failures, undefined);
+        assert.deepStrictEqual((await nodeCertificate.check({} as any, GOOD_INPUTS.NodeCertificate(ctx) as any)).failures, undefined);
+        assert.deepStrictEqual(link.validateLinkInputs(GOOD_INPUTS.RemoteClusterLink(ctx)), []);
+    });
+
+    for (const c of BAD_INPUTS) {
+        it(`${c.resource}: ${c.why} → ${c.property}`, async () => {
+            const news = c.news(ctx);
+            const r = await HOOKS[c.resource].check({}, news);
+            assert.ok(Array.isArray(r.failures), `expected failures, got ${JSON.stringify(r.failures)}`);
+            assert.deepStrictEqual(r.failures.map((f: { property: string }) => f.property), [c.property], JSON.stringify(r.failures));
+            assert.ok(r.failures[0].reason.includes(c.fragment), `reason "${r.failures[0].reason}" should contain "${c.fragment}"`);
+            const text = JSON.stringify(r.failures);
+            assert.ok(!text.includes(SECRET), "a password was echoed");
+            for (const key of [ctx.ca.keyPem, ctx.otherCa.keyPem, ctx.leaf.keyPem]) {
+                assert.ok(!text.includes(key.split("\n")[1]), "a private key was echoed");
+            }
+        });
+    }
+
+    it("no refused link input reached the cluster", () => {
+        assert.deepStrictEqual(double.requests.map((r) => `${r.method} ${r.path}`), []);
+    });
+
+    for (const resource of ["SharedCa", "NodeCertificate"] as const) {
+        it(`${resource}: create refuses what check refuses, naming the same property (nothing is issued or written)`, async () => {
+            for (const c of BAD_INPUTS.filter((x) => x.resource === resource)) {
+                await assert.rejects(HOOKS[resource].create(c.news(ctx)), (e: Error) => {
+                    assert.ok(e instanceof InputError, `${c.why}: ${e.name}: ${e.message}`);
+                    assert.strictEqual(e.property, c.property, c.why);
+                    return true;
+                });
+            }
+            assert.deepStrictEqual(fs.readdirSync(ctx.dir), [], "no file was delivered");
+        });
+    }
+});
+
+describe("bad input: a connection that does not verify TLS warns on every check", function () {
+    this.timeout(60000);
+    let double: Double;
+    let ca: Awaited<ReturnType<typeof generateCa>>;
+    let dir: string;
+    before(async () => {
+        double = await startDouble();
+        ca = await generateCa({ commonName: "warn CA" });
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "bad-input-warn-"));
+    });
+    after(async () => {
+        await double.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    const insecure = (url: string) => ({ urls: [url], username: "elastic", password: SECRET, insecure: true, maxRetries: 0 });
+    const http = () => ({ urls: ["http://127.0.0.1:1"], username: "elastic", password: SECRET, maxRetries: 0 });
+
+    it("RemoteClusterLink: insecure local and remote warn, each check, naming the side", async () => {
+        const news = { local: insecure(double.url), remote: insecure(double.url), alias: "warn", seeds: ["10.0.0.9:9300"] };
+        for (let run = 0; run < 2; run++) {
+            const w = await warningsOf(() => link.check({}, news));
+            assert.ok(w.some((m) => /local\.insecure is set/.test(m)), `run ${run}: ${w.join(" | ")}`);
+            assert.ok(w.some((m) => /remote\.insecure is set/.test(m)), `run ${run}: ${w.join(" | ")}`);
+        }
+    });
+
+    it("RemoteClusterLink: a plain http:// URL warns (the password would cross the network in clear text)", async () => {
+        const w = await warningsOf(() => link.check({}, { local: http(), alias: "warn", seeds: ["10.0.0.9:9300"] }));
+        assert.ok(w.some((m) => /local\.urls http:\/\/127\.0\.0\.1:1 use plain http/.test(m)), w.join(" | "));
+        assert.ok(!w.join(" ").includes(SECRET));
+    });
+
+    it("NodeCertificate: an insecure or http verifyOn connection warns on every check", async () => {
+        const base = { caCertPem: ca.certPem, caKeyPem: ca.keyPem, commonName: "n", dnsNames: ["n.example.com"], delivery: { directory: dir } };
+        for (let run = 0; run < 2; run++) {
+            const w1 = await warningsOf(() => nodeCertificate.check({} as any, { ...base, verifyOn: { nodeName: "n", connection: insecure(double.url) } } as any));
+            assert.ok(w1.some((m) => /verifyOn\.connection\.insecure is set/.test(m)), `run ${run}: ${w1.join(" | ")}`);
+        }
+        const w2 = await warningsOf(() => nodeCertificate.check({} as any, { ...base, verifyOn: { nodeName: "n", connection: http() } } as any));
+        assert.ok(w2.some((m) => /verifyOn\.connection\.urls .* use plain http/.test(m)), w2.join(" | "));
+    });
+
+    it("a verified connection does not warn", async () => {
+        const w = await warningsOf(() => link.check({}, { local: { urls: [double.url], caPem: double.caPem, maxRetries: 0 }, alias: "quiet", seeds: ["10.0.0.9:9300"] }));
+        assert.deepStrictEqual(w.filter((m) => /insecure|plain http/.test(m)), []);
+    });
+});
