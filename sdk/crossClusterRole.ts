@@ -1,0 +1,109 @@
+import * as pulumi from "@pulumi/pulumi";
+import { dispatchingProvider } from "../provider/dynamic";
+import { ClusterConnectionArgs, secretConnection } from "./connection";
+
+/** Arguments of {@link CrossClusterRole}. Give either `preset` (with `indices`) or `localDefinition`/`remoteDefinition`. */
+export interface CrossClusterRoleArgs {
+    /** The cluster the users log in to and search from (the follower cluster for replication). Required. */
+    local: pulumi.Input<ClusterConnectionArgs>;
+    /** The cluster that holds the data (the leader cluster for replication). Required. */
+    remote: pulumi.Input<ClusterConnectionArgs>;
+    /**
+     * The role name, the same on both clusters: it is what travels from the local cluster to the
+     * remote one. 1–507 printable ASCII characters, no leading or trailing space, no comma, not a
+     * built-in role such as `superuser`. Changing it replaces the role pair.
+     */
+    name: pulumi.Input<string>;
+    /**
+     * A ready-made role pair, from Elastic's "Configure roles and users for remote clusters":
+     * - `search`: on the remote cluster `read`, `read_cross_cluster` and `view_index_metadata` on
+     *   `indices`; on the local cluster an empty role (or `read` and `view_index_metadata` on
+     *   `localIndices`);
+     * - `replication`: on the remote cluster the cluster privilege `read_ccr` and `monitor`, `read`
+     *   on the leader `indices`; on the local cluster `manage_ccr` and `monitor`, `read`, `write`,
+     *   `manage_follow_index` on `followerIndices`.
+     *
+     * Excludes `localDefinition` and `remoteDefinition`.
+     * @default none: then `localDefinition`/`remoteDefinition` are required
+     */
+    preset?: pulumi.Input<"search" | "replication">;
+    /**
+     * With a preset: index patterns as the remote cluster names them (no `alias:` prefix), e.g.
+     * `["logs-*"]`; the leader indices for replication. Required with a preset, not empty.
+     */
+    indices?: pulumi.Input<pulumi.Input<string>[]>;
+    /** Replication preset: the follower index patterns on the local cluster. Required with `preset: "replication"`. */
+    followerIndices?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * Search preset: local index patterns the same users may search too (`read`,
+     * `view_index_metadata`), e.g. to search local and remote data in one request.
+     * @default none: the local side is the empty role the docs prescribe
+     */
+    localIndices?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * Explicit role body for the local cluster, anything the create-or-update roles API accepts
+     * (`cluster`, `indices`, `applications`, `run_as`, `metadata`, `global`, `remote_indices`,
+     * `remote_cluster`, `description`). Excludes `preset`.
+     * @default `{}` (an empty role) when only `remoteDefinition` is given
+     */
+    localDefinition?: pulumi.Input<Record<string, any>>;
+    /**
+     * Explicit role body for the remote cluster; index names as the remote cluster knows them.
+     * Excludes `preset`.
+     * @default `{}` (an empty role) when only `localDefinition` is given
+     */
+    remoteDefinition?: pulumi.Input<Record<string, any>>;
+    /**
+     * Take over a role of this name that already exists on either cluster (made by hand or another
+     * tool) instead of refusing it: its definition is replaced by the declared one, and restored
+     * if the create fails. `pulumi import` does not work for dynamic resources (pulumi/pulumi#16175).
+     * @default false
+     */
+    adoptExisting?: pulumi.Input<boolean>;
+}
+
+/**
+ * One role name on two clusters linked by certificate trust, with a definition for each side. The
+ * user logs in on the local cluster and its role names travel to the remote cluster, which applies
+ * its own role of the same name — so the pair must exist on both, which this resource guarantees:
+ * the remote side is written first, a failure on the local side removes it again, `pulumi refresh`
+ * reports either side changed or deleted by hand, and `pulumi up` restores it.
+ *
+ * ```ts
+ * const search = new CrossClusterRole("logs-search", {
+ *     local: euConnection, remote: usConnection,
+ *     name: "remote-search", preset: "search", indices: ["logs-*"],
+ * });
+ * ```
+ */
+export class CrossClusterRole extends pulumi.dynamic.Resource {
+    /** The role name on both clusters. */
+    declare readonly name: pulumi.Output<string>;
+    /** The local side as found at the last create, update or refresh (normal form); null when absent. */
+    declare readonly localRole: pulumi.Output<Record<string, any> | null>;
+    /** The remote side as found at the last create, update or refresh (normal form); null when absent. */
+    declare readonly remoteRole: pulumi.Output<Record<string, any> | null>;
+    /** Whether the role exists on the local cluster (false after it was deleted there by hand). */
+    declare readonly localExists: pulumi.Output<boolean>;
+    /** Whether the role exists on the remote cluster (false after it was deleted there by hand). */
+    declare readonly remoteExists: pulumi.Output<boolean>;
+
+    constructor(name: string, args: CrossClusterRoleArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            dispatchingProvider("crossClusterRole"),
+            name,
+            {
+                ...args,
+                local: secretConnection(args.local),
+                remote: secretConnection(args.remote),
+                localRole: undefined,
+                remoteRole: undefined,
+                localExists: undefined,
+                remoteExists: undefined,
+            },
+            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "local", "remote"] },
+            "es-remote",
+            "CrossClusterRole",
+        );
+    }
+}
