@@ -16,5 +16,3 @@ export {
 } from "./provider/errors";
 export { CrossClusterRole, CrossClusterRoleArgs } from "./sdk/crossClusterRole";
 export { CrossClusterUser, CrossClusterUserArgs } from "./sdk/crossClusterUser";
-export { CrossClusterRole, CrossClusterRoleArgs } from "./sdk/crossClusterRole";
-export { CrossClusterUser, CrossClusterUserArgs } from "./sdk/crossClusterUser";
