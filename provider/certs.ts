@@ -545,6 +545,11 @@ export function checkCaPair(certPem: string, keyPem: string): string | undefined
     if (!isPemCertificate(certPem)) {
         return "the CA certificate is not PEM (expected -----BEGIN CERTIFICATE-----)";
     }
+    // A combined key + certificate file is common. The certificate input is stored (and shown) in
+    // plain text, and the parser behind issueNodeCertificate crashes on the key block.
+    if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(certPem)) {
+        return "the CA certificate PEM also holds a private key: give only the certificate (-----BEGIN CERTIFICATE-----); the key goes in the key input, which is kept secret";
+    }
     let node: crypto.X509Certificate;
     try {
         node = new crypto.X509Certificate(certPem);

@@ -89,6 +89,9 @@ export function validateConnection(prefix: string, c: unknown): CheckFailure[] {
                 throw new Error("not a string");
             }
             new crypto.X509Certificate(conn.caPem);
+            if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(conn.caPem)) {
+                f.push({ property: `${prefix}.caPem`, reason: "also holds a private key: give only the CA certificate (-----BEGIN CERTIFICATE-----); a client never needs the CA's key" });
+            }
         } catch {
             f.push({ property: `${prefix}.caPem`, reason: "is not a PEM certificate (expected -----BEGIN CERTIFICATE-----)" });
         }
