@@ -52,6 +52,17 @@ function where(c: ClusterConnection | undefined): string {
     return (c?.urls ?? []).join(", ");
 }
 
+/**
+ * One line for a failure: Elasticsearch's error type and reason when it answered (the client's own
+ * message repeats the reason over several lines), else the error's message.
+ */
+function reasonOf(err: unknown): string {
+    const e = err as { statusCode?: number; meta?: { body?: { error?: { type?: string; reason?: string } } } };
+    const body = e?.meta?.body?.error;
+    if (body?.reason) return `HTTP ${e.statusCode ?? "?"} ${body.type ?? "error"}: ${body.reason}`;
+    return describeError(err).replace(/\s*\n\s*/g, " ");
+}
+
 function rolePath(name: string): string {
     return `/_security/role/${encodeURIComponent(name)}`;
 }
@@ -184,7 +195,7 @@ export async function create(news: any): Promise<pulumi.dynamic.CreateResult> {
         try {
             await putRole(c.local, "local", inputs.local, name, bodies.local);
         } catch (localErr) {
-            const why = describeError(localErr);
+            const why = reasonOf(localErr);
             const undo = adoptedFrom?.remote ? "restore the remote side's previous definition" : "remove the remote side again";
             try {
                 if (adoptedFrom?.remote) await putRole(c.remote, "remote", inputs.remote, name, adoptedFrom.remote);
@@ -192,7 +203,7 @@ export async function create(news: any): Promise<pulumi.dynamic.CreateResult> {
             } catch (undoErr) {
                 throw new EsRemoteError(
                     `role '${name}' could not be written on the local cluster (${where(inputs.local)}): ${why}. ` +
-                    `Trying to ${undo} failed too (${describeError(undoErr)}), so role '${name}' now EXISTS on the remote cluster (${where(inputs.remote)}) ` +
+                    `Trying to ${undo} failed too (${reasonOf(undoErr)}), so role '${name}' now EXISTS on the remote cluster (${where(inputs.remote)}) ` +
                     `with the new definition and ${existingLocal ? "keeps its previous definition" : "does NOT exist"} on the local cluster. ` +
                     `Delete it on the remote cluster by hand (DELETE _security/role/${name}) or fix the cause and run pulumi up again.`,
                     { name, localExists: !!existingLocal, remoteExists: true },
@@ -246,7 +257,7 @@ export async function update(_id: string, olds: any, news: any): Promise<pulumi.
             await putRole(c.local, "local", inputs.local, name, bodies.local);
         } catch (e) {
             throw new EsRemoteError(
-                `role '${name}' was updated on the remote cluster (${where(inputs.remote)}) but not on the local cluster (${where(inputs.local)}): ${describeError(e)}. ` +
+                `role '${name}' was updated on the remote cluster (${where(inputs.remote)}) but not on the local cluster (${where(inputs.local)}): ${reasonOf(e)}. ` +
                 `The local side ${o.localExists === false ? "is still missing" : "keeps its previous definition"}; fix the cause and run pulumi up again.`,
                 { name, remoteUpdated: true, localUpdated: false },
                 { cause: e },
@@ -273,7 +284,7 @@ export async function delete_(id: string, props: any): Promise<void> {
             const gone = ([["local", local], ["remote", remote]] as const).filter(([, r]) => r.status === "fulfilled").map(([s]) => s);
             throw new EsRemoteError(
                 `role '${name}' could not be deleted on the ${failed.map(([s]) => `${s} cluster (${where(state[s])})`).join(" and ")}: ` +
-                failed.map(([, r]) => describeError((r as PromiseRejectedResult).reason)).join("; ") +
+                failed.map(([, r]) => reasonOf((r as PromiseRejectedResult).reason)).join("; ") +
                 (gone.length ? `. It is gone from the ${gone[0]} cluster; run pulumi destroy again to finish.` : ". Nothing was deleted; run pulumi destroy again."),
                 { name, deleted: gone },
                 { cause: (failed[0][1] as PromiseRejectedResult).reason },

@@ -122,7 +122,9 @@ function assertValid(n: Record<string, unknown>): void {
  */
 function safeError(what: string, conn: ClusterConnection, err: unknown, password: string | undefined, details: Record<string, unknown> = {}): EsRemoteError {
     const e = asClusterError("local", conn, what, err);
-    let message = e instanceof EsRemoteError ? e.message : `local cluster (${where(conn)}) failed to ${what}: ${describeError(e)}`;
+    const body = (e as { meta?: { body?: { error?: { type?: string; reason?: string } } } }).meta?.body?.error;
+    const reason = body?.reason ? `HTTP ${(e as { statusCode?: number }).statusCode ?? "?"} ${body.type ?? "error"}: ${body.reason}` : describeError(e).replace(/\s*\n\s*/g, " ");
+    let message = e instanceof EsRemoteError ? e.message : `local cluster (${where(conn)}) failed to ${what}: ${reason}`;
     if (password) message = message.split(password).join("[secret]");
     const status = err instanceof errors.ResponseError ? err.statusCode : undefined;
     return new EsRemoteError(message, { ...details, ...(status ? { status } : {}) });

@@ -69,6 +69,11 @@ export interface CrossClusterRoleArgs {
  * the remote side is written first, a failure on the local side removes it again, `pulumi refresh`
  * reports either side changed or deleted by hand, and `pulumi up` restores it.
  *
+ * A search the remote role does not allow is refused by the remote cluster: with the remote's
+ * `skip_unavailable: false` as an HTTP 403; with `skip_unavailable: true` (Elasticsearch's default
+ * since 8.15) as a 200 in which that remote is `skipped` — all of it, allowed indices included —
+ * and its `security_exception` is listed under `_clusters.details.<alias>.failures`.
+ *
  * ```ts
  * const search = new CrossClusterRole("logs-search", {
  *     local: euConnection, remote: usConnection,

@@ -1,0 +1,641 @@
+/**
+ * CrossClusterRole and CrossClusterUser on real clusters linked by certificate trust (pool v9 and
+ * v819): a cross-cluster search as the created user, the remote cluster's real 403 outside the
+ * role's patterns, drift on either side repaired by update, the replication preset checked with the
+ * has-privileges API on both sides, a create whose local side fails leaving nothing behind, and bad
+ * input refused with the clusters' roles and users unchanged.
+ *
+ * The integ-test-zip cannot store native roles or users as shipped: the `.security` index's settings
+ * use the `pattern_capture` and `unique` token filters and the `uax_url_email` tokenizer, which live
+ * in the `analysis-common` module that the zip leaves out ("Unknown filter type [pattern_capture]
+ * for [email]" on the first PUT of a role or user). {@link ensureSecurityIndexShim} compiles a
+ * test-only plugin providing those three from the Lucene classes the zip ships, and installs it into
+ * the cached distribution before the pool starts. It belongs in the rig (`ensureDistribution`);
+ * it lives here only because this suite is the first that needs it.
+ */
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as http from "http";
+import * as https from "https";
+import * as path from "path";
+import * as util from "util";
+import { Client } from "@elastic/elasticsearch";
+import { ClusterConnection, createClient } from "../../provider/client";
+import * as role from "../../provider/crossClusterRole";
+import * as user from "../../provider/crossClusterUser";
+import * as link from "../../provider/remoteClusterLink";
+import { clearProbeMemo } from "../../provider/probe";
+import { normaliseRole, RESERVED_ROLE_NAMES, RESERVED_USERNAMES, roleBodies, validateRoleName } from "../../provider/roles";
+import { ClusterInfo, ensureDistribution, ES_VERSIONS, findJavaHome, requiredJavaMajor } from "../../rig/elasticsearch";
+import { connectionTo, withClient } from "../support/connections";
+import { pool } from "../support/pool";
+
+// ------------------------------------------------------------------ the .security index shim
+
+const SHIM_NAME = "security-analysis-shim";
+
+const SHIM_SOURCE = `package esremote.shim;
+
+import org.apache.lucene.analysis.CharArraySet;
+import org.apache.lucene.analysis.TokenFilter;
+import org.apache.lucene.analysis.TokenStream;
+import org.apache.lucene.analysis.email.UAX29URLEmailTokenizer;
+import org.apache.lucene.analysis.pattern.PatternCaptureGroupTokenFilter;
+import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
+import org.elasticsearch.index.analysis.TokenFilterFactory;
+import org.elasticsearch.index.analysis.TokenizerFactory;
+import org.elasticsearch.indices.analysis.AnalysisModule.AnalysisProvider;
+import org.elasticsearch.plugins.AnalysisPlugin;
+import org.elasticsearch.plugins.Plugin;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** Test only: the analysis components the .security index settings name, absent from the integ-test-zip. */
+public class SecurityIndexAnalysisShim extends Plugin implements AnalysisPlugin {
+    @Override
+    public Map<String, AnalysisProvider<TokenFilterFactory>> getTokenFilters() {
+        AnalysisProvider<TokenFilterFactory> patternCapture = (indexSettings, env, name, settings) -> {
+            Pattern[] patterns = settings.getAsList("patterns").stream().map(Pattern::compile).toArray(Pattern[]::new);
+            boolean preserve = settings.getAsBoolean("preserve_original", true);
+            return new TokenFilterFactory() {
+                public String name() { return name; }
+                public TokenStream create(TokenStream in) { return new PatternCaptureGroupTokenFilter(in, preserve, patterns); }
+            };
+        };
+        AnalysisProvider<TokenFilterFactory> unique = (indexSettings, env, name, settings) -> new TokenFilterFactory() {
+            public String name() { return name; }
+            public TokenStream create(TokenStream in) { return new Unique(in); }
+        };
+        return Map.of("pattern_capture", AnalysisPlugin.requiresAnalysisSettings(patternCapture), "unique", unique);
+    }
+
+    @Override
+    public Map<String, AnalysisProvider<TokenizerFactory>> getTokenizers() {
+        return Map.of("uax_url_email", (indexSettings, env, name, settings) -> TokenizerFactory.newFactory(name, UAX29URLEmailTokenizer::new));
+    }
+
+    /** Drops a term already seen in the stream, as Elasticsearch's unique filter does by default. */
+    static final class Unique extends TokenFilter {
+        private final CharTermAttribute term = addAttribute(CharTermAttribute.class);
+        private final CharArraySet seen = new CharArraySet(8, false);
+
+        Unique(TokenStream in) { super(in); }
+
+        @Override
+        public boolean incrementToken() throws IOException {
+            while (input.incrementToken()) {
+                char[] copy = new char[term.length()];
+                System.arraycopy(term.buffer(), 0, copy, 0, term.length());
+                if (!seen.contains(copy, 0, copy.length)) {
+                    seen.add(copy);
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        @Override
+        public void reset() throws IOException {
+            super.reset();
+            seen.clear();
+        }
+    }
+}
+`;
+
+/**
+ * Compiles and installs the shim plugin into the cached distribution of `version` (once; a
+ * concurrent installer is tolerated: the plugin folder appears by one atomic rename).
+ */
+function ensureSecurityIndexShim(version: string): void {
+    const esHome = ensureDistribution(version);
+    const target = path.join(esHome, "plugins", SHIM_NAME);
+    if (fs.existsSync(path.join(target, "plugin-descriptor.properties"))) return;
+    const javaHome = findJavaHome(version);
+    const tmp = fs.mkdtempSync(path.join(path.dirname(esHome), `.${SHIM_NAME}-`));
+    try {
+        const src = path.join(tmp, "src", "esremote", "shim");
+        const classes = path.join(tmp, "classes");
+        const plugin = path.join(tmp, SHIM_NAME);
+        fs.mkdirSync(src, { recursive: true });
+        fs.mkdirSync(classes);
+        fs.mkdirSync(plugin);
+        fs.writeFileSync(path.join(src, "SecurityIndexAnalysisShim.java"), SHIM_SOURCE);
+        const java = requiredJavaMajor(version);
+        execFileSync(path.join(javaHome, "bin", "javac"), ["--release", String(java), "-cp", path.join(esHome, "lib", "*"), "-d", classes,
+            path.join(src, "SecurityIndexAnalysisShim.java")], { stdio: "pipe" });
+        execFileSync(path.join(javaHome, "bin", "jar"), ["cf", path.join(plugin, `${SHIM_NAME}.jar`), "-C", classes, "."], { stdio: "pipe" });
+        fs.writeFileSync(path.join(plugin, "plugin-descriptor.properties"), [
+            "description=Test only: pattern_capture, unique and uax_url_email for the .security index (analysis-common is not in the integ-test-zip)",
+            "version=1.0.0",
+            `name=${SHIM_NAME}`,
+            "classname=esremote.shim.SecurityIndexAnalysisShim",
+            `java.version=${java}`,
+            `elasticsearch.version=${version}`,
+            "",
+        ].join("\n"));
+        execFileSync("chmod", ["-R", "a+rX", plugin]);
+        try {
+            fs.renameSync(plugin, target);
+        } catch (e) {
+            if (!fs.existsSync(path.join(target, "plugin-descriptor.properties"))) throw e;
+        }
+    } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+    }
+}
+
+async function assertShimLoaded(c: ClusterInfo): Promise<void> {
+    const plugins = await withClient(c, (client) => client.cat.plugins({ format: "json" })) as Array<{ component?: string }>;
+    assert.ok(plugins.some((p) => p.component === SHIM_NAME),
+        `${c.name} runs without the ${SHIM_NAME} plugin (it was started before this suite installed it), so it cannot store native roles or users`);
+}
+
+// ------------------------------------------------------------------------------ helpers
+
+const rand = () => crypto.randomBytes(3).toString("hex");
+
+function asUser(c: ClusterInfo, username: string, password: string): Client {
+    return createClient({ urls: [c.url], username, password, caPem: fs.readFileSync(c.httpCaFile, "utf8"), maxRetries: 0 }, { label: `${c.name} as ${username}` });
+}
+
+async function roleOn(c: ClusterInfo, name: string): Promise<Record<string, unknown> | undefined> {
+    return withClient(c, async (client) => {
+        const r = await client.transport.request<Record<string, Record<string, unknown>>>({ method: "GET", path: `/_security/role/${encodeURIComponent(name)}` }, { ignore: [404], meta: true });
+        return r.statusCode === 404 ? undefined : r.body[name];
+    });
+}
+
+/** Every role and user that is not built-in, with its definition: to assert "unchanged". */
+async function securitySnapshot(c: ClusterInfo): Promise<string> {
+    return withClient(c, async (client) => {
+        const roles = await client.security.getRole();
+        const users = await client.security.getUser();
+        const own = <T extends { metadata?: Record<string, unknown> }>(o: Record<string, T>) =>
+            Object.fromEntries(Object.entries(o).filter(([, v]) => !v.metadata?._reserved).sort(([a], [b]) => (a < b ? -1 : 1)));
+        return JSON.stringify({ roles: own(roles as any), users: own(users as any) });
+    });
+}
+
+async function errorOf(p: Promise<unknown>): Promise<any> {
+    try {
+        await p;
+    } catch (e) {
+        return e;
+    }
+    assert.fail("expected a failure");
+}
+
+/**
+ * An HTTP front of a real cluster that refuses the requests `refuse` picks with a 500 (as
+ * Elasticsearch would answer it) and forwards everything else over verified TLS: a fault on one
+ * request, everything else real.
+ */
+async function faultyFront(c: ClusterInfo, refuse: (req: http.IncomingMessage) => boolean): Promise<{ url: string; close(): Promise<void> }> {
+    const ca = fs.readFileSync(c.httpCaFile, "utf8");
+    const target = new URL(c.url);
+    const server = http.createServer((req, res) => {
+        if (refuse(req)) {
+            req.resume();
+            res.writeHead(500, { "content-type": "application/json", "x-elastic-product": "Elasticsearch" });
+            res.end(JSON.stringify({ error: { type: "injected_fault", reason: `the test refused ${req.method} ${req.url}` }, status: 500 }));
+            return;
+        }
+        const up = https.request({
+            host: target.hostname, port: target.port, method: req.method, path: req.url, ca,
+            headers: { ...req.headers, host: target.host },
+        }, (r) => {
+            res.writeHead(r.statusCode ?? 502, r.headers);
+            r.pipe(res);
+        });
+        up.on("error", (e) => {
+            res.writeHead(502);
+            res.end(String(e));
+        });
+        req.pipe(up);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as { port: number }).port;
+    return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+// ---------------------------------------------------------------------------------- tests
+
+describe("CrossClusterRole and CrossClusterUser on real clusters", function () {
+    let v9: ClusterInfo, v819: ClusterInfo;
+
+    before(async function () {
+        ensureSecurityIndexShim(ES_VERSIONS.v9);
+        ensureSecurityIndexShim(ES_VERSIONS.v819);
+        [v9, v819] = await pool("v9", "v819");
+        await assertShimLoaded(v9);
+        await assertShimLoaded(v819);
+    });
+    beforeEach(() => clearProbeMemo());
+
+    it("the built-in role and user names the check refuses are the ones real 9.x and 8.19.x nodes mark reserved", async function () {
+        for (const c of [v9, v819]) {
+            const reserved = await withClient(c, async (client) => ({
+                roles: Object.entries(await client.security.getRole()).filter(([, r]) => (r as any).metadata?._reserved).map(([n]) => n),
+                users: Object.entries(await client.security.getUser()).filter(([, u]) => (u as any).metadata?._reserved).map(([n]) => n),
+            }));
+            assert.ok(reserved.roles.length > 20, `${c.version}: ${reserved.roles}`);
+            assert.deepStrictEqual(reserved.roles.filter((r) => !RESERVED_ROLE_NAMES.has(r)), [], `${c.version} has reserved roles the check does not know`);
+            assert.deepStrictEqual(reserved.users.filter((u) => !RESERVED_USERNAMES.has(u)), [], `${c.version} has reserved users the check does not know`);
+        }
+    });
+
+    it("the role name rules agree with what real nodes accept and refuse", async function () {
+        const names = ["ok-name", "a".repeat(507), "a".repeat(508), "rôle", " lead", "trail ", "tab\tin", "sp ace!#$%&()*+/:;<=>?@[]^`{|}~", "_system", "superuser", "kibana_system"];
+        for (const c of [v9, v819]) {
+            for (const n of names) {
+                const accepted = await withClient(c, async (client) => {
+                    const r = await client.transport.request({ method: "PUT", path: `/_security/role/${encodeURIComponent(n)}`, body: {} }, { ignore: [400], meta: true });
+                    if (r.statusCode === 200) await client.transport.request({ method: "DELETE", path: `/_security/role/${encodeURIComponent(n)}` });
+                    return r.statusCode === 200;
+                });
+                assert.strictEqual(validateRoleName(n).length === 0, accepted, `${c.version}: ${JSON.stringify(n.slice(0, 20))}(${n.length}) accepted by Elasticsearch: ${accepted}`);
+            }
+        }
+    });
+
+    describe("search preset: local 8.19.x searches remote 9.x", function () {
+        const alias = `ccx_${rand()}`;
+        const roleName = `ccx-search-${rand()}`;
+        const username = `ccx-searcher-${rand()}`;
+        let linkOuts: any;
+        let roleInputs: any, roleOuts: any;
+        let userOuts: any;
+
+        before(async function () {
+            const news = { local: connectionTo(v819), remote: connectionTo(v9), alias, mode: "sniff", seeds: [v9.transportAddress], skipUnavailable: false };
+            const checked = await link.check({}, news);
+            assert.deepStrictEqual(checked.failures, []);
+            linkOuts = (await link.create(checked.inputs)).outs;
+            assert.strictEqual(linkOuts.connected, true);
+            await withClient(v9, async (client) => {
+                await client.index({ index: "ccx-logs-1", id: "1", document: { msg: "one" } });
+                await client.index({ index: "ccx-logs-1", id: "2", document: { msg: "two" } });
+                await client.index({ index: "ccx-logs-2", id: "3", document: { msg: "three" } });
+                await client.index({ index: "ccx-secret", id: "4", document: { msg: "secret" } });
+                await client.indices.refresh({ index: "ccx-*" });
+            });
+            await withClient(v819, (client) => client.index({ index: "ccx-local", id: "1", document: { msg: "local" }, refresh: true }));
+        });
+
+        after(async function () {
+            if (userOuts) await user.delete(username, userOuts);
+            if (roleOuts) await role.delete(roleName, roleOuts);
+            if (linkOuts) await link.delete(alias, linkOuts);
+            await withClient(v9, (client) => client.indices.delete({ index: "ccx-logs-1,ccx-logs-2,ccx-secret", ignore_unavailable: true }));
+            await withClient(v819, (client) => client.indices.delete({ index: "ccx-local", ignore_unavailable: true }));
+        });
+
+        it("creates the role on both clusters exactly as the docs prescribe, with no drift on read", async function () {
+            roleInputs = { local: connectionTo(v819), remote: connectionTo(v9), name: roleName, preset: "search", indices: ["ccx-logs-*"] };
+            const checked = await role.check({}, roleInputs);
+            assert.deepStrictEqual(checked.failures, []);
+            const created = await role.create(checked.inputs);
+            roleOuts = created.outs;
+            assert.strictEqual(created.id, roleName);
+            assert.deepStrictEqual([roleOuts.localExists, roleOuts.remoteExists], [true, true]);
+
+            const remote = await roleOn(v9, roleName);
+            assert.deepStrictEqual((remote as any).indices, [{ names: ["ccx-logs-*"], privileges: ["read", "read_cross_cluster", "view_index_metadata"], allow_restricted_indices: false }]);
+            assert.deepStrictEqual(normaliseRole(await roleOn(v819, roleName)), {}, "the local side is the empty role");
+
+            const r = await role.read(roleName, roleOuts);
+            assert.deepStrictEqual([r.props.localExists, r.props.remoteExists], [true, true]);
+            assert.strictEqual((await role.diff(roleName, r.props, roleInputs)).changes, false, "no false drift");
+        });
+
+        it("a user with the role (generated password) searches <alias>:<index> and gets the documents the role allows", async function () {
+            const news = { local: connectionTo(v819), username, roles: [roleName] };
+            const checked = await user.check({}, news);
+            assert.deepStrictEqual(checked.failures, []);
+            const created = await user.create(checked.inputs);
+            userOuts = created.outs;
+            assert.strictEqual(userOuts.passwordGenerated, true);
+            assert.match(userOuts.password, /^[A-Za-z0-9_-]{32}$/);
+            assert.strictEqual("password" in checked.inputs, false, "nothing generated at check time");
+
+            const r = await user.read(username, userOuts);
+            assert.strictEqual(r.props.passwordInSync, true);
+            assert.strictEqual((await user.diff(username, r.props, news)).changes, false, "the generated password is kept");
+
+            const client = asUser(v819, username, userOuts.password);
+            try {
+                const res = await client.search({ index: `${alias}:ccx-logs-*`, size: 10, sort: ["_doc"] });
+                assert.deepStrictEqual(res.hits.hits.map((h) => h._source).map((s: any) => s.msg).sort(), ["one", "three", "two"]);
+                assert.ok(res.hits.hits.every((h) => h._index.startsWith(`${alias}:`)), "the hits come from the remote cluster");
+            } finally {
+                await client.close();
+            }
+        });
+
+        it("an index outside the role's patterns is refused by the remote cluster with a real 403; a local index by the local one", async function () {
+            const client = asUser(v819, username, userOuts.password);
+            try {
+                const remoteDenied = await errorOf(client.search({ index: `${alias}:ccx-secret` }));
+                assert.strictEqual(remoteDenied.statusCode, 403);
+                const cause = remoteDenied.body.error.root_cause[0];
+                assert.strictEqual(cause.type, "security_exception");
+                assert.match(cause.reason, new RegExp(`unauthorized for user \\[${username}\\] with effective roles \\[${roleName}\\] on indices \\[ccx-secret\\]`));
+                const localDenied = await errorOf(client.search({ index: "ccx-local" }));
+                assert.strictEqual(localDenied.statusCode, 403);
+            } finally {
+                await client.close();
+            }
+        });
+
+        it("with skip_unavailable: true (the default since 8.15) the same refusal is no 403: the remote is skipped, its security_exception reported under its alias", async function () {
+            const client = asUser(v819, username, userOuts.password);
+            const skip = (v: boolean) => withClient(v819, (c) => c.cluster.putSettings({ persistent: { [`cluster.remote.${alias}.skip_unavailable`]: v } }));
+            await skip(true);
+            try {
+                for (const index of [`${alias}:ccx-secret`, `${alias}:ccx-secret,${alias}:ccx-logs-*`]) {
+                    const res = await client.search({ index });
+                    const details = (res._clusters as any).details[alias];
+                    assert.strictEqual(details.status, "skipped", index);
+                    assert.strictEqual(details.failures[0].reason.type, "security_exception", index);
+                    assert.match(details.failures[0].reason.reason, /on indices \[ccx-secret\]/);
+                    // One forbidden pattern costs the whole remote cluster, the allowed indices included.
+                    assert.strictEqual((res.hits.total as { value: number }).value, 0, index);
+                }
+            } finally {
+                await skip(false);
+                await client.close();
+            }
+        });
+
+        it("the remote role deleted by hand: read reports it, diff sees the change, update restores it and the search works again", async function () {
+            await withClient(v9, (client) => client.security.deleteRole({ name: roleName }));
+            const client = asUser(v819, username, userOuts.password);
+            try {
+                const denied = await errorOf(client.search({ index: `${alias}:ccx-logs-*` }));
+                assert.strictEqual(denied.statusCode, 403, "without the remote role the remote cluster refuses the user");
+
+                const r = await role.read(roleName, roleOuts);
+                assert.strictEqual(r.id, roleName);
+                assert.deepStrictEqual([r.props.localExists, r.props.remoteExists, r.props.remoteRole], [true, false, null]);
+                const d = await role.diff(roleName, r.props, roleInputs);
+                assert.deepStrictEqual([d.changes, d.replaces], [true, []]);
+
+                roleOuts = (await role.update(roleName, r.props, (await role.check(r.props, roleInputs)).inputs)).outs;
+                assert.ok(await roleOn(v9, roleName));
+                assert.strictEqual((await role.diff(roleName, (await role.read(roleName, roleOuts)).props, roleInputs)).changes, false);
+                const res = await client.search({ index: `${alias}:ccx-logs-*` });
+                assert.strictEqual((res.hits.total as { value: number }).value, 3);
+            } finally {
+                await client.close();
+            }
+        });
+
+        it("the local role edited by hand is drift too, and update puts it back", async function () {
+            await withClient(v819, (client) => client.security.putRole({ name: roleName, cluster: ["monitor"] }));
+            const r = await role.read(roleName, roleOuts);
+            assert.deepStrictEqual(r.props.localRole, { cluster: ["monitor"] });
+            assert.strictEqual((await role.diff(roleName, r.props, roleInputs)).changes, true);
+            roleOuts = (await role.update(roleName, r.props, roleInputs)).outs;
+            assert.deepStrictEqual(normaliseRole(await roleOn(v819, roleName)), {});
+        });
+
+        it("the user's roles and password changed by hand are drift; update restores both", async function () {
+            const news = { local: connectionTo(v819), username, roles: [roleName] };
+            await withClient(v819, async (client) => {
+                await client.security.putUser({ username, roles: [roleName, "viewer"] });
+                await client.security.changePassword({ username, password: "changed-by-hand" });
+            });
+            const r = await user.read(username, userOuts);
+            assert.deepStrictEqual(r.props.roles, [roleName, "viewer"]);
+            assert.strictEqual(r.props.passwordInSync, false);
+            assert.strictEqual((await user.diff(username, r.props, news)).changes, true);
+            userOuts = (await user.update(username, r.props, news)).outs;
+            const again = await user.read(username, userOuts);
+            assert.deepStrictEqual([again.props.roles, again.props.passwordInSync], [[roleName], true]);
+            assert.strictEqual((await user.diff(username, again.props, news)).changes, false);
+        });
+    });
+
+    describe("users: passwords, deletion by hand, errors without secrets", function () {
+        const username = `ccx-user-${rand()}`;
+        let outs: any;
+        after(async function () {
+            if (outs) await user.delete(username, outs);
+        });
+
+        it("a password input, then a new one: the old stops working, the new one works", async function () {
+            const news = { local: connectionTo(v9), username, roles: ["viewer"], password: "first-password-1", fullName: "Cross Cluster", email: "ccx@example.com", metadata: { team: "search" } };
+            outs = (await user.create((await user.check({}, news)).inputs)).outs;
+            assert.strictEqual(outs.passwordGenerated, false);
+            const r = await user.read(username, outs);
+            assert.deepStrictEqual([r.props.fullName, r.props.email, r.props.metadata], ["Cross Cluster", "ccx@example.com", { team: "search" }]);
+            assert.strictEqual((await user.diff(username, r.props, news)).changes, false);
+
+            const next = { ...news, password: "second-password-2" };
+            assert.strictEqual((await user.diff(username, r.props, next)).changes, true);
+            outs = (await user.update(username, r.props, next)).outs;
+            for (const [pw, ok] of [["first-password-1", false], ["second-password-2", true]] as const) {
+                const c = asUser(v9, username, pw);
+                try {
+                    const res = await c.security.authenticate().then(() => 200, (e) => e.statusCode);
+                    assert.strictEqual(res, ok ? 200 : 401, pw);
+                } finally {
+                    await c.close();
+                }
+            }
+        });
+
+        it("an existing user is refused at create (nothing written); a user deleted by hand is gone on read", async function () {
+            const e = await errorOf(user.create({ local: connectionTo(v9), username, roles: [], password: "third-password-3" }));
+            assert.match(e.message, new RegExp(`user '${username}' already exists on the local cluster .*adoptExisting: true.*Nothing was written`));
+            const still = asUser(v9, username, "second-password-2");
+            try {
+                await still.security.authenticate();
+            } finally {
+                await still.close();
+            }
+            await withClient(v9, (client) => client.security.deleteUser({ username }));
+            assert.deepStrictEqual(await user.read(username, outs), {});
+            await user.delete(username, outs); // already absent: success
+            outs = undefined;
+        });
+
+        it("a cluster refusal names the cluster and the reason, never the password", async function () {
+            const limited = `ccx-limited-${rand()}`;
+            await withClient(v9, async (client) => {
+                await client.security.putRole({ name: limited, cluster: ["monitor"] });
+                await client.security.putUser({ username: limited, password: "limited-password", roles: [limited] });
+            });
+            try {
+                const secret = `Sup3r-Secret-${rand()}`;
+                const conn: ClusterConnection = { ...connectionTo(v9), username: limited, password: "limited-password" };
+                const e = await errorOf(user.create({ local: conn, username: `ccx-never-${rand()}`, roles: [], password: secret }));
+                assert.match(e.message, /local cluster \(https:\/\/127\.0\.0\.1:\d+\) denied the request .*HTTP 403/);
+                assert.ok(!util.inspect(e, { depth: 20 }).includes(secret), "the password is not in the error or anything attached to it");
+                assert.ok(!String(e.stack).includes(secret));
+            } finally {
+                await withClient(v9, async (client) => {
+                    await client.security.deleteUser({ username: limited });
+                    await client.security.deleteRole({ name: limited });
+                });
+            }
+        });
+    });
+
+    describe("replication preset: local 9.x follows remote 8.19.x", function () {
+        const roleName = `ccx-repl-${rand()}`;
+        const username = `ccx-replicator-${rand()}`;
+        const probe = `ccx-remote-probe-${rand()}`;
+        let roleOuts: any, userOuts: any;
+
+        after(async function () {
+            if (userOuts) await user.delete(username, userOuts);
+            if (roleOuts) await role.delete(roleName, roleOuts);
+            await withClient(v819, (client) => client.transport.request({ method: "DELETE", path: `/_security/user/${probe}` }, { ignore: [404] }));
+        });
+
+        it("grants what cross-cluster replication needs on each side, checked with the has-privileges API", async function () {
+            const news = { local: connectionTo(v9), remote: connectionTo(v819), name: roleName, preset: "replication", indices: ["ccx-leader-*"], followerIndices: ["ccx-follower-*"] };
+            const checked = await role.check({}, news);
+            assert.deepStrictEqual(checked.failures, []);
+            roleOuts = (await role.create(checked.inputs)).outs;
+            const expected = roleBodies(news as any);
+            assert.deepStrictEqual(normaliseRole(await roleOn(v9, roleName)), normaliseRole(expected.local));
+            assert.deepStrictEqual(normaliseRole(await roleOn(v819, roleName)), normaliseRole(expected.remote));
+            assert.strictEqual((await role.diff(roleName, (await role.read(roleName, roleOuts)).props, news)).changes, false);
+
+            userOuts = (await user.create({ local: connectionTo(v9), username, roles: [roleName] })).outs;
+            const local = asUser(v9, username, userOuts.password);
+            try {
+                const has = await local.security.hasPrivileges({
+                    cluster: ["manage_ccr", "manage", "read_ccr"],
+                    index: [
+                        { names: ["ccx-follower-1"], privileges: ["monitor", "read", "write", "manage_follow_index"] },
+                        { names: ["ccx-leader-1"], privileges: ["read"] },
+                    ],
+                });
+                assert.strictEqual(has.cluster.manage_ccr, true);
+                assert.strictEqual(has.cluster.manage, false);
+                assert.deepStrictEqual(has.index["ccx-follower-1"], { monitor: true, read: true, write: true, manage_follow_index: true });
+                assert.deepStrictEqual(has.index["ccx-leader-1"], { read: false }, "the leaders are not local indices of this role");
+            } finally {
+                await local.close();
+            }
+
+            // On the remote side the role is applied to the user's role *name*: check it through a
+            // probe user there holding the same role (the replicating user exists on the local cluster only).
+            await withClient(v819, (client) => client.security.putUser({ username: probe, password: "probe-password", roles: [roleName] }));
+            const remote = asUser(v819, probe, "probe-password");
+            try {
+                const has = await remote.security.hasPrivileges({
+                    cluster: ["read_ccr", "manage_ccr"],
+                    index: [{ names: ["ccx-leader-1"], privileges: ["monitor", "read", "write"] }],
+                });
+                assert.deepStrictEqual(has.cluster, { read_ccr: true, manage_ccr: false });
+                assert.deepStrictEqual(has.index["ccx-leader-1"], { monitor: true, read: true, write: false });
+            } finally {
+                await remote.close();
+            }
+            await withClient(v9, async (client) => {
+                // The follow API itself is not in the integ-test-zip (no x-pack-ccr module; it also needs a paid license).
+                const r = await client.transport.request({ method: "PUT", path: "/ccx-follower-1/_ccr/follow", body: { remote_cluster: "x", leader_index: "ccx-leader-1" } }, { ignore: [400, 403, 404, 405], meta: true });
+                assert.notStrictEqual(r.statusCode, 200);
+            });
+        });
+    });
+
+    describe("partial failures leave no half-created pair", function () {
+        it("the local side refused: the remote side is removed again and the error says so", async function () {
+            const name = `ccx-half-${rand()}`;
+            const news = {
+                local: connectionTo(v9), remote: connectionTo(v819), name,
+                localDefinition: { cluster: ["not_a_privilege"] }, // check leaves privilege names to Elasticsearch
+                remoteDefinition: { indices: [{ names: ["ccx-any"], privileges: ["read"] }] },
+            };
+            assert.deepStrictEqual((await role.check({}, news)).failures, []);
+            const e = await errorOf(role.create(news));
+            assert.ok(!e.message.includes("\n"), "one line");
+            assert.match(e.message, new RegExp(`role '${name}' could not be written on the local cluster \\(https://127\\.0\\.0\\.1:\\d+\\): HTTP 400 action_request_validation_exception: .*unknown cluster privilege \\[not_a_privilege\\].*The remote side was removed again, so neither cluster has the role`));
+            assert.strictEqual(await roleOn(v819, name), undefined);
+            assert.strictEqual(await roleOn(v9, name), undefined);
+        });
+
+        it("and if removing the remote side fails too, the error says exactly which side exists", async function () {
+            const name = `ccx-stuck-${rand()}`;
+            const front = await faultyFront(v819, (req) => req.method === "DELETE");
+            try {
+                const remote: ClusterConnection = { urls: [front.url], username: v819.username, password: v819.password, maxRetries: 0 };
+                const news = { local: connectionTo(v9), remote, name, localDefinition: { cluster: ["not_a_privilege"] }, remoteDefinition: {} };
+                const e = await errorOf(role.create(news));
+                assert.match(e.message, new RegExp(`Trying to remove the remote side again failed too .*injected_fault.*role '${name}' now EXISTS on the remote cluster \\(${front.url}\\) with the new definition and does NOT exist on the local cluster`));
+                assert.ok(await roleOn(v819, name), "the remote side is really there");
+                assert.strictEqual(await roleOn(v9, name), undefined);
+            } finally {
+                await front.close();
+                await withClient(v819, (client) => client.security.deleteRole({ name }));
+            }
+        });
+
+        it("a role that already exists is refused before anything is written, unless adoptExisting", async function () {
+            const name = `ccx-handmade-${rand()}`;
+            await withClient(v819, (client) => client.security.putRole({ name, cluster: ["monitor"] }));
+            const news = { local: connectionTo(v9), remote: connectionTo(v819), name, preset: "search", indices: ["ccx-x"] };
+            try {
+                const e = await errorOf(role.create(news));
+                assert.match(e.message, /already exists on the remote cluster .*adoptExisting: true.*Nothing was written/);
+                assert.strictEqual(await roleOn(v9, name), undefined);
+                assert.deepStrictEqual(normaliseRole(await roleOn(v819, name)), { cluster: ["monitor"] });
+
+                const outs = (await role.create({ ...news, adoptExisting: true })).outs;
+                assert.deepStrictEqual(outs.adoptedFrom.remote.cluster, ["monitor"]);
+                assert.deepStrictEqual(normaliseRole(await roleOn(v819, name)), normaliseRole(roleBodies(news as any).remote));
+                await role.delete(name, outs);
+                await role.delete(name, outs); // both sides already absent: success
+                assert.deepStrictEqual(await role.read(name, outs), {});
+            } finally {
+                await withClient(v819, (client) => client.transport.request({ method: "DELETE", path: `/_security/role/${name}` }, { ignore: [404] }));
+            }
+        });
+    });
+
+    describe("bad input", function () {
+        const bad: Array<{ kind: "role" | "user"; why: string; news: () => Record<string, unknown>; property: string }> = [
+            { kind: "role", why: "unknown preset", news: () => ({ ...base(), preset: "ccr" }), property: "preset" },
+            { kind: "role", why: "empty index patterns", news: () => ({ ...base(), indices: [] }), property: "indices" },
+            { kind: "role", why: "a blank pattern", news: () => ({ ...base(), indices: ["  "] }), property: "indices[0]" },
+            { kind: "role", why: "an alias-prefixed remote pattern", news: () => ({ ...base(), indices: ["ccx:logs"] }), property: "indices[0]" },
+            { kind: "role", why: "a non-ASCII role name", news: () => ({ ...base(), name: "lecture-à-distance" }), property: "name" },
+            { kind: "role", why: "a 508-character role name", news: () => ({ ...base(), name: "r".repeat(508) }), property: "name" },
+            { kind: "role", why: "a reserved role name", news: () => ({ ...base(), name: "superuser" }), property: "name" },
+            { kind: "role", why: "another reserved role name", news: () => ({ ...base(), name: "viewer" }), property: "name" },
+            { kind: "role", why: "preset with an explicit definition", news: () => ({ ...base(), localDefinition: {} }), property: "localDefinition" },
+            { kind: "role", why: "replication without followers", news: () => ({ ...base(), preset: "replication" }), property: "followerIndices" },
+            { kind: "role", why: "an unknown role field", news: () => ({ local: connectionTo(v9), remote: connectionTo(v819), name: "ccx-bad", remoteDefinition: { privileges: [] } }), property: "remoteDefinition.privileges" },
+            { kind: "user", why: "a reserved user", news: () => ({ local: connectionTo(v9), username: "elastic", roles: [] }), property: "username" },
+            { kind: "user", why: "a short password", news: () => ({ local: connectionTo(v9), username: "ccx-bad-user", roles: [], password: "12345" }), property: "password" },
+            { kind: "user", why: "a username with trailing space", news: () => ({ local: connectionTo(v9), username: "ccx-bad ", roles: [] }), property: "username" },
+        ];
+        function base(): Record<string, unknown> {
+            return { local: connectionTo(v9), remote: connectionTo(v819), name: "ccx-bad", preset: "search", indices: ["ccx-*"] };
+        }
+
+        it(`is refused at check naming the property (${bad.length} cases), by create too, and leaves both clusters' roles and users unchanged`, async function () {
+            assert.ok(bad.length >= 10);
+            const before = [await securitySnapshot(v9), await securitySnapshot(v819)];
+            for (const c of bad) {
+                const hooks = c.kind === "role" ? role : user;
+                const checked = await hooks.check({}, c.news());
+                assert.ok(checked.failures!.some((f) => f.property === c.property), `${c.why}: expected ${c.property}, got ${JSON.stringify(checked.failures)}`);
+                const e = await errorOf(hooks.create(c.news()));
+                assert.strictEqual(e.name, "InputError", `${c.why}: ${e.message}`);
+                assert.match(e.message, /Nothing was written\.$/);
+            }
+            assert.deepStrictEqual([await securitySnapshot(v9), await securitySnapshot(v819)], before);
+        });
+    });
+});
