@@ -15,7 +15,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Client } from "@elastic/elasticsearch";
-import { callCluster, CheckFailure, ClusterConnection, createClient, validateConnection } from "./client";
+import { callCluster, CheckFailure, ClusterConnection, createClient, redactUrl, validateConnection } from "./client";
 import { containsUnknown, plain } from "./dynamic";
 import { describeError, EsRemoteError, InputError } from "./errors";
 import { normaliseRole, RoleBody, roleBodies, RolePreset, sameRole, validateRoleName, validateRoleSpec, writableRole } from "./roles";
@@ -67,6 +67,20 @@ function rolePath(name: string): string {
     return `/_security/role/${encodeURIComponent(name)}`;
 }
 
+function sameUrl(a: unknown, b: unknown): string | undefined {
+    const norm = (u: unknown): string | undefined => {
+        try {
+            const p = new URL(String(u));
+            return `${p.protocol}//${p.host}${p.pathname.replace(/\/+$/, "")}`.toLowerCase();
+        } catch {
+            return undefined;
+        }
+    };
+    if (!Array.isArray(a) || !Array.isArray(b)) return undefined;
+    const left = new Set(a.map(norm).filter(Boolean));
+    return b.find((u) => left.has(norm(u)));
+}
+
 /**
  * Validation without the network (pure): connections, name, preset or definitions.
  * @internal
@@ -75,6 +89,12 @@ export function validateRoleInputs(n: Record<string, unknown>): CheckFailure[] {
     const f: CheckFailure[] = [];
     if (!containsUnknown(n.local)) f.push(...validateConnection("local", n.local));
     if (!containsUnknown(n.remote)) f.push(...validateConnection("remote", n.remote));
+    if (!containsUnknown(n.local) && !containsUnknown(n.remote) && f.length === 0) {
+        const shared = sameUrl((n.local as ClusterConnection | undefined)?.urls, (n.remote as ClusterConnection | undefined)?.urls);
+        if (shared !== undefined) {
+            f.push({ property: "remote", reason: `is the same cluster as local (${redactUrl(String(shared))}): a role name is one role on a cluster, so the local and remote definitions would overwrite each other` });
+        }
+    }
     f.push(...validateRoleName(n.name, "name"));
     f.push(...validateRoleSpec(n));
     if (n.adoptExisting !== undefined && !containsUnknown(n.adoptExisting) && typeof n.adoptExisting !== "boolean") {
@@ -96,6 +116,13 @@ export async function getRole(client: Client, side: Side, conn: ClusterConnectio
     if (res.statusCode === 404) return undefined;
     const found = res.body?.[name];
     return found && typeof found === "object" ? found : undefined;
+}
+
+/** The cluster's UUID, to tell two connections to one cluster apart from two clusters. */
+async function clusterUuid(client: Client, side: Side, conn: ClusterConnection): Promise<string | undefined> {
+    const res = await callCluster(side, conn, "read the cluster UUID (GET _cluster/state/metadata)", () =>
+        client.transport.request<{ metadata?: { cluster_uuid?: string } }>({ method: "GET", path: "/_cluster/state/metadata", querystring: { filter_path: "metadata.cluster_uuid" } }));
+    return res?.metadata?.cluster_uuid;
 }
 
 async function putRole(client: Client, side: Side, conn: ClusterConnection, name: string, body: RoleBody): Promise<void> {
@@ -183,6 +210,14 @@ export async function create(news: any): Promise<pulumi.dynamic.CreateResult> {
             throw new EsRemoteError(
                 `role '${name}' already exists on ${sides}; set adoptExisting: true to take it over (pulumi import does not work for dynamic resources), or choose another name. Nothing was written.`,
                 { name, localExists: !!existingLocal, remoteExists: !!existingRemote },
+            );
+        }
+        const [localUuid, remoteUuid] = await Promise.all([clusterUuid(c.local, "local", inputs.local), clusterUuid(c.remote, "remote", inputs.remote)]);
+        if (localUuid && localUuid === remoteUuid) {
+            throw new EsRemoteError(
+                `the local (${where(inputs.local)}) and remote (${where(inputs.remote)}) connections reach the same cluster (cluster_uuid ${localUuid}): ` +
+                `a role name is one role on a cluster, so the two definitions would overwrite each other. Nothing was written.`,
+                { name, clusterUuid: localUuid },
             );
         }
         const adoptedFrom = existingLocal || existingRemote

@@ -581,6 +581,16 @@ describe("CrossClusterRole and CrossClusterUser on real clusters", function () {
             }
         });
 
+        it("two connections that reach one cluster are refused at create (cluster_uuid), nothing written", async function () {
+            const name = `ccx-self-${rand()}`;
+            const other = { ...connectionTo(v9), urls: [v9.url.replace("127.0.0.1", "localhost")] };
+            const news = { local: connectionTo(v9), remote: other, name, preset: "search", indices: ["ccx-x"] };
+            assert.deepStrictEqual((await role.check({}, news)).failures, [], "different URLs: check cannot tell");
+            const e = await errorOf(role.create(news));
+            assert.match(e.message, /reach the same cluster \(cluster_uuid [\w-]+\).*Nothing was written\.$/);
+            assert.strictEqual(await roleOn(v9, name), undefined);
+        });
+
         it("a role that already exists is refused before anything is written, unless adoptExisting", async function () {
             const name = `ccx-handmade-${rand()}`;
             await withClient(v819, (client) => client.security.putRole({ name, cluster: ["monitor"] }));

@@ -11,8 +11,9 @@ import { UNKNOWN } from "../../../provider/dynamic";
 import { roleBodies, normaliseRole } from "../../../provider/roles";
 
 const CONN = { urls: ["https://127.0.0.1:1"], username: "elastic", password: "pw-of-elastic", maxRetries: 0, requestTimeoutSeconds: 2 };
-const SEARCH = { local: CONN, remote: CONN, name: "remote-search", preset: "search", indices: ["logs-*"] };
-const REPL = { local: CONN, remote: CONN, name: "remote-replication", preset: "replication", indices: ["leader-*"], followerIndices: ["follower-*"] };
+const REMOTE = { ...CONN, urls: ["https://127.0.0.2:1"] };
+const SEARCH = { local: CONN, remote: REMOTE, name: "remote-search", preset: "search", indices: ["logs-*"] };
+const REPL = { local: CONN, remote: REMOTE, name: "remote-replication", preset: "replication", indices: ["leader-*"], followerIndices: ["follower-*"] };
 const USER = { local: CONN, username: "cross-search-user", roles: ["remote-search"] };
 
 const without = (o: Record<string, unknown>, k: string): Record<string, unknown> => {
@@ -34,17 +35,18 @@ const BAD_ROLES: Array<{ why: string; news: Record<string, unknown>; property: s
     { why: "followerIndices with search", news: { ...SEARCH, followerIndices: ["f"] }, property: "followerIndices", fragment: "replication preset only" },
     { why: "localIndices with replication", news: { ...REPL, localIndices: ["x"] }, property: "localIndices", fragment: "search preset only" },
     { why: "preset and an explicit definition", news: { ...SEARCH, remoteDefinition: { indices: [] } }, property: "remoteDefinition", fragment: "not both" },
-    { why: "neither preset nor definitions", news: { local: CONN, remote: CONN, name: "r" }, property: "preset", fragment: "give either preset" },
-    { why: "indices without a preset", news: { local: CONN, remote: CONN, name: "r", indices: ["a"], remoteDefinition: {} }, property: "indices", fragment: "goes with a preset only" },
+    { why: "neither preset nor definitions", news: { local: CONN, remote: REMOTE, name: "r" }, property: "preset", fragment: "give either preset" },
+    { why: "indices without a preset", news: { local: CONN, remote: REMOTE, name: "r", indices: ["a"], remoteDefinition: {} }, property: "indices", fragment: "goes with a preset only" },
     { why: "illegal character in the name", news: { ...SEARCH, name: "rôle" }, property: "name", fragment: "printable ASCII" },
     { why: "name too long", news: { ...SEARCH, name: "r".repeat(508) }, property: "name", fragment: "at most 507" },
     { why: "name with a leading space", news: { ...SEARCH, name: " r" }, property: "name", fragment: "leading or trailing whitespace" },
     { why: "reserved role", news: { ...SEARCH, name: "superuser" }, property: "name", fragment: "built-in (reserved) role" },
     { why: "reserved role kibana_system", news: { ...SEARCH, name: "kibana_system" }, property: "name", fragment: "built-in (reserved) role" },
     { why: "missing name", news: without(SEARCH, "name"), property: "name", fragment: "a role name is required" },
-    { why: "unknown field in a definition", news: { local: CONN, remote: CONN, name: "r", remoteDefinition: { indexes: [] } }, property: "remoteDefinition.indexes", fragment: "is not a field of a role" },
-    { why: "reserved metadata key", news: { local: CONN, remote: CONN, name: "r", localDefinition: { metadata: { _x: 1 } } }, property: "localDefinition.metadata", fragment: "reserved" },
+    { why: "unknown field in a definition", news: { local: CONN, remote: REMOTE, name: "r", remoteDefinition: { indexes: [] } }, property: "remoteDefinition.indexes", fragment: "is not a field of a role" },
+    { why: "reserved metadata key", news: { local: CONN, remote: REMOTE, name: "r", localDefinition: { metadata: { _x: 1 } } }, property: "localDefinition.metadata", fragment: "reserved" },
     { why: "missing remote connection", news: without(SEARCH, "remote"), property: "remote", fragment: "a cluster connection is required" },
+    { why: "local and remote are one cluster", news: { ...SEARCH, remote: { ...CONN, urls: ["https://127.0.0.1:1/"] } }, property: "remote", fragment: "is the same cluster as local" },
     { why: "adoptExisting not a boolean", news: { ...SEARCH, adoptExisting: "yes" }, property: "adoptExisting", fragment: "true or false" },
 ];
 
@@ -59,7 +61,7 @@ describe("CrossClusterRole.check refuses each bad input, naming the property", (
         });
     }
     it("accepts both presets and explicit definitions", async () => {
-        for (const n of [SEARCH, REPL, { local: CONN, remote: CONN, name: "r", localDefinition: {}, remoteDefinition: { indices: [{ names: ["a"], privileges: ["read"] }] } }]) {
+        for (const n of [SEARCH, REPL, { local: CONN, remote: REMOTE, name: "r", localDefinition: {}, remoteDefinition: { indices: [{ names: ["a"], privileges: ["read"] }] } }]) {
             assert.deepStrictEqual((await role.check({}, n)).failures, []);
         }
     });
