@@ -18,7 +18,7 @@ import { Client } from "@elastic/elasticsearch";
 import { callCluster, CheckFailure, ClusterConnection, createClient, redactUrl, validateConnection } from "./client";
 import { containsUnknown, plain } from "./dynamic";
 import { describeError, EsRemoteError, InputError } from "./errors";
-import { normaliseRole, RoleBody, roleBodies, RolePreset, sameRole, validateRoleName, validateRoleSpec, writableRole } from "./roles";
+import { normaliseRole, RoleBody, roleBodies, RolePreset, sameRole, securityIndexHint, validateRoleName, validateRoleSpec, writableRole } from "./roles";
 
 /** Inputs as the hooks receive them (resolved, unwrapped). */
 export interface RoleInputs {
@@ -59,8 +59,8 @@ function where(c: ClusterConnection | undefined): string {
 function reasonOf(err: unknown): string {
     const e = err as { statusCode?: number; meta?: { body?: { error?: { type?: string; reason?: string } } } };
     const body = e?.meta?.body?.error;
-    if (body?.reason) return `HTTP ${e.statusCode ?? "?"} ${body.type ?? "error"}: ${body.reason}`;
-    return describeError(err).replace(/\s*\n\s*/g, " ");
+    const reason = body?.reason ? `HTTP ${e.statusCode ?? "?"} ${body.type ?? "error"}: ${body.reason}` : describeError(err).replace(/\s*\n\s*/g, " ");
+    return reason + securityIndexHint(reason);
 }
 
 function rolePath(name: string): string {
@@ -226,7 +226,15 @@ export async function create(news: any): Promise<pulumi.dynamic.CreateResult> {
 
         // Remote first: a local role whose remote counterpart is missing would let the user in
         // locally and fail on every cross-cluster request.
-        await putRole(c.remote, "remote", inputs.remote, name, bodies.remote);
+        try {
+            await putRole(c.remote, "remote", inputs.remote, name, bodies.remote);
+        } catch (e) {
+            throw new EsRemoteError(
+                `role '${name}' could not be written on the remote cluster (${where(inputs.remote)}): ${reasonOf(e)}. Nothing was written.`,
+                { name, localExists: !!existingLocal, remoteExists: !!existingRemote },
+                { cause: e },
+            );
+        }
         try {
             await putRole(c.local, "local", inputs.local, name, bodies.local);
         } catch (localErr) {
@@ -287,7 +295,15 @@ export async function update(_id: string, olds: any, news: any): Promise<pulumi.
     const bodies = roleBodies(inputs);
     const c = clients(inputs);
     try {
-        await putRole(c.remote, "remote", inputs.remote, name, bodies.remote);
+        try {
+            await putRole(c.remote, "remote", inputs.remote, name, bodies.remote);
+        } catch (e) {
+            throw new EsRemoteError(
+                `role '${name}' could not be updated on the remote cluster (${where(inputs.remote)}): ${reasonOf(e)}. Neither side was changed.`,
+                { name, remoteUpdated: false, localUpdated: false },
+                { cause: e },
+            );
+        }
         try {
             await putRole(c.local, "local", inputs.local, name, bodies.local);
         } catch (e) {

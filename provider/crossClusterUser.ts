@@ -22,7 +22,7 @@ import { Client, errors } from "@elastic/elasticsearch";
 import { asClusterError, CheckFailure, ClusterConnection, createClient, validateConnection } from "./client";
 import { containsUnknown, plain } from "./dynamic";
 import { describeError, EsRemoteError, InputError } from "./errors";
-import { validateMetadata, validateRoleName, validateUsername } from "./roles";
+import { securityIndexHint, validateMetadata, validateRoleName, validateUsername } from "./roles";
 
 /** Inputs as the hooks receive them (resolved, unwrapped). */
 export interface UserInputs {
@@ -124,7 +124,7 @@ function safeError(what: string, conn: ClusterConnection, err: unknown, password
     const e = asClusterError("local", conn, what, err);
     const body = (e as { meta?: { body?: { error?: { type?: string; reason?: string } } } }).meta?.body?.error;
     const reason = body?.reason ? `HTTP ${(e as { statusCode?: number }).statusCode ?? "?"} ${body.type ?? "error"}: ${body.reason}` : describeError(e).replace(/\s*\n\s*/g, " ");
-    let message = e instanceof EsRemoteError ? e.message : `local cluster (${where(conn)}) failed to ${what}: ${reason}`;
+    let message = e instanceof EsRemoteError ? e.message : `local cluster (${where(conn)}) failed to ${what}: ${reason}${securityIndexHint(reason)}`;
     if (password) message = message.split(password).join("[secret]");
     const status = err instanceof errors.ResponseError ? err.statusCode : undefined;
     return new EsRemoteError(message, { ...details, ...(status ? { status } : {}) });

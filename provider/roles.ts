@@ -480,3 +480,15 @@ export function writableRole(body: RoleBody): RoleBody {
     const { transient_metadata: _ignored, ...rest } = body;
     return rest;
 }
+
+/**
+ * Advice for a failure whose reason shows the cluster cannot create its `.security` index: the
+ * index's settings need analysis components (`pattern_capture`, `unique`, `uax_url_email`) from the
+ * `analysis-common` module, which minimal distributions such as the integ-test-zip leave out.
+ * Empty for any other reason.
+ */
+export function securityIndexHint(reason: string): string {
+    return /Unknown (filter|tokenizer) type \[(pattern_capture|unique|uax_url_email)\]/.test(reason)
+        ? " — this cluster cannot create its .security index, where native roles and users are stored: it lacks the analysis-common module (a minimal distribution such as the integ-test-zip?); install the full Elasticsearch distribution"
+        : "";
+}

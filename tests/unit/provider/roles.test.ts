@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fc from "fast-check";
 import { UNKNOWN } from "../../../provider/dynamic";
 import {
-    MAX_NAME_LENGTH, normaliseRole, RESERVED_ROLE_NAMES, RESERVED_USERNAMES, roleBodies, RoleBody, sameRole, validateIndexPatterns,
+    MAX_NAME_LENGTH, normaliseRole, RESERVED_ROLE_NAMES, securityIndexHint, RESERVED_USERNAMES, roleBodies, RoleBody, sameRole, validateIndexPatterns,
     validateRoleBody, validateRoleName, validateRoleSpec, validateUsername, writableRole,
 } from "../../../provider/roles";
 
@@ -240,5 +240,12 @@ describe("roles: normal form (no false drift, real drift seen)", () => {
             const extra = ["all", "read", "write", "monitor"].find((p) => !(e.privileges as string[]).includes(p))!;
             return !sameRole({ indices: [e] }, esEcho({ indices: [{ ...e, privileges: [...e.privileges, extra] }] }));
         }));
+    });
+});
+
+describe("roles: securityIndexHint", () => {
+    it("explains the integ-test-zip's missing analysis-common module, as real 8.19/9.x answer a first PUT of a role", () => {
+        assert.match(securityIndexHint("HTTP 400 illegal_argument_exception: Unknown filter type [pattern_capture] for [email]"), /lacks the analysis-common module/);
+        assert.strictEqual(securityIndexHint("HTTP 400 action_request_validation_exception: Role [superuser] is reserved"), "");
     });
 });
