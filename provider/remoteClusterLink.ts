@@ -33,6 +33,8 @@ export interface LinkInputs extends RemoteSettings {
     connectionTimeoutSeconds?: number;
     ccsCompatibility?: CcsCompatibility;
     adoptExisting?: boolean;
+    /** Outputs (e.g. NodeCertificate fingerprints) the trust check waits for; not written anywhere. */
+    waitForCertificates?: string[];
 }
 
 /** Outputs: the inputs plus what the clusters report. */
@@ -70,6 +72,10 @@ const ENUMS = {
 
 function validateOwnArgs(n: Record<string, unknown>): CheckFailure[] {
     const f: CheckFailure[] = [];
+    const w = n.waitForCertificates;
+    if (w !== undefined && !containsUnknown(w) && (!Array.isArray(w) || w.some((x) => typeof x !== "string"))) {
+        f.push({ property: "waitForCertificates", reason: "must be a list of strings, e.g. [cert.fingerprintSha256] of the NodeCertificates that establish trust" });
+    }
     if (n.waitForConnection !== undefined && typeof n.waitForConnection !== "boolean") {
         f.push({ property: "waitForConnection", reason: "must be true or false" });
     }
@@ -163,6 +169,10 @@ export async function preflight(olds: Partial<LinkInputs>, news: LinkInputs): Pr
         }
         if (Number(localFacts.minVersion.split(".")[0]) >= 9 || Number(remoteFacts.minVersion.split(".")[0]) >= 9) {
             pulumi.log.warn(`remote cluster '${news.alias}': certificate-based remote clusters are deprecated since Elasticsearch 9.0 in favour of API-key remote clusters (remote cluster server port 9443); they still work`);
+        }
+        if (containsUnknown(news.waitForCertificates)) {
+            pulumi.log.info(`remote cluster '${news.alias}': the node certificates in waitForCertificates do not exist yet; the trust check runs at update time, once they are on the nodes`);
+            return failures;
         }
         const trust = trustFailures(localFacts, remoteFacts, { local: where(news.local), remote: where(news.remote) });
         trust.info.forEach((m) => pulumi.log.info(`remote cluster '${news.alias}': ${m}`));
@@ -290,7 +300,9 @@ export async function diff(_id: string, olds: any, news: any): Promise<pulumi.dy
     for (const k of ["local", "remote", "waitForConnection", "connectionTimeoutSeconds", "ccsCompatibility", "adoptExisting"] as const) {
         if (JSON.stringify(o[k] ?? null) !== JSON.stringify(n[k] ?? null)) changed.add(k);
     }
-    if (containsUnknown(n)) {
+    // waitForCertificates only orders the checks: a certificate being replaced is no change here.
+    const { waitForCertificates: _ignored, ...compared } = n;
+    if (containsUnknown(compared)) {
         return { changes: true, replaces };
     }
     return { changes: changed.size > 0 || replaces.length > 0, replaces, deleteBeforeReplace: false };

@@ -76,6 +76,15 @@ export interface RemoteClusterLinkArgs {
      * @default false
      */
     adoptExisting?: pulumi.Input<boolean>;
+    /**
+     * Outputs of the `NodeCertificate`s that establish the trust this link relies on, e.g.
+     * `certs.map((c) => c.fingerprintSha256)`. The link is then registered only once they exist, so
+     * its trust check sees the delivered certificates: during a preview in which they are still to
+     * be created, the trust check is skipped with a message instead of failing on the old ones.
+     * (`dependsOn` orders the create, but not the check.) Nothing of it is written to the cluster, and
+     * a rotated certificate does not update the link.
+     */
+    waitForCertificates?: pulumi.Input<pulumi.Input<string>[]>;
 }
 
 /**

@@ -28,7 +28,8 @@ const link = new RemoteClusterLink("link", {
     alias: remote.name,
     seeds: [remote.transportAddress],
     skipUnavailable: false, // an unreachable remote makes searches fail instead of silently missing data
-}, { dependsOn: certs });
+    waitForCertificates: certs.map((c) => c.fingerprintSha256), // check trust against the delivered certificates
+});
 
 // Step 4: the same role name on both sides; the user on the local cluster only.
 const role = new CrossClusterRole("logs-reader", {
