@@ -11,6 +11,7 @@ import * as path from "path";
 import { Client } from "@elastic/elasticsearch";
 import { generateCa, issueNodeCertificate, IssuedCa } from "../provider/certs";
 import { cacheRoot, runRoot } from "./paths";
+import { ensureSecurityIndexShim } from "./securityShim";
 
 /** The versions the rig is tested with: the newest 9.x, 8.19.x and 8.18.x served on Maven Central. */
 export const ES_VERSIONS = {
@@ -78,12 +79,20 @@ const log0 = (msg: string): void => {
     process.stderr.write(`[rig] ${msg}\n`);
 };
 
-/** Downloads (with Maven) and unpacks the integ-test-zip of `version` once; returns ES_HOME. */
+/**
+ * Downloads (with Maven) and unpacks the integ-test-zip of `version` once, with the test-only
+ * plugin that lets it store native roles and users (rig/securityShim.ts); returns ES_HOME.
+ */
 export function ensureDistribution(version: string, log = log0): string {
     const home = path.join(cacheRoot(), "elasticsearch", version, `elasticsearch-${version}`);
-    if (fs.existsSync(path.join(home, "bin", "elasticsearch"))) {
-        return home;
+    if (!fs.existsSync(path.join(home, "bin", "elasticsearch"))) {
+        downloadAndUnpack(version, home, log);
     }
+    ensureSecurityIndexShim(home, version, findJavaHome(version), requiredJavaMajor(version));
+    return home;
+}
+
+function downloadAndUnpack(version: string, home: string, log: (msg: string) => void): void {
     const artifact = `org.elasticsearch.distribution.integ-test-zip:elasticsearch:${version}:zip`;
     const m2 = process.env.MAVEN_REPO_LOCAL ?? path.join(os.homedir(), ".m2", "repository");
     const zip = path.join(m2, "org/elasticsearch/distribution/integ-test-zip/elasticsearch", version, `elasticsearch-${version}.zip`);
@@ -102,7 +111,6 @@ export function ensureDistribution(version: string, log = log0): string {
     fs.renameSync(path.join(tmp, `elasticsearch-${version}`), home);
     fs.rmSync(tmp, { recursive: true, force: true });
     makeReadableByAll(cacheRoot());
-    return home;
 }
 
 function makeReadableByAll(dir: string): void {

@@ -8,13 +8,11 @@
  * The integ-test-zip cannot store native roles or users as shipped: the `.security` index's settings
  * use the `pattern_capture` and `unique` token filters and the `uax_url_email` tokenizer, which live
  * in the `analysis-common` module that the zip leaves out ("Unknown filter type [pattern_capture]
- * for [email]" on the first PUT of a role or user). {@link ensureSecurityIndexShim} compiles a
- * test-only plugin providing those three from the Lucene classes the zip ships, and installs it into
- * the cached distribution before the pool starts. It belongs in the rig (`ensureDistribution`);
- * it lives here only because this suite is the first that needs it.
+ * for [email]" on the first PUT of a role or user). The rig installs a test-only plugin providing
+ * those three (rig/securityShim.ts) into every distribution it unpacks; this suite asserts the
+ * clusters really loaded it.
  */
 import * as assert from "assert";
-import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as http from "http";
@@ -28,126 +26,10 @@ import * as user from "../../provider/crossClusterUser";
 import * as link from "../../provider/remoteClusterLink";
 import { clearProbeMemo } from "../../provider/probe";
 import { normaliseRole, RESERVED_ROLE_NAMES, RESERVED_USERNAMES, roleBodies, validateRoleName } from "../../provider/roles";
-import { ClusterInfo, ensureDistribution, ES_VERSIONS, findJavaHome, requiredJavaMajor } from "../../rig/elasticsearch";
+import { ClusterInfo } from "../../rig/elasticsearch";
+import { SHIM_NAME } from "../../rig/securityShim";
 import { connectionTo, withClient } from "../support/connections";
 import { pool } from "../support/pool";
-
-// ------------------------------------------------------------------ the .security index shim
-
-const SHIM_NAME = "security-analysis-shim";
-
-const SHIM_SOURCE = `package esremote.shim;
-
-import org.apache.lucene.analysis.CharArraySet;
-import org.apache.lucene.analysis.TokenFilter;
-import org.apache.lucene.analysis.TokenStream;
-import org.apache.lucene.analysis.email.UAX29URLEmailTokenizer;
-import org.apache.lucene.analysis.pattern.PatternCaptureGroupTokenFilter;
-import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
-import org.elasticsearch.index.analysis.TokenFilterFactory;
-import org.elasticsearch.index.analysis.TokenizerFactory;
-import org.elasticsearch.indices.analysis.AnalysisModule.AnalysisProvider;
-import org.elasticsearch.plugins.AnalysisPlugin;
-import org.elasticsearch.plugins.Plugin;
-
-import java.io.IOException;
-import java.util.Map;
-import java.util.regex.Pattern;
-
-/** Test only: the analysis components the .security index settings name, absent from the integ-test-zip. */
-public class SecurityIndexAnalysisShim extends Plugin implements AnalysisPlugin {
-    @Override
-    public Map<String, AnalysisProvider<TokenFilterFactory>> getTokenFilters() {
-        AnalysisProvider<TokenFilterFactory> patternCapture = (indexSettings, env, name, settings) -> {
-            Pattern[] patterns = settings.getAsList("patterns").stream().map(Pattern::compile).toArray(Pattern[]::new);
-            boolean preserve = settings.getAsBoolean("preserve_original", true);
-            return new TokenFilterFactory() {
-                public String name() { return name; }
-                public TokenStream create(TokenStream in) { return new PatternCaptureGroupTokenFilter(in, preserve, patterns); }
-            };
-        };
-        AnalysisProvider<TokenFilterFactory> unique = (indexSettings, env, name, settings) -> new TokenFilterFactory() {
-            public String name() { return name; }
-            public TokenStream create(TokenStream in) { return new Unique(in); }
-        };
-        return Map.of("pattern_capture", AnalysisPlugin.requiresAnalysisSettings(patternCapture), "unique", unique);
-    }
-
-    @Override
-    public Map<String, AnalysisProvider<TokenizerFactory>> getTokenizers() {
-        return Map.of("uax_url_email", (indexSettings, env, name, settings) -> TokenizerFactory.newFactory(name, UAX29URLEmailTokenizer::new));
-    }
-
-    /** Drops a term already seen in the stream, as Elasticsearch's unique filter does by default. */
-    static final class Unique extends TokenFilter {
-        private final CharTermAttribute term = addAttribute(CharTermAttribute.class);
-        private final CharArraySet seen = new CharArraySet(8, false);
-
-        Unique(TokenStream in) { super(in); }
-
-        @Override
-        public boolean incrementToken() throws IOException {
-            while (input.incrementToken()) {
-                char[] copy = new char[term.length()];
-                System.arraycopy(term.buffer(), 0, copy, 0, term.length());
-                if (!seen.contains(copy, 0, copy.length)) {
-                    seen.add(copy);
-                    return true;
-                }
-            }
-            return false;
-        }
-
-        @Override
-        public void reset() throws IOException {
-            super.reset();
-            seen.clear();
-        }
-    }
-}
-`;
-
-/**
- * Compiles and installs the shim plugin into the cached distribution of `version` (once; a
- * concurrent installer is tolerated: the plugin folder appears by one atomic rename).
- */
-function ensureSecurityIndexShim(version: string): void {
-    const esHome = ensureDistribution(version);
-    const target = path.join(esHome, "plugins", SHIM_NAME);
-    if (fs.existsSync(path.join(target, "plugin-descriptor.properties"))) return;
-    const javaHome = findJavaHome(version);
-    const tmp = fs.mkdtempSync(path.join(path.dirname(esHome), `.${SHIM_NAME}-`));
-    try {
-        const src = path.join(tmp, "src", "esremote", "shim");
-        const classes = path.join(tmp, "classes");
-        const plugin = path.join(tmp, SHIM_NAME);
-        fs.mkdirSync(src, { recursive: true });
-        fs.mkdirSync(classes);
-        fs.mkdirSync(plugin);
-        fs.writeFileSync(path.join(src, "SecurityIndexAnalysisShim.java"), SHIM_SOURCE);
-        const java = requiredJavaMajor(version);
-        execFileSync(path.join(javaHome, "bin", "javac"), ["--release", String(java), "-cp", path.join(esHome, "lib", "*"), "-d", classes,
-            path.join(src, "SecurityIndexAnalysisShim.java")], { stdio: "pipe" });
-        execFileSync(path.join(javaHome, "bin", "jar"), ["cf", path.join(plugin, `${SHIM_NAME}.jar`), "-C", classes, "."], { stdio: "pipe" });
-        fs.writeFileSync(path.join(plugin, "plugin-descriptor.properties"), [
-            "description=Test only: pattern_capture, unique and uax_url_email for the .security index (analysis-common is not in the integ-test-zip)",
-            "version=1.0.0",
-            `name=${SHIM_NAME}`,
-            "classname=esremote.shim.SecurityIndexAnalysisShim",
-            `java.version=${java}`,
-            `elasticsearch.version=${version}`,
-            "",
-        ].join("\n"));
-        execFileSync("chmod", ["-R", "a+rX", plugin]);
-        try {
-            fs.renameSync(plugin, target);
-        } catch (e) {
-            if (!fs.existsSync(path.join(target, "plugin-descriptor.properties"))) throw e;
-        }
-    } finally {
-        fs.rmSync(tmp, { recursive: true, force: true });
-    }
-}
 
 async function assertShimLoaded(c: ClusterInfo): Promise<void> {
     const plugins = await withClient(c, (client) => client.cat.plugins({ format: "json" })) as Array<{ component?: string }>;
@@ -229,8 +111,6 @@ describe("CrossClusterRole and CrossClusterUser on real clusters", function () {
     let v9: ClusterInfo, v819: ClusterInfo;
 
     before(async function () {
-        ensureSecurityIndexShim(ES_VERSIONS.v9);
-        ensureSecurityIndexShim(ES_VERSIONS.v819);
         [v9, v819] = await pool("v9", "v819");
         await assertShimLoaded(v9);
         await assertShimLoaded(v819);
