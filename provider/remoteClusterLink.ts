@@ -46,6 +46,8 @@ export interface LinkOutputs extends LinkInputs {
     remoteVersion?: string;
     /** The alias's settings found on the cluster when the link adopted it (restored on failure). */
     adoptedFrom?: RemoteSettings;
+    /** Set when a create wrote the settings and then failed without removing them; the next update writes every key. */
+    createInterrupted?: boolean;
 }
 
 /** Settings keys of the inputs, in the order the user reads them. */
@@ -312,28 +314,26 @@ export async function create(news: any): Promise<pulumi.dynamic.CreateResult> {
     const inputs = news as LinkInputs;
     const alias = inputs.alias;
     const client = createClient(inputs.local, { label: "local" });
+    let existing: RemoteSettings | undefined;
+    let written = false;
+    let v: { local?: string; remote?: string } = {};
     try {
-        const existing = await currentSettings(client, inputs.local, alias);
+        existing = await currentSettings(client, inputs.local, alias);
         if (existing && !inputs.adoptExisting) {
             throw new EsRemoteError(`the local cluster (${where(inputs.local)}) already has a remote cluster '${alias}' (${describe(existing)}); set adoptExisting: true to take it over, or choose another alias. Nothing was written.`, { alias });
         }
         const desired = desiredSettings(inputs);
         // No `previous`: the body names every key, so an adopted alias ends up exactly as declared.
         await putSettings(client, inputs.local, `register remote cluster '${alias}' (PUT _cluster/settings)`, settingsBody(alias, desired));
-        const v = await versions(inputs, client);
+        written = true;
+        v = await versions(inputs, client);
         let status: RemoteStatus;
         const timeout = inputs.connectionTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
         if (inputs.waitForConnection ?? true) {
             status = await waitConnected(client, inputs.local, alias, timeout);
             if (!status.connected) {
-                const restore = existing ? settingsBody(alias, existing) : clearBody(alias);
-                let cleanup = existing ? "its previous settings were restored" : "the settings this link wrote were removed";
-                try {
-                    await putSettings(client, inputs.local, `remove remote cluster '${alias}' after the failed connection`, restore);
-                } catch (e) {
-                    cleanup = `removing what it wrote failed too (${(e as Error).message}); run 'pulumi up' again or remove cluster.remote.${alias}.* by hand`;
-                }
-                throw notConnected(alias, inputs, status, timeout, cleanup);
+                const s = status;
+                return await undoCreate(client, news, existing, v, (cleanup) => notConnected(alias, inputs, s, timeout, cleanup));
             }
         } else {
             status = await remoteStatus(client, inputs.local, alias);
@@ -341,10 +341,59 @@ export async function create(news: any): Promise<pulumi.dynamic.CreateResult> {
                 pulumi.log.info(`remote cluster '${alias}' is registered but not connected yet (waitForConnection: false)`);
             }
         }
-        return { id: alias, outs: outputs(inputs, status, v.local, v.remote, existing) };
+        return { id: alias, outs: outputs(inputs, status, v.local!, v.remote, existing) };
+    } catch (err) {
+        if (!written || err instanceof RemoteNotConnectedError || err instanceof CreateInterruptedError) {
+            throw err;
+        }
+        // Something failed after the settings were written, most likely the local cluster stopped
+        // answering: take them back, or (if that fails too) tell the engine they exist.
+        return await undoCreate(client, news, existing, v, (cleanup) => new EsRemoteError(
+            `remote cluster '${alias}' was written to the local cluster (${where(inputs.local)}), then creating it failed: ${(err as Error).message}; ${cleanup}`,
+            { alias }, { cause: err }));
     } finally {
         await client.close();
     }
+}
+
+/**
+ * A create that wrote its settings and then failed, and whose settings could not be removed. The
+ * dynamic provider host turns an error carrying `id` and `properties` into "created but failed to
+ * initialize": the engine records the resource with these properties (so the stack claims exactly
+ * what is on the cluster), runs `update` on it at the next `up` and `delete` at `destroy`. Without
+ * it the settings were left on the cluster unrecorded, and the next `up` refused the alias as
+ * already taken: no convergence without a manual repair.
+ * @internal
+ */
+export class CreateInterruptedError extends EsRemoteError {
+    readonly id: string;
+    readonly properties: Record<string, unknown>;
+    readonly reasons: string[];
+    constructor(message: string, id: string, properties: Record<string, unknown>, cause: unknown) {
+        super(message, { alias: id }, { cause });
+        this.name = "CreateInterruptedError";
+        this.id = id;
+        this.properties = properties;
+        this.reasons = [message];
+    }
+}
+
+/** Puts back what the alias had before the create (or removes it); throws `failure(what happened)`. */
+async function undoCreate(client: Client, news: any, existing: RemoteSettings | undefined, v: { local?: string; remote?: string }, failure: (cleanup: string) => Error): Promise<never> {
+    const inputs = news as LinkInputs;
+    const alias = inputs.alias;
+    try {
+        await putSettings(client, inputs.local, `remove remote cluster '${alias}' after the failed create`, existing ? settingsBody(alias, existing) : clearBody(alias));
+    } catch (e) {
+        const cause = failure(`removing what it wrote failed too (${(e as Error).message})`);
+        const properties: Record<string, unknown> = { ...outputs(inputs, { connected: false }, v.local!, v.remote, existing), createInterrupted: true };
+        // The host does not add the serialized provider to an error's properties; later hooks need it.
+        if (news.__provider !== undefined) properties.__provider = news.__provider;
+        throw new CreateInterruptedError(
+            `${cause.message}. Its settings stay on the cluster and the stack records the link as not finished: run 'pulumi up' again once the local cluster answers (it finishes the link), or 'pulumi destroy' (it removes them)`,
+            alias, properties, cause);
+    }
+    throw failure(existing ? "its previous settings were restored" : "the settings this link wrote were removed");
 }
 
 export async function read(id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
@@ -374,7 +423,8 @@ export async function update(_id: string, olds: any, news: any): Promise<pulumi.
     const client = createClient(inputs.local, { label: "local" });
     try {
         const desired = desiredSettings(inputs);
-        const previous = desiredSettings(o);
+        // After an interrupted create nobody knows what is on the cluster: write every key.
+        const previous = o.createInterrupted ? undefined : desiredSettings(o);
         const body = settingsBody(alias, desired, previous);
         const wrote = Object.keys(body).length > 0;
         if (wrote) {
