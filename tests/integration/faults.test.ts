@@ -1,0 +1,369 @@
+/**
+ * Faults, bad input and TLS on real Elasticsearch, through the hooks (the e2e suites do the same
+ * through the real Pulumi CLI). This suite starts its OWN two 9.x clusters (transport certificates
+ * from one CA) because it stops and restarts them; they are stopped by PID in `after`, whatever
+ * happens.
+ *
+ * Where a fault cannot be produced by a real node on demand (HTTP 429/503), a TEST DOUBLE
+ * (tests/support/flakyProxy.ts) stands between the hooks and the real cluster and answers the
+ * scripted faults itself, passing everything else through. The tests that use it say so.
+ *
+ * Figures (durations of the faults) are printed with a `[faults]` prefix for the issue's note; no
+ * test asserts a tight timing, only bounds that a hang would break.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { Worker } from "worker_threads";
+import { generateCa, IssuedCa } from "../../provider/certs";
+import { ClusterConnection } from "../../provider/client";
+import { ClusterUnreachableError, EsRemoteError } from "../../provider/errors";
+import * as nodeCertificate from "../../provider/nodeCertificate";
+import { clearProbeMemo } from "../../provider/probe";
+import * as link from "../../provider/remoteClusterLink";
+import { ClusterInfo, ES_VERSIONS, freePort, haltCluster, restartCluster, startCluster, stopCluster } from "../../rig/elasticsearch";
+import { connectionTo, remoteKeys, withClient } from "../support/connections";
+import { Double, elastic, startDouble } from "../support/flakyProxy";
+import { BAD_INPUTS, BadInputContext } from "../unit/fixtures/badInput";
+
+const figures: string[] = [];
+function figure(line: string): void {
+    figures.push(line);
+    process.stderr.write(`[faults] ${line}\n`);
+}
+
+/** Runs `fn`, capturing what pulumi.log wrote (outside the engine: console.log / console.warn). */
+async function logsOf<T>(fn: () => Promise<T>): Promise<{ result?: T; error?: unknown; logs: string[] }> {
+    const logs: string[] = [];
+    const [log, warn] = [console.log, console.warn];
+    console.log = (...a: unknown[]) => void logs.push(a.map(String).join(" "));
+    console.warn = (...a: unknown[]) => void logs.push(a.map(String).join(" "));
+    try {
+        return { result: await fn(), logs };
+    } catch (error) {
+        return { error, logs };
+    } finally {
+        [console.log, console.warn] = [log, warn];
+    }
+}
+
+/** Everything an input could change on a cluster: persistent and transient settings, roles, users. */
+async function clusterSnapshot(c: ClusterInfo): Promise<unknown> {
+    return withClient(c, async (client) => {
+        const settings = await client.cluster.getSettings({ flat_settings: true });
+        const roles = await client.security.getRole();
+        const users = await client.security.getUser();
+        return { persistent: settings.persistent, transient: settings.transient, roles, users };
+    });
+}
+
+async function waitFor(what: string, timeoutMs: number, fn: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+        if (await fn().catch(() => false)) return;
+        await new Promise((r) => setTimeout(r, 300));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+}
+
+describe("faults on real clusters (own clusters, stopped and restarted here)", function () {
+    this.timeout(15 * 60 * 1000);
+    let ca: IssuedCa;
+    let local: ClusterInfo;
+    let remote: ClusterInfo;
+    /** Whether each cluster is running now (a restart of a running node would clash on its ports). */
+    const up = { local: false, remote: false };
+    async function halt(which: "local" | "remote"): Promise<number> {
+        const t0 = Date.now();
+        await haltCluster(which === "local" ? local : remote);
+        up[which] = false;
+        return (Date.now() - t0) / 1000;
+    }
+    async function restart(which: "local" | "remote"): Promise<number> {
+        if (up[which]) return 0;
+        const t0 = Date.now();
+        if (which === "local") local = await restartCluster(local);
+        else remote = await restartCluster(remote);
+        up[which] = true;
+        return (Date.now() - t0) / 1000;
+    }
+
+    before(async function () {
+        ca = await generateCa({ commonName: "faults suite transport CA" });
+        const t0 = Date.now();
+        [local, remote] = await Promise.all([
+            startCluster({ name: "f-local", version: ES_VERSIONS.v9, transportCa: ca, heapMb: 512 }),
+            startCluster({ name: "f-remote", version: ES_VERSIONS.v9, transportCa: ca, heapMb: 512 }),
+        ]);
+        up.local = up.remote = true;
+        figure(`two clusters (${ES_VERSIONS.v9}) started in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    });
+    after(async function () {
+        this.timeout(180000);
+        // The latest ClusterInfo of each (a restart changes the PIDs): stop by PID, remove the files.
+        await Promise.allSettled([local, remote].filter(Boolean).map((c) => stopCluster(c)));
+        process.stderr.write(`[faults] summary:\n${figures.map((f) => `  - ${f}`).join("\n")}\n`);
+    });
+    beforeEach(() => clearProbeMemo());
+
+    const linkInputs = (extra: Record<string, unknown> = {}): any => ({
+        local: connectionTo(local), remote: connectionTo(remote), alias: "faults", mode: "sniff", seeds: [remote.transportAddress], ...extra,
+    });
+
+    describe("bad input against a real cluster: refused by check, and the cluster is unchanged", () => {
+        it("the fixture's link cases, pointed at the real cluster, are each refused and nothing changes", async () => {
+            const ctx: BadInputContext = {
+                ca, otherCa: await generateCa({ commonName: "other" }),
+                leaf: { certPem: "", keyPem: "" } as any, encryptedCaKey: "", url: local.url, httpCaPem: fs.readFileSync(local.httpCaFile, "utf8"), dir: "/nonexistent",
+            };
+            const before = await clusterSnapshot(local);
+            const cases = BAD_INPUTS.filter((c) => c.resource === "RemoteClusterLink");
+            for (const c of cases) {
+                const r = await link.check({}, c.news(ctx));
+                assert.deepStrictEqual(r.failures?.map((f) => f.property), [c.property], c.why);
+            }
+            assert.deepStrictEqual(await clusterSnapshot(local), before);
+            figure(`${cases.length} malformed link inputs checked against a real cluster: all refused, settings/roles/users unchanged`);
+        });
+
+        it("inputs only the cluster can judge are refused at check by name, nothing written; a wrong seed is removed after the timeout", async () => {
+            const before = await clusterSnapshot(local);
+            const refused: Array<[string, any, string, RegExp]> = [
+                ["a wrong password", linkInputs({ local: { ...connectionTo(local), password: "wrong-pw" } }), "local", /refused the credentials .*HTTP 401/],
+                ["no CA for the HTTP certificate (TLS verified by default)", linkInputs({ local: { ...connectionTo(local), caPem: undefined } }), "local", /HTTP certificate is not trusted: set local\.caPem/],
+                ["another cluster's HTTP CA", linkInputs({ remote: { ...connectionTo(remote), caPem: fs.readFileSync(local.httpCaFile, "utf8") } }), "remote", /not trusted/],
+                ["a remote that does not answer", linkInputs({ remote: { ...connectionTo(remote), urls: [`https://127.0.0.1:${await freePort()}`], maxRetries: 0 } }), "remote", /remote cluster .* could not be reached/],
+            ];
+            for (const [why, news, property, reason] of refused) {
+                clearProbeMemo();
+                const r = await link.check({}, news);
+                assert.strictEqual(r.failures?.[0]?.property, property, `${why}: ${JSON.stringify(r.failures)}`);
+                assert.match(r.failures![0].reason, reason, why);
+                assert.ok(!JSON.stringify(r.failures).includes(local.password), why);
+            }
+            assert.deepStrictEqual(await clusterSnapshot(local), before);
+
+            // The HTTP port as a seed passes check (nothing can tell before trying); create waits,
+            // then removes what it wrote.
+            const news = linkInputs({ alias: "http_port_seed", seeds: [`127.0.0.1:${remote.httpPort}`], connectionTimeoutSeconds: 10 });
+            assert.deepStrictEqual((await link.check({}, news)).failures, []);
+            const t0 = Date.now();
+            await assert.rejects(link.create(news), /did not connect within 10s; the settings this link wrote were removed/);
+            figure(`HTTP port given as a seed: create failed after ${((Date.now() - t0) / 1000).toFixed(1)} s (timeout 10 s), keys removed`);
+            assert.deepStrictEqual(await clusterSnapshot(local), before);
+        });
+    });
+
+    describe("TLS on the HTTP layer of a real cluster", () => {
+        it("verified by default: without caPem refused; with insecure: true it works and warns on every check", async () => {
+            const insecure = { ...connectionTo(local), caPem: undefined, insecure: true };
+            for (let run = 1; run <= 2; run++) {
+                clearProbeMemo();
+                const r = await logsOf(() => link.check({}, linkInputs({ alias: "insecure_run", local: insecure })));
+                assert.deepStrictEqual((r.result as any)?.failures, [], String(r.error));
+                assert.ok(r.logs.some((l) => /local\.insecure is set: the cluster's HTTP certificate is NOT verified/.test(l)), `run ${run}: ${r.logs.join(" | ")}`);
+            }
+        });
+    });
+
+    describe("transient HTTP errors between the hooks and a real cluster", () => {
+        // A TEST DOUBLE in front of the real local cluster answers the scripted 429/503 itself (real
+        // nodes cannot be made to answer them on demand) and passes every other request through.
+        let proxy: Double;
+        before(async () => {
+            proxy = await startDouble({ upstream: { url: local.url, caPem: fs.readFileSync(local.httpCaFile, "utf8") } });
+        });
+        after(async () => proxy.close());
+        const viaProxy = (extra: Partial<ClusterConnection> = {}): ClusterConnection => ({ ...connectionTo(local), urls: [proxy.url], caPem: proxy.caPem, ...extra });
+        const isPut = (r: { method: string; path: string }) => r.method === "PUT" && r.path.startsWith("/_cluster/settings");
+
+        it("429 then 503 on the write: retried with backoff, the link is created once with the right values", async () => {
+            proxy.script.push({ when: isPut, times: 1, reply: elastic({ error: { type: "es_rejected_execution_exception", reason: "rejected execution (queue capacity 1000)" }, status: 429 }, 429) });
+            proxy.script.push({ when: isPut, times: 1, reply: elastic({ error: { type: "cluster_block_exception", reason: "blocked by: [SERVICE_UNAVAILABLE/2/no master]" }, status: 503 }, 503) });
+            const news = { local: viaProxy(), alias: "flaky_write", seeds: [remote.transportAddress], connectionTimeoutSeconds: 60 };
+            const t0 = Date.now();
+            const created = await link.create(news);
+            const puts = proxy.requests.filter(isPut);
+            figure(`429 + 503 on PUT _cluster/settings: created after ${puts.length} attempts in ${((Date.now() - t0) / 1000).toFixed(1)} s (backoff waits at ${puts.map((p) => p.at - puts[0].at).join(", ")} ms)`);
+            assert.strictEqual(created.outs.connected, true);
+            assert.strictEqual(puts.length, 3);
+            assert.deepStrictEqual(puts.map((p) => p.answeredBy), ["script", "script", "upstream"]);
+            assert.ok(puts[1].at - puts[0].at >= 200 && puts[2].at - puts[1].at >= 400, "a pause between attempts (backoff), not an immediate retry");
+            assert.deepStrictEqual(await remoteKeys(local, "flaky_write"), {
+                "cluster.remote.flaky_write.mode": "sniff",
+                "cluster.remote.flaky_write.seeds": [remote.transportAddress],
+            });
+
+            // 503 for ever on delete: bounded (1 + maxRetries attempts), a clear error, and the settings
+            // stay (the state keeps the resource, so a second destroy finishes the job).
+            const before = proxy.requests.filter(isPut).length;
+            proxy.script.push({ when: isPut, times: 99, reply: { status: 503, headers: { "content-type": "text/html" }, body: "<h1>503 Service Temporarily Unavailable</h1>" } });
+            await assert.rejects(link.delete("flaky_write", { ...created.outs, local: viaProxy({ maxRetries: 2 }) }), (e: Error) => {
+                assert.ok(e instanceof ClusterUnreachableError, e.message);
+                assert.match(e.message, /local cluster \(https:\/\/127\.0\.0\.1:\d+\) answered HTTP 503 .*"503 Service Temporarily Unavailable".*3 attempts/);
+                return true;
+            });
+            assert.strictEqual(proxy.requests.filter(isPut).length - before, 3);
+            assert.strictEqual(Object.keys(await remoteKeys(local, "flaky_write")).length, 2, "nothing lost: the settings are still there");
+            proxy.script.length = 0;
+            await link.delete("flaky_write", { ...created.outs, local: viaProxy() });
+            assert.deepStrictEqual(await remoteKeys(local, "flaky_write"), {});
+        });
+    });
+
+    describe("the remote cluster is down at create", () => {
+        before(async () => figure(`remote cluster halted in ${(await halt("remote")).toFixed(1)} s`));
+        after(async () => figure(`remote cluster restarted in ${(await restart("remote")).toFixed(1)} s`));
+
+        it("with remote given, check refuses at preview naming the remote cluster; nothing is written", async () => {
+            const before = await remoteKeys(local);
+            const r = await link.check({}, linkInputs({ alias: "remote_down_check", remote: { ...connectionTo(remote), maxRetries: 0 } }));
+            assert.strictEqual(r.failures?.[0]?.property, "remote");
+            assert.match(r.failures![0].reason, new RegExp(`remote cluster \\(${remote.url.replace(/[.]/g, "\\.")}\\) could not be reached`));
+            assert.deepStrictEqual(await remoteKeys(local), before);
+        });
+
+        it("waitForConnection: fails within the timeout (+ a few seconds), and what was written is removed", async () => {
+            const timeout = 15;
+            const news = linkInputs({ alias: "remote_down_wait", remote: undefined, connectionTimeoutSeconds: timeout });
+            assert.deepStrictEqual((await link.check({}, news)).failures, []);
+            const t0 = Date.now();
+            await assert.rejects(link.create(news), (e: Error) => {
+                assert.strictEqual(e.name, "RemoteNotConnectedError");
+                assert.match(e.message, new RegExp(`did not connect within ${timeout}s; the settings this link wrote were removed`));
+                return true;
+            });
+            const took = (Date.now() - t0) / 1000;
+            figure(`remote down, waitForConnection, timeout ${timeout} s: failed after ${took.toFixed(1)} s, keys removed`);
+            assert.ok(took < timeout + 30, `no hang: ${took} s`);
+            assert.deepStrictEqual(await remoteKeys(local, "remote_down_wait"), {});
+        });
+
+        it("skipUnavailable + waitForConnection: false: created, says the remote is not connected yet, connects once the remote is back", async () => {
+            const news = linkInputs({ alias: "remote_down_skip", remote: undefined, skipUnavailable: true, waitForConnection: false });
+            const r = await logsOf(() => link.create(news));
+            assert.ok(r.result, String(r.error));
+            const created = r.result as Awaited<ReturnType<typeof link.create>>;
+            assert.strictEqual(created.outs.connected, false);
+            assert.ok(r.logs.some((l) => /remote cluster 'remote_down_skip' is registered but not connected yet/.test(l)), r.logs.join(" | "));
+            assert.deepStrictEqual(await remoteKeys(local, "remote_down_skip"), {
+                "cluster.remote.remote_down_skip.mode": "sniff",
+                "cluster.remote.remote_down_skip.seeds": [remote.transportAddress],
+                "cluster.remote.remote_down_skip.skip_unavailable": "true",
+            });
+            // A search over the unavailable remote is skipped, not failed (skip_unavailable at work).
+            const res = await withClient(local, (c) => c.search({ index: "remote_down_skip:*", query: { match_all: {} } }));
+            assert.strictEqual((res as any)._clusters?.skipped, 1, JSON.stringify((res as any)._clusters));
+
+            await restart("remote");
+            const t0 = Date.now();
+            // Elasticsearch does not redial a sniff remote by itself: the first cross-cluster request
+            // after the remote is back makes it reconnect (seen on 9.5: _remote/info alone stays
+            // disconnected for minutes). A search stands for the user's first query.
+            const polls = { n: 0 };
+            await waitFor("the link to connect after the remote came back", 120000, async () => {
+                polls.n++;
+                await withClient(local, (c) => c.search({ index: "remote_down_skip:*", query: { match_all: {} } })).catch(() => undefined);
+                return (await link.read("remote_down_skip", created.outs)).props?.connected === true;
+            });
+            figure(`skipUnavailable link: connected ${((Date.now() - t0) / 1000).toFixed(1)} s after the remote was back (${polls.n} search+read polls)`);
+            await link.delete("remote_down_skip", created.outs);
+            assert.deepStrictEqual(await remoteKeys(local, "remote_down_skip"), {});
+        });
+    });
+
+    describe("the local cluster stops in the middle of a create", () => {
+        it("a clear error naming the local cluster; after the restart the link converges without manual repair", async () => {
+            // A seed nobody listens on: the link is written, then create waits for a connection that
+            // never comes, and the local cluster is stopped during that wait.
+            const dead = `127.0.0.1:${await freePort()}`;
+            const news = linkInputs({ alias: "local_dies", remote: undefined, seeds: [dead], connectionTimeoutSeconds: 120 });
+            const creating = link.create({ ...news, __provider: "serialized-provider-text" });
+            creating.catch(() => undefined);
+            await waitFor("the link's settings to be written", 60000, async () => Object.keys(await remoteKeys(local, "local_dies")).length > 0);
+            const t0 = Date.now();
+            await halt("local");
+            const err: any = await creating.then(() => undefined, (e: unknown) => e);
+            figure(`local cluster halted during create: create failed ${((Date.now() - t0) / 1000).toFixed(1)} s after the halt began`);
+            assert.ok(err, "create must fail");
+            assert.ok((err as unknown) instanceof EsRemoteError, `${err?.name}: ${err?.message}`);
+            assert.match(err.message, new RegExp(`local cluster \\(${local.url.replace(/[.]/g, "\\.")}\\)`));
+            assert.ok(!err.message.includes(local.password));
+            figure(`the error: ${err.message.replace(/\s+/g, " ").slice(0, 400)}`);
+
+            figure(`local cluster restarted in ${(await restart("local")).toFixed(1)} s`);
+            const onCluster = await remoteKeys(local, "local_dies");
+            figure(`after the restart the cluster holds ${Object.keys(onCluster).length} key(s) of the interrupted link; error carries ${err.id ? "a partial state (id + properties)" : "no partial state"}`);
+
+            // What the engine does next: with a partial state (id + properties) it records the
+            // resource and runs update on the next `up`; without it, the resource is not in the state
+            // and the next `up` runs check + create again. Either way: no manual repair.
+            if (err.id) {
+                assert.strictEqual(err.properties.__provider, "serialized-provider-text", "the partial state keeps the provider, or later hooks could not run");
+                assert.ok(Object.keys(onCluster).length > 0, "the state claims only what is on the cluster");
+                const fixed = { ...news, seeds: [remote.transportAddress] };
+                clearProbeMemo();
+                const updated = await link.update(err.id, err.properties, fixed);
+                assert.strictEqual(updated.outs!.connected, true);
+                await link.delete(err.id, updated.outs);
+            } else {
+                assert.deepStrictEqual(onCluster, {}, "without a partial state, nothing may be left on the cluster");
+                clearProbeMemo();
+                assert.deepStrictEqual((await link.check({}, news)).failures, []);
+            }
+            assert.deepStrictEqual(await remoteKeys(local, "local_dies"), {});
+        });
+    });
+
+    describe("files written for a node: 0600 keys, atomic writes", () => {
+        it("a NodeCertificate delivered into a running node's config: key 0600, owner kept, a concurrent reader never sees a partial file, the node serves it", async () => {
+            const dir = path.join(local.configDir, "certs");
+            const keyFile = path.join(dir, "transport.key");
+            const ownerBefore = fs.statSync(keyFile);
+            // A reader thread reads the key and certificate files as fast as it can while they are
+            // replaced; every read must be a whole PEM (old or new), never a torn one.
+            const reader = new Worker(`
+                const { parentPort, workerData } = require("worker_threads");
+                const fs = require("fs");
+                let reads = 0, torn = [];
+                const stop = Date.now() + workerData.ms;
+                while (Date.now() < stop) {
+                    for (const f of workerData.files) {
+                        let s;
+                        try { s = fs.readFileSync(f, "utf8"); } catch (e) { torn.push(f + ": " + e.code); continue; }
+                        reads++;
+                        if (!/^-----BEGIN [A-Z ]+-----\\n[\\s\\S]+\\n-----END [A-Z ]+-----\\n$/.test(s)) torn.push(f + ": " + s.length + " bytes");
+                    }
+                }
+                parentPort.postMessage({ reads, torn });
+            `, { eval: true, workerData: { ms: 8000, files: [keyFile, path.join(dir, "transport.crt")] } });
+            const done = new Promise<{ reads: number; torn: string[] }>((resolve, reject) => {
+                reader.once("message", resolve);
+                reader.once("error", reject);
+            });
+            const inputs: any = {
+                caCertPem: ca.certPem, caKeyPem: ca.keyPem, commonName: local.nodeName, dnsNames: ["localhost", local.nodeName], ipAddresses: ["127.0.0.1"],
+                delivery: { directory: dir },
+                verifyOn: { connection: connectionTo(local), nodeName: local.nodeName, timeoutSeconds: 90 },
+            };
+            let writes = 0;
+            let last: any;
+            for (let i = 0; i < 5; i++) {
+                last = await nodeCertificate.create({ ...inputs, verifyOn: undefined });
+                writes++;
+            }
+            const { reads, torn } = await done;
+            figure(`key/cert files replaced ${writes} times while a thread read them ${reads} times: ${torn.length} torn reads`);
+            assert.ok(reads > 100, `the reader really ran (${reads} reads)`);
+            assert.deepStrictEqual(torn, []);
+            const st = fs.statSync(keyFile);
+            assert.strictEqual(st.mode & 0o777, 0o600);
+            assert.strictEqual(st.uid, ownerBefore.uid, "the key file keeps its owner, so Elasticsearch can still read it");
+            assert.strictEqual(fs.readFileSync(keyFile, "utf8"), last.outs.keyPem);
+            assert.deepStrictEqual(fs.readdirSync(dir).filter((f) => f.endsWith(".tmp")), [], "no temporary file left behind");
+
+            const served = await nodeCertificate.create(inputs);
+            assert.strictEqual(served.outs.servedByNode, true);
+        });
+    });
+});
