@@ -284,6 +284,23 @@ export interface Attempts {
     count: number;
     /** Time from the first request to the last answer, in ms. */
     elapsedMs: number;
+    /** Some attempt may have reached the cluster without an answer coming back (reset, timeout). */
+    outcomeUnknown?: boolean;
+}
+
+/** Connection errors that prove the request never reached a node. */
+const NEVER_SENT = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH/;
+
+/**
+ * True if `err` leaves open whether the cluster executed the request: the connection broke or
+ * timed out after the request was sent. A refused connection, a TLS failure or an HTTP answer
+ * settle the question.
+ */
+function outcomeUnknown(err: unknown): boolean {
+    if (err instanceof errors.TimeoutError) {
+        return true;
+    }
+    return err instanceof errors.ConnectionError && !NEVER_SENT.test(err.message) && !TLS_ERROR.test(err.message);
 }
 
 /**
@@ -299,14 +316,16 @@ export async function callCluster<T>(label: string, conn: ClusterConnection, wha
     const p = retryPolicy(conn, policy);
     const urlCount = Math.max(1, (conn.urls ?? []).length);
     const started = Date.now();
+    let unknown = false;
     for (let retry = 0; ; retry++) {
         let result: T;
         try {
             result = await fn();
         } catch (err) {
+            unknown ||= outcomeUnknown(err);
             const why = retryReason(err);
             if (why === undefined || retry >= p.maxRetries) {
-                throw asClusterError(label, conn, what, err, { count: retry + 1, elapsedMs: Date.now() - started });
+                throw asClusterError(label, conn, what, err, { count: retry + 1, elapsedMs: Date.now() - started, outcomeUnknown: unknown });
             }
             // Like the transport: the other URLs are tried at once, backoff starts when all failed.
             const wait = why.connection && retry + 1 < urlCount ? 0 : backoffMs(retry + 1, p, why.retryAfter);
@@ -384,7 +403,7 @@ export function asClusterError(label: string, conn: ClusterConnection, what: str
             ? ` — the cluster's HTTP certificate is not trusted: set ${label}.caPem (or ${label}.caFingerprint) to the CA that signed it`
             : " — check that the cluster is running and the URL is right";
         return new ClusterUnreachableError(`${at} could not be reached while trying to ${what}${tries(attempts)}: ${err.message}${tlsHint}`,
-            { cluster: label, attempts: attempts?.count }, { cause: err });
+            { cluster: label, attempts: attempts?.count, outcomeUnknown: attempts?.outcomeUnknown ?? outcomeUnknown(err) }, { cause: err });
     }
     if (err instanceof errors.DeserializationError || err instanceof errors.ElasticsearchClientError) {
         return new ClusterUnreachableError(`${at} gave an unexpected answer while trying to ${what}: ${err.message}`,

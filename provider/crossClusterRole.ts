@@ -18,7 +18,7 @@ import { Client } from "@elastic/elasticsearch";
 import { callCluster, CheckFailure, ClusterConnection, createClient, redactUrl, validateConnection } from "./client";
 import { containsUnknown, plain } from "./dynamic";
 import { describeError, EsRemoteError, InputError } from "./errors";
-import { normaliseRole, RoleBody, roleBodies, RolePreset, RoleSpec, sameRole, securityIndexHint, validateRoleName, validateRoleSpec, writableRole } from "./roles";
+import { normaliseRole, RoleBody, roleBodies, RoleSpec, sameRole, securityIndexHint, validateRoleName, validateRoleSpec, writableRole } from "./roles";
 
 /** Inputs as the hooks receive them (resolved, unwrapped). */
 export interface RoleInputs extends RoleSpec {

@@ -16,7 +16,7 @@ import { Client } from "@elastic/elasticsearch";
 import { callCluster, CheckFailure, ClusterConnection, createClient, insecureWarnings, validateConnection } from "./client";
 import { checkCompatibility } from "./compat";
 import { containsUnknown, plain } from "./dynamic";
-import { EsRemoteError, RemoteNotConnectedError } from "./errors";
+import { ClusterUnreachableError, EsRemoteError, RemoteNotConnectedError } from "./errors";
 import { ClusterFacts, probeCluster } from "./probe";
 import { clearBody, diffSettings, readRemoteSettings, RemoteSettings, settingsBody, validateRemoteArgs } from "./settings";
 import { trustFailures } from "./trust";
@@ -324,7 +324,13 @@ export async function create(news: any): Promise<pulumi.dynamic.CreateResult> {
         }
         const desired = desiredSettings(inputs);
         // No `previous`: the body names every key, so an adopted alias ends up exactly as declared.
-        await putSettings(client, inputs.local, `register remote cluster '${alias}' (PUT _cluster/settings)`, settingsBody(alias, desired));
+        try {
+            await putSettings(client, inputs.local, `register remote cluster '${alias}' (PUT _cluster/settings)`, settingsBody(alias, desired));
+        } catch (e) {
+            // The connection broke after the request left: the cluster may have applied it.
+            written = e instanceof ClusterUnreachableError && e.details.outcomeUnknown === true;
+            throw e;
+        }
         written = true;
         v = await versions(inputs, client);
         let status: RemoteStatus;
@@ -349,7 +355,7 @@ export async function create(news: any): Promise<pulumi.dynamic.CreateResult> {
         // Something failed after the settings were written, most likely the local cluster stopped
         // answering: take them back, or (if that fails too) tell the engine they exist.
         return await undoCreate(client, news, existing, v, (cleanup) => new EsRemoteError(
-            `remote cluster '${alias}' was written to the local cluster (${where(inputs.local)}), then creating it failed: ${(err as Error).message}; ${cleanup}`,
+            `the settings of remote cluster '${alias}' were sent to the local cluster (${where(inputs.local)}), then creating it failed: ${(err as Error).message}; ${cleanup}`,
             { alias }, { cause: err }));
     } finally {
         await client.close();

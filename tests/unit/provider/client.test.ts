@@ -140,6 +140,26 @@ describe("provider/client", function () {
             assert.strictEqual(d.count(), 3);
         });
 
+        it("a connection dropped after the request was sent leaves the outcome unknown, and the error says so in its details", async () => {
+            d.script.push({ times: 100, reply: "reset" });
+            await assert.rejects(getSettings(conn(d, { maxRetries: 1 }), recorder().policy), (e: Error) => {
+                assertClear(e, d, /could not be reached/, /2 attempts/);
+                assert.strictEqual((e as ClusterUnreachableError).details.outcomeUnknown, true);
+                return true;
+            });
+        });
+
+        it("a refused connection proves the request was never sent: outcome known", async () => {
+            const port = d.url.split(":").pop();
+            await d.close();
+            await assert.rejects(getSettings({ urls: [`https://127.0.0.1:${port}`], maxRetries: 1 }, recorder().policy), (e: Error) => {
+                assert.ok(e instanceof ClusterUnreachableError);
+                assert.strictEqual(e.details.outcomeUnknown, false);
+                return true;
+            });
+            d = await startDouble();
+        });
+
         it("Elasticsearch's own refusal (400) is not retried and passes through as its ResponseError", async () => {
             d.script.push({ times: 100, reply: elastic({ error: { type: "illegal_argument_exception", reason: "persistent setting [x], not recognized" }, status: 400 }, 400) });
             const r = recorder();
@@ -281,6 +301,54 @@ describe("provider/client", function () {
             routes["GET /_remote/info"] = () => elastic({ garbage: [1, 2, 3] });
             const r = await link.create(inputs());
             assert.strictEqual(r.outs.connected, false);
+        });
+
+        const isPut = (r: { method: string; path: string }) => r.method === "PUT" && r.path.startsWith("/_cluster/settings");
+
+        it("create: the write's connection drops (outcome unknown), the cleanup works → what may have been written is removed", async () => {
+            d.script.push({ when: isPut, times: 1 + 3, reply: "reset" });
+            await assert.rejects(link.create({ ...inputs(), local: conn(d) }), (e: Error) => {
+                assertClear(e, d, /were sent to the local cluster/, /the settings this link wrote were removed/);
+                assert.strictEqual((e as { id?: string }).id, undefined, "nothing is recorded: the cleanup took it back");
+                return true;
+            });
+            const puts = d.requests.filter(isPut);
+            assert.strictEqual(puts.length, 5, "4 attempts of the write, then the cleanup");
+            assert.ok(Object.values(JSON.parse(puts[4].body).persistent).every((v) => v === null), "the cleanup nulls the alias's keys");
+        });
+
+        it("create: write and cleanup both fail → the error carries id and properties (with the provider), so the engine records the link as unfinished", async () => {
+            d.script.push({ when: isPut, times: 99, reply: "reset" });
+            await assert.rejects(link.create({ ...inputs(), local: conn(d), __provider: "provider-text" }), (e: any) => {
+                assert.strictEqual(e.name, "CreateInterruptedError");
+                assert.strictEqual(e.id, "garbage");
+                assert.strictEqual(e.properties.__provider, "provider-text");
+                assert.strictEqual(e.properties.createInterrupted, true);
+                assert.strictEqual(e.properties.connected, false);
+                assert.strictEqual(e.properties.alias, "garbage");
+                assert.deepStrictEqual(e.reasons, [e.message]);
+                assert.match(e.message, /removing what it wrote failed too .*run 'pulumi up' again once the local cluster answers/);
+                assert.ok(!JSON.stringify(e.properties).includes("undefined"));
+                return true;
+            });
+        });
+
+        it("create: a refused write (nothing sent) is not recorded and not cleaned up", async () => {
+            const closed = { ...conn(d), urls: ["https://127.0.0.1:1"], maxRetries: 0 };
+            await assert.rejects(link.create({ ...inputs(), local: closed, __provider: "p" }), (e: any) => {
+                assert.strictEqual(e.name, "ClusterUnreachableError");
+                assert.strictEqual(e.id, undefined);
+                return true;
+            });
+        });
+
+        it("update after an interrupted create writes every key, not only what changed", async () => {
+            const state = { ...inputs(), local: conn(d), mode: "sniff", connected: false, createInterrupted: true };
+            const r = await link.update("garbage", state, { ...inputs(), local: conn(d) });
+            const put = d.requests.find(isPut);
+            assert.ok(put, "the update wrote");
+            assert.deepStrictEqual(JSON.parse(put!.body).persistent["cluster.remote.garbage.seeds"], ["127.0.0.1:9300"]);
+            assert.strictEqual((r.outs as any).createInterrupted, undefined, "the flag is gone once finished");
         });
 
         it("read: _cluster/settings with 'persistent' of the wrong type → a clear answer, not a TypeError", async () => {
