@@ -16,6 +16,8 @@ import * as path from "path";
 import { generateCa, issueNodeCertificate } from "../../provider/certs";
 import { InputError } from "../../provider/errors";
 import * as nodeCertificate from "../../provider/nodeCertificate";
+import * as crossClusterRole from "../../provider/crossClusterRole";
+import * as crossClusterUser from "../../provider/crossClusterUser";
 import * as link from "../../provider/remoteClusterLink";
 import * as sharedCa from "../../provider/sharedCa";
 import { Double, startDouble } from "../support/flakyProxy";
@@ -25,6 +27,8 @@ const HOOKS: Record<Resource, { check: (o: any, n: any) => Promise<any>; create:
     SharedCa: sharedCa,
     NodeCertificate: nodeCertificate,
     RemoteClusterLink: link,
+    CrossClusterRole: crossClusterRole,
+    CrossClusterUser: crossClusterUser,
 };
 
 /** Runs `fn` and returns what it logged through pulumi.log.warn (outside the engine: console.warn). */
@@ -54,6 +58,7 @@ describe("bad input: every resource refuses malformed input at check, naming the
             leaf: await issueNodeCertificate(ca, { commonName: "leaf", dnsNames: ["leaf.example.com"] }),
             encryptedCaKey: crypto.createPrivateKey(ca.keyPem).export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase: "pw" }).toString(),
             url: double.url,
+            remoteUrl: "https://127.0.0.2:9200",
             httpCaPem: double.caPem,
             dir: fs.mkdtempSync(path.join(os.tmpdir(), "bad-input-")),
         };
@@ -75,6 +80,8 @@ describe("bad input: every resource refuses malformed input at check, naming the
         assert.deepStrictEqual((await sharedCa.check({}, GOOD_INPUTS.SharedCa(ctx))).failures, undefined);
         assert.deepStrictEqual((await nodeCertificate.check({} as any, GOOD_INPUTS.NodeCertificate(ctx) as any)).failures, undefined);
         assert.deepStrictEqual(link.validateLinkInputs(GOOD_INPUTS.RemoteClusterLink(ctx)), []);
+        assert.deepStrictEqual((await crossClusterRole.check({}, GOOD_INPUTS.CrossClusterRole(ctx))).failures, []);
+        assert.deepStrictEqual((await crossClusterUser.check({}, GOOD_INPUTS.CrossClusterUser(ctx))).failures, []);
     });
 
     for (const c of BAD_INPUTS) {
@@ -92,11 +99,11 @@ describe("bad input: every resource refuses malformed input at check, naming the
         });
     }
 
-    it("no refused link input reached the cluster", () => {
+    it("no refused input reached the cluster", () => {
         assert.deepStrictEqual(double.requests.map((r) => `${r.method} ${r.path}`), []);
     });
 
-    for (const resource of ["SharedCa", "NodeCertificate"] as const) {
+    for (const resource of ["SharedCa", "NodeCertificate", "CrossClusterRole", "CrossClusterUser"] as const) {
         it(`${resource}: create refuses what check refuses, naming the same property (nothing is issued or written)`, async () => {
             for (const c of BAD_INPUTS.filter((x) => x.resource === resource)) {
                 await assert.rejects(HOOKS[resource].create(c.news(ctx)), (e: Error) => {
