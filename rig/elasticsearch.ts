@@ -220,6 +220,34 @@ function runAs(user: { uid: number; gid: number } | undefined, cmd: string, args
         : [cmd, args];
 }
 
+/** The environment of a node's processes: its JDK, config and temp folders. */
+function nodeEnv(javaHome: string, configDir: string, dir: string): NodeJS.ProcessEnv {
+    const tmp = path.join(dir, "tmp");
+    return {
+        ...process.env,
+        ES_JAVA_HOME: javaHome,
+        JAVA_HOME: javaHome,
+        ES_PATH_CONF: configDir,
+        ES_TMPDIR: tmp,
+        ES_JAVA_OPTS: "",
+        // The launcher JVM probes JVM flags in java.io.tmpdir (final-flags* folders): keep them here, not in /tmp.
+        CLI_JAVA_OPTS: `-Djava.io.tmpdir=${tmp}`,
+    };
+}
+
+/** Starts `bin/elasticsearch` (as the unprivileged user) detached, output to console.log; returns its PID. */
+function launch(user: { uid: number; gid: number } | undefined, esHome: string, env: NodeJS.ProcessEnv, dir: string): number {
+    const out = fs.openSync(path.join(dir, "console.log"), "a");
+    const [cmd, args] = runAs(user, path.join(esHome, "bin", "elasticsearch"), ["-p", path.join(dir, "tmp", "es.pid")]);
+    const child = spawn(cmd, args, { env, cwd: dir, detached: true, stdio: ["ignore", out, out] });
+    fs.closeSync(out);
+    child.unref();
+    if (!child.pid) {
+        throw new Error("could not start Elasticsearch");
+    }
+    return child.pid;
+}
+
 /**
  * Starts a single-node cluster and waits until it is healthy. On any failure nothing is left
  * running and its folder is removed.
@@ -295,14 +323,7 @@ export async function startCluster(opts: StartOptions): Promise<ClusterInfo> {
         if (user) {
             spawnSync("chown", ["-R", `${user.uid}:${user.gid}`, dir]);
         }
-        const env = {
-            ...process.env,
-            ES_JAVA_HOME: javaHome,
-            JAVA_HOME: javaHome,
-            ES_PATH_CONF: configDir,
-            ES_TMPDIR: path.join(dir, "tmp"),
-            ES_JAVA_OPTS: "",
-        };
+        const env = nodeEnv(javaHome, configDir, dir);
         const keystore = path.join(esHome, "bin", "elasticsearch-keystore");
         for (const [args, input] of [[["create"], ""], [["add", "-x", "bootstrap.password"], password]] as const) {
             const [cmd, a] = runAs(user, keystore, [...args]);
@@ -312,16 +333,8 @@ export async function startCluster(opts: StartOptions): Promise<ClusterInfo> {
             }
         }
         const pidFile = path.join(dir, "tmp", "es.pid");
-        const out = fs.openSync(path.join(dir, "console.log"), "a");
-        const [cmd, args] = runAs(user, path.join(esHome, "bin", "elasticsearch"), ["-p", pidFile]);
         log(`starting ${opts.name} (Elasticsearch ${version}, Java ${javaMajor(javaHome)}) on https://127.0.0.1:${httpPort}, transport ${transportPort}`);
-        const child = spawn(cmd, args, { env, cwd: dir, detached: true, stdio: ["ignore", out, out] });
-        fs.closeSync(out);
-        child.unref();
-        pid = child.pid;
-        if (!pid) {
-            throw new Error("could not start Elasticsearch");
-        }
+        pid = launch(user, esHome, env, dir);
         const info: ClusterInfo = {
             name: opts.name,
             version,
@@ -494,14 +507,8 @@ export async function stopCluster(c: ClusterInfo, opts: { keepFiles?: boolean } 
 export async function restartCluster(c: ClusterInfo, timeoutSeconds = 240): Promise<ClusterInfo> {
     const user = ensureEsUser();
     const esHome = ensureDistribution(c.version);
-    const env = { ...process.env, ES_JAVA_HOME: c.javaHome, JAVA_HOME: c.javaHome, ES_PATH_CONF: c.configDir, ES_TMPDIR: path.join(c.dir, "tmp"), ES_JAVA_OPTS: "" };
     const pidFile = path.join(c.dir, "tmp", "es.pid");
-    const out = fs.openSync(path.join(c.dir, "console.log"), "a");
-    const [cmd, args] = runAs(user, path.join(esHome, "bin", "elasticsearch"), ["-p", pidFile]);
-    const child = spawn(cmd, args, { env, cwd: c.dir, detached: true, stdio: ["ignore", out, out] });
-    fs.closeSync(out);
-    child.unref();
-    const info: ClusterInfo = { ...c, pid: child.pid!, serverPid: undefined, pids: undefined };
+    const info: ClusterInfo = { ...c, pid: launch(user, esHome, nodeEnv(c.javaHome, c.configDir, c.dir), c.dir), serverPid: undefined, pids: undefined };
     await waitHealthy(info, timeoutSeconds);
     info.serverPid = readPid(pidFile);
     info.pids = [info.pid, ...descendants(info.pid)];
