@@ -26,12 +26,15 @@ export interface ClusterConnectionArgs {
      */
     insecure?: pulumi.Input<boolean>;
     /**
-     * Timeout of each request to the cluster, in seconds.
+     * Timeout of each request to the cluster, in seconds; more than 0.
      * @default 30
      */
     requestTimeoutSeconds?: pulumi.Input<number>;
     /**
-     * How many times a request that failed with 502/503/504 or a connection error is retried (with backoff).
+     * How many times a request that failed on the way is retried: HTTP 429 (Elasticsearch's
+     * back-pressure), 502/503/504, or a refused or dropped connection. Waits between attempts grow
+     * from about 0.5 s, doubling, up to 8 s (with jitter; a longer `Retry-After` is honoured up to
+     * 8 s). A whole number from 0 to 10.
      * @default 3
      */
     maxRetries?: pulumi.Input<number>;
