@@ -22,6 +22,17 @@ export interface DeliveryTarget {
     caFile?: string;
     /** Permission bits of the key file. Default `0o600`; may not grant anything to "others". */
     keyFileMode?: number;
+    /**
+     * More CA certificates (PEM) written into the CA file after the issuing CA, e.g. the next CA
+     * during a CA rotation ("trust both, rotate the nodes, drop the old one").
+     */
+    extraTrustedCaPems?: string[];
+}
+
+/** What the CA file of `t` holds for a certificate issued by `caPem`: the issuing CA, then the extra ones. */
+export function trustFileContent(t: DeliveryTarget, caPem: string): string {
+    const extra = (t.extraTrustedCaPems ?? []).map((p) => (p.endsWith("\n") ? p : `${p}\n`));
+    return [caPem.endsWith("\n") || extra.length === 0 ? caPem : `${caPem}\n`, ...extra].join("");
 }
 
 /** The three PEMs of a node certificate. */
@@ -73,6 +84,18 @@ export function deliveryProblems(t: unknown): Array<{ property: string; reason: 
             names.push(v);
         }
     }
+    if (d.extraTrustedCaPems !== undefined) {
+        const x = d.extraTrustedCaPems;
+        if (!Array.isArray(x)) {
+            out.push({ property: "extraTrustedCaPems", reason: "must be a list of CA certificates (PEM)" });
+        } else {
+            x.forEach((pem, i) => {
+                if (typeof pem !== "string" || !/^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/.test(pem.trim())) {
+                    out.push({ property: `extraTrustedCaPems[${i}]`, reason: "is not one PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)" });
+                }
+            });
+        }
+    }
     if (d.keyFileMode !== undefined) {
         const m = d.keyFileMode;
         if (typeof m !== "number" || !Number.isInteger(m) || m < 0 || m > 0o777) {
@@ -89,7 +112,9 @@ export function deliveryProblems(t: unknown): Array<{ property: string; reason: 
 /**
  * Writes `content` to `file` atomically with permission bits `mode` (not reduced by the umask).
  * If the file existed, its owner and group are kept when this process may set them (e.g. running
- * as root over a `root:elasticsearch` file), so Elasticsearch can still read the new file.
+ * as root over a `root:elasticsearch` file), so Elasticsearch can still read the new file; a new
+ * file takes the directory's owner and group the same way (a node's config directory belongs to
+ * the user Elasticsearch runs as).
  */
 export function writeFileAtomic(file: string, content: string, mode: number): void {
     const dir = path.dirname(file);
@@ -97,7 +122,7 @@ export function writeFileAtomic(file: string, content: string, mode: number): vo
     try {
         previous = fs.statSync(file);
     } catch {
-        previous = undefined;
+        previous = fs.statSync(dir);
     }
     const tmp = path.join(dir, `.${path.basename(file)}.${crypto.randomBytes(6).toString("hex")}.tmp`);
     // O_EXCL: never follow a planted symlink or reuse someone else's temp file.
@@ -157,7 +182,7 @@ export function deliverFiles(t: DeliveryTarget, pems: DeliveredPems): void {
     }
     const p = deliveryPaths(t);
     try {
-        writeFileAtomic(p.ca, pems.caPem, PUBLIC_FILE_MODE);
+        writeFileAtomic(p.ca, trustFileContent(t, pems.caPem), PUBLIC_FILE_MODE);
         writeFileAtomic(p.key, pems.keyPem, t.keyFileMode ?? DEFAULT_KEY_FILE_MODE);
         writeFileAtomic(p.cert, pems.certPem, PUBLIC_FILE_MODE);
     } catch (err) {
@@ -183,7 +208,7 @@ export function readDelivered(t: DeliveryTarget): Partial<DeliveredPems> {
 /** True if the files of `t` hold exactly `pems`. */
 export function deliveredMatches(t: DeliveryTarget, pems: DeliveredPems): boolean {
     const on = readDelivered(t);
-    return on.certPem === pems.certPem && on.keyPem === pems.keyPem && on.caPem === pems.caPem;
+    return on.certPem === pems.certPem && on.keyPem === pems.keyPem && on.caPem === trustFileContent(t, pems.caPem);
 }
 
 /**
@@ -200,7 +225,7 @@ export function removeDelivered(t: DeliveryTarget, pems: DeliveredPems): { remov
     const on = readDelivered(t);
     const ownCert = on.certPem === pems.certPem;
     const ownKey = on.keyPem === pems.keyPem;
-    const ownCa = on.caPem === pems.caPem && (ownCert || ownKey);
+    const ownCa = on.caPem === trustFileContent(t, pems.caPem) && (ownCert || ownKey);
     const removed: string[] = [];
     const kept: string[] = [];
     for (const [file, own, present] of [

@@ -235,7 +235,7 @@ function sameJson(a: unknown, b: unknown): boolean {
 
 /** The delivery target with defaults filled in, for comparing two targets. */
 function deliveryKey(d: DeliveryTarget | undefined): unknown {
-    return d === undefined ? null : { ...deliveryPaths(d), keyFileMode: d.keyFileMode ?? null };
+    return d === undefined ? null : { ...deliveryPaths(d), keyFileMode: d.keyFileMode ?? null, extraTrustedCaPems: d.extraTrustedCaPems ?? [] };
 }
 
 /**
@@ -378,7 +378,9 @@ export async function update(_id: string, olds: NodeCertificateOutputs, news: No
     const n = plain(news);
     failFast(n);
     const o = plain(olds);
-    if (o.delivery && !sameJson(deliveryKey(o.delivery), deliveryKey(n.delivery))) {
+    // Files at new paths replace the old ones; files at the same paths are overwritten in place
+    // (atomically, owner kept), never removed first, so a node never sees them missing.
+    if (o.delivery && !sameJson(o.delivery && deliveryPaths(o.delivery), n.delivery && deliveryPaths(n.delivery))) {
         const { kept } = removeDelivered(o.delivery, o);
         if (kept.length) {
             pulumi.log.info(`left ${kept.join(", ")} in place: they no longer hold this certificate`);

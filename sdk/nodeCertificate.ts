@@ -39,6 +39,14 @@ export interface NodeCertificateDeliveryArgs {
      * @default 0o600
      */
     keyFileMode?: pulumi.Input<number>;
+    /**
+     * More CA certificates (PEM) written into `caFile` after the issuing CA. For a CA rotation: first
+     * trust both CAs on every node (old certificates, `extraTrustedCaPems: [newCa.certPem]`), then
+     * issue every node's certificate from the new CA (`extraTrustedCaPems: [oldCa.certPem]`), then
+     * drop the old CA (no extra CAs).
+     * @default []
+     */
+    extraTrustedCaPems?: pulumi.Input<pulumi.Input<string>[]>;
 }
 
 /**

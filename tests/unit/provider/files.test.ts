@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import {
-    DEFAULT_FILES, deliverFiles, deliveredMatches, deliveryPaths, deliveryProblems, readDelivered, removeDelivered, writeFileAtomic,
+    DEFAULT_FILES, deliverFiles, deliveredMatches, deliveryPaths, deliveryProblems, readDelivered, removeDelivered, trustFileContent, writeFileAtomic,
 } from "../../../provider/files";
 import { tempDir } from "./certTestSupport";
 
@@ -158,6 +158,33 @@ describe("provider/files", () => {
         }
         it("accepts a full target", () => {
             assert.deepStrictEqual(deliveryProblems({ directory: "/x", certFile: "a", keyFile: "b", caFile: "c", keyFileMode: 0o640 }), []);
+        });
+    });
+
+    describe("ownership and extra trusted CAs", () => {
+        it("a new file takes the directory's owner and group (when running as root), so the node's user can read it", function () {
+            if (process.getuid?.() !== 0) this.skip();
+            fs.chownSync(dir, 65534, 65534);
+            writeFileAtomic(path.join(dir, "new.key"), "k", 0o600);
+            const st = fs.statSync(path.join(dir, "new.key"));
+            assert.deepStrictEqual([st.uid, st.gid, st.mode & 0o777], [65534, 65534, 0o600]);
+        });
+
+        it("writes the issuing CA, then the extra CAs, into the CA file; drift and removal compare that content", () => {
+            const t = { directory: dir, extraTrustedCaPems: ["NEXT CA"] };
+            deliverFiles(t, PEMS);
+            assert.strictEqual(fs.readFileSync(deliveryPaths(t).ca, "utf8"), "CA\nNEXT CA\n");
+            assert.strictEqual(trustFileContent(t, "CA\n"), "CA\nNEXT CA\n");
+            assert.strictEqual(deliveredMatches(t, PEMS), true);
+            assert.strictEqual(deliveredMatches({ directory: dir }, PEMS), false, "without the extra CA the file is not what we would write");
+            assert.deepStrictEqual(removeDelivered(t, PEMS).kept, []);
+            assert.deepStrictEqual(fs.readdirSync(dir), []);
+        });
+
+        it("refuses extra CAs that are not PEM certificates, naming the entry", () => {
+            assert.deepStrictEqual(deliveryProblems({ directory: "/x", extraTrustedCaPems: "pem" }).map((p) => p.property), ["extraTrustedCaPems"]);
+            const good = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+            assert.deepStrictEqual(deliveryProblems({ directory: "/x", extraTrustedCaPems: [good, "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----"] }).map((p) => p.property), ["extraTrustedCaPems[1]"]);
         });
     });
 });
