@@ -139,17 +139,19 @@ export function factsFrom(nodes: Record<string, NodeSettings>, certs: SslCertifi
 const memo = new Map<string, { at: number; facts: Promise<ClusterFacts> }>();
 const MEMO_MS = 60_000;
 
-function memoKey(conn: ClusterConnection): string {
+function memoKey(conn: ClusterConnection, generation: string): string {
     // Credentials are part of the key (hashed, never stored): another user may see other answers.
-    return crypto.createHash("sha256").update(JSON.stringify([conn.urls, conn.username, conn.password, conn.apiKey])).digest("hex");
+    return crypto.createHash("sha256").update(JSON.stringify([conn.urls, conn.username, conn.password, conn.apiKey, generation])).digest("hex");
 }
 
 /**
- * Probes a cluster (2 GET requests), memoised per process for a minute.
+ * Probes a cluster (2 GET requests), memoised per process for a minute. `generation` names what
+ * the caller knows to have changed the certificates since (e.g. the fingerprints of the node
+ * certificates a link waits for): probes made before a delivery are not reused after it.
  * @internal
  */
-export function probeCluster(label: string, conn: ClusterConnection, client?: Client): Promise<ClusterFacts> {
-    const key = memoKey(conn);
+export function probeCluster(label: string, conn: ClusterConnection, client?: Client, generation = ""): Promise<ClusterFacts> {
+    const key = memoKey(conn, generation);
     const hit = memo.get(key);
     if (hit && Date.now() - hit.at < MEMO_MS) {
         return hit.facts;

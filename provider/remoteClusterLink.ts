@@ -94,6 +94,11 @@ function validateOwnArgs(n: Record<string, unknown>): CheckFailure[] {
     return f;
 }
 
+/** Which certificates the link's checks must see: probes from before their delivery are not reused. */
+function generation(i: Partial<LinkInputs>): string {
+    return JSON.stringify(i.waitForCertificates ?? null);
+}
+
 function where(c: ClusterConnection | undefined): string {
     return (c?.urls ?? []).join(", ");
 }
@@ -128,7 +133,7 @@ export async function preflight(olds: Partial<LinkInputs>, news: LinkInputs): Pr
     try {
         let localFacts: ClusterFacts;
         try {
-            localFacts = await probeCluster("local", news.local, localClient);
+            localFacts = await probeCluster("local", news.local, localClient, generation(news));
         } catch (e) {
             return [{ property: "local", reason: (e as Error).message }];
         }
@@ -152,7 +157,7 @@ export async function preflight(olds: Partial<LinkInputs>, news: LinkInputs): Pr
         }
         let remoteFacts: ClusterFacts;
         try {
-            remoteFacts = await probeCluster("remote", news.remote);
+            remoteFacts = await probeCluster("remote", news.remote, undefined, generation(news));
         } catch (e) {
             return [...failures, { property: "remote", reason: (e as Error).message }];
         }
@@ -260,11 +265,11 @@ function outputs(inputs: LinkInputs, status: RemoteStatus, localVersion: string,
 }
 
 async function versions(inputs: LinkInputs, localClient: Client): Promise<{ local: string; remote?: string }> {
-    const local = (await probeCluster("local", inputs.local, localClient)).minVersion;
+    const local = (await probeCluster("local", inputs.local, localClient, generation(inputs))).minVersion;
     let remote: string | undefined;
     if (inputs.remote) {
         try {
-            remote = (await probeCluster("remote", inputs.remote)).minVersion;
+            remote = (await probeCluster("remote", inputs.remote, undefined, generation(inputs))).minVersion;
         } catch (e) {
             pulumi.log.warn(`remote cluster '${inputs.alias}': could not read the remote cluster's version: ${(e as Error).message}`);
         }
