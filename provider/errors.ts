@@ -11,6 +11,13 @@ export class EsRemoteError extends Error {
         super(message, options);
         this.name = "EsRemoteError";
         this.details = details;
+        // Pulumi's dynamic provider host prints `${err}: ${err.stack}` when check, diff, read or
+        // delete fails: for a condition this package reports on purpose (a cluster down, a bad input)
+        // the frames read like a crash. The message says everything; PULUMI_ES_REMOTE_DEBUG=1 keeps
+        // the trace for whoever debugs the package itself.
+        if (!process.env.PULUMI_ES_REMOTE_DEBUG) {
+            this.stack = "";
+        }
     }
 }
 
