@@ -334,14 +334,20 @@ export async function callCluster<T>(label: string, conn: ClusterConnection, wha
             }
             continue;
         }
-        if (typeof result === "string") {
+        // With `meta: true` the answer is a TransportResult around the body.
+        const body = isTransportResult(result) ? result.body : result;
+        if (typeof body === "string") {
             throw new ClusterUnreachableError(
-                `${where(label, conn)} gave an answer that is not Elasticsearch's JSON while trying to ${what}: ${snippet(result)}. ` +
+                `${where(label, conn)} gave an answer that is not Elasticsearch's JSON while trying to ${what}: ${snippet(body)}. ` +
                 `Check that ${label}.urls point at the cluster's HTTP layer (not a proxy's, load balancer's or another service's page)`,
                 { cluster: label });
         }
         return result;
     }
+}
+
+function isTransportResult(r: unknown): r is { body: unknown } {
+    return r !== null && typeof r === "object" && "body" in r && "statusCode" in r && "meta" in r;
 }
 
 function where(label: string, conn: ClusterConnection): string {
