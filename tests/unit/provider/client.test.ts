@@ -253,6 +253,19 @@ describe("provider/client", function () {
                 await assert.rejects(getSettings(conn(d), recorder().policy), (e) => assertClear(e, d, ...c.expect));
             });
         }
+
+        it("an HTML page is refused with meta: true too (a 404-tolerant read would take it for 'absent')", async () => {
+            d.script.push({ times: 9, reply: { status: 200, headers: { "content-type": "text/html", "x-elastic-product": "Elasticsearch" }, body: "<p>login</p>" } });
+            const c = conn(d);
+            const client = createClient(c, { label: "local" });
+            try {
+                await assert.rejects(callCluster("local", c, "read role 'r' (GET _security/role)", () =>
+                    client.transport.request({ method: "GET", path: "/_security/role/r" }, { ignore: [404], meta: true }), recorder().policy),
+                (e) => assertClear(e, d, /not Elasticsearch's JSON/, /"login"/));
+            } finally {
+                await client.close();
+            }
+        });
     });
 
     describe("the RemoteClusterLink hooks facing a double with missing fields and garbage", () => {
