@@ -1,0 +1,125 @@
+/**
+ * `npm run bench [-- <benchmark ...>] [--runs N] [--sizes 3,4] [--out file.md]`: the benchmarks of
+ * issue #8, printed as figures (markdown on stdout, progress on stderr), never as pass/fail.
+ *
+ *   certs        100 node certificates in-process vs the openssl CLI (no clusters)
+ *   api          API calls per hook and operation, through the real CLI (2 clusters)
+ *   unreachable  time to a clear error when a cluster does not answer, every hook (+1 cluster)
+ *   mesh         full mesh of 3 and 4 clusters vs a plain script, with peak memory
+ *
+ * Default: all of them, 3 runs each. Clusters are started once for the benchmarks that need them
+ * and stopped by PID at the end; every temporary folder is removed, also on failure or Ctrl-C.
+ */
+import * as fs from "fs";
+import { benchApiCalls } from "./apiCalls";
+import { benchCerts } from "./certs";
+import { BenchClusters, startBenchClusters } from "./clusters";
+import { benchMesh } from "./mesh";
+import { Cleanup, loadavg, machineReport, progress } from "./support";
+import { benchUnreachable } from "./unreachable";
+
+const ALL = ["certs", "api", "unreachable", "mesh"] as const;
+type Bench = (typeof ALL)[number];
+
+interface Options {
+    benches: Bench[];
+    runs: number;
+    sizes: number[];
+    out?: string;
+}
+
+function parse(argv: string[]): Options {
+    const o: Options = { benches: [], runs: 3, sizes: [3, 4] };
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (a === "--runs") o.runs = Number(argv[++i]);
+        else if (a === "--sizes") o.sizes = argv[++i].split(",").map(Number);
+        else if (a === "--out") o.out = argv[++i];
+        else if ((ALL as readonly string[]).includes(a)) o.benches.push(a as Bench);
+        else throw new Error(`unknown argument '${a}'; usage: npm run bench -- [${ALL.join("|")} ...] [--runs N] [--sizes 3,4] [--out file.md]`);
+    }
+    if (!o.benches.length) o.benches = [...ALL];
+    if (!Number.isInteger(o.runs) || o.runs < 1) throw new Error("--runs must be a whole number ≥ 1");
+    if (!o.sizes.every((n) => Number.isInteger(n) && n >= 2 && n <= 8)) throw new Error("--sizes: cluster counts from 2 to 8, e.g. 3,4");
+    return o;
+}
+
+async function main(): Promise<void> {
+    const o = parse(process.argv.slice(2));
+    const cleanup = new Cleanup();
+    let interrupted = false;
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+        process.on(sig, () => {
+            if (interrupted) return;
+            interrupted = true;
+            progress(`${sig}: stopping what the benchmark started`);
+            void cleanup.run().finally(() => process.exit(130));
+        });
+    }
+    const command = `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim();
+    const sections: string[] = [];
+    const failures: string[] = [];
+    const started = Date.now();
+    try {
+        const needClusters = o.benches.some((b) => b !== "certs");
+        let bc: BenchClusters | undefined;
+        const count = Math.max(2, ...(o.benches.includes("mesh") ? o.sizes : [2]));
+        for (const b of o.benches) {
+            const t0 = Date.now();
+            try {
+                if (needClusters && b !== "certs" && !bc) {
+                    bc = await startBenchClusters(cleanup, count);
+                }
+                let body: string;
+                switch (b) {
+                    case "certs":
+                        body = await benchCerts(cleanup, o.runs);
+                        break;
+                    case "api":
+                        body = await benchApiCalls(cleanup, bc!, o.runs);
+                        break;
+                    case "unreachable":
+                        body = await benchUnreachable(cleanup, o.runs, bc);
+                        break;
+                    case "mesh":
+                        body = await benchMesh(cleanup, bc!, o.sizes, o.runs);
+                        break;
+                }
+                sections.push(`### ${TITLES[b]}\n\n${body}\n\n_${((Date.now() - t0) / 1000).toFixed(0)} s; load average at the end: ${loadavg()}._`);
+            } catch (e) {
+                const msg = `${b}: ${(e as Error).stack ?? e}`;
+                failures.push(msg);
+                progress(`benchmark ${msg}`);
+                sections.push(`### ${TITLES[b]}\n\nFAILED: ${(e as Error).message.split("\n").slice(0, 20).join("\n")}`);
+                if (!bc && b !== "certs") break;
+            }
+        }
+        const es: Record<string, string> = bc ? { elasticsearch: bc.version } : {};
+        const doc = [
+            `## Results — ${new Date().toISOString().slice(0, 10)}`,
+            "",
+            `Command: \`${command}\` (${((Date.now() - started) / 60000).toFixed(1)} min in all).`,
+            "",
+            machineReport(es),
+            "",
+            ...sections.flatMap((s) => [s, ""]),
+        ].join("\n");
+        process.stdout.write(doc);
+        if (o.out) fs.writeFileSync(o.out, doc);
+    } finally {
+        await cleanup.run();
+    }
+    if (failures.length) process.exitCode = 1;
+}
+
+const TITLES: Record<Bench, string> = {
+    certs: "Certificates: 100 node certificates",
+    api: "API calls per operation",
+    unreachable: "Unreachable cluster: time to a clear error",
+    mesh: "Full mesh: pulumi vs a plain script, and memory",
+};
+
+main().catch((e) => {
+    console.error((e as Error).stack ?? e);
+    process.exitCode = 1;
+});
