@@ -401,7 +401,7 @@ async function undoCreate(client: Client, news: any, existing: RemoteSettings | 
         // The host does not add the serialized provider to an error's properties; later hooks need it.
         if (news.__provider !== undefined) properties.__provider = news.__provider;
         throw new CreateInterruptedError(
-            `${cause.message}. Its settings stay on the cluster and the stack records the link as not finished: run 'pulumi up' again once the local cluster answers (it finishes the link), or 'pulumi destroy' (it removes them)`,
+            `${cause.message}. What it wrote may still be on the cluster, so the stack records the link as not finished: run 'pulumi up' again once the local cluster answers (it writes every setting and finishes the link), 'pulumi refresh' (it drops the link if nothing is there), or 'pulumi destroy' (it removes it)`,
             alias, properties, cause);
     }
     throw failure(existing ? "its previous settings were restored" : "the settings this link wrote were removed");
