@@ -12,11 +12,20 @@ import * as https from "https";
 import { AddressInfo } from "net";
 import { generateCa, issueNodeCertificate } from "../../provider/certs";
 
+/** An HTTP answer. */
+export interface Answer {
+    status: number;
+    headers?: Record<string, string>;
+    body?: string | object;
+}
+
 /** What the double sends back for one request. */
 export type Reply =
-    | { status: number; headers?: Record<string, string>; body?: string | object }
+    | Answer
     /** Close the socket without an answer (a node dying mid-request). */
-    | "reset";
+    | "reset"
+    /** Hold the request this long, then handle it as if unscripted (a slow node). */
+    | { delayMs: number };
 
 /** One scripted fault: the next `times` requests matching `when` get `reply`. */
 export interface Step {
@@ -60,7 +69,7 @@ export interface Double {
 }
 
 /** An answer as Elasticsearch gives it: JSON with the product header. */
-export function elastic(body: object, status = 200, headers: Record<string, string> = {}): Reply {
+export function elastic(body: object, status = 200, headers: Record<string, string> = {}): Answer {
     return { status, headers: { "content-type": "application/json", "x-elastic-product": "Elasticsearch", ...headers }, body };
 }
 
@@ -83,7 +92,7 @@ export async function startDouble(opts: DoubleOptions = {}): Promise<Double> {
     const script: Step[] = [];
     const sockets = new Set<{ destroy(): void; on(ev: "close", f: () => void): unknown }>();
 
-    const send = (res: import("http").ServerResponse, reply: Reply) => {
+    const send = (res: import("http").ServerResponse, reply: Exclude<Reply, { delayMs: number }>) => {
         if (reply === "reset") {
             res.socket?.destroy();
             return;
@@ -102,10 +111,23 @@ export async function startDouble(opts: DoubleOptions = {}): Promise<Double> {
             const step = script.find((s) => s.times > 0 && (!s.when || s.when(seen)));
             if (step) {
                 step.times--;
+                const reply = step.reply;
+                if (typeof reply === "object" && "delayMs" in reply) {
+                    setTimeout(() => passOn(req, res, seen), reply.delayMs);
+                    return;
+                }
                 seen.answeredBy = "script";
-                send(res, step.reply);
+                send(res, reply);
                 return;
             }
+            passOn(req, res, seen);
+        });
+    });
+    function passOn(req: import("http").IncomingMessage, res: import("http").ServerResponse, seen: SeenRequest): void {
+        if (res.destroyed || res.socket?.destroyed) {
+            return; // the client gave up while the request was held
+        }
+        {
             if (opts.upstream) {
                 seen.answeredBy = "upstream";
                 const target = new URL(seen.path, opts.upstream.url);
@@ -120,9 +142,10 @@ export async function startDouble(opts: DoubleOptions = {}): Promise<Double> {
                 return;
             }
             seen.answeredBy = "answer";
-            send(res, opts.answer ? opts.answer(seen) : elastic({}));
-        });
-    });
+            const a = opts.answer ? opts.answer(seen) : elastic({});
+            send(res, typeof a === "object" && "delayMs" in a ? elastic({}) : a as Answer | "reset");
+        }
+    }
     server.on("connection", (s) => {
         sockets.add(s);
         s.on("close", () => sockets.delete(s));
