@@ -4,6 +4,8 @@
  */
 import { Client, ClientOptions, errors } from "@elastic/elasticsearch";
 import * as crypto from "crypto";
+import * as net from "net";
+import * as tls from "tls";
 import { ClusterUnreachableError } from "./errors";
 
 /**
@@ -165,23 +167,25 @@ export interface CreateClientOptions {
  * @internal
  */
 export function createClient(conn: ClusterConnection, opts: CreateClientOptions): Client {
-    const tls: ClientOptions["tls"] = conn.insecure === true
-        ? { rejectUnauthorized: false }
-        : conn.caPem
-          ? { ca: conn.caPem, rejectUnauthorized: true }
-          : { rejectUnauthorized: true };
+    const requestTimeout = (conn.requestTimeoutSeconds ?? 30) * 1000;
     const options: ClientOptions = {
         nodes: conn.urls,
-        tls,
-        requestTimeout: (conn.requestTimeoutSeconds ?? 30) * 1000,
+        requestTimeout,
         // callCluster retries (429 too, and with backoff); retrying in the transport as well would
         // multiply the bound.
         maxRetries: 0,
         sniffOnStart: false,
         compression: false,
     };
-    if (conn.caFingerprint && conn.insecure !== true) {
-        options.caFingerprint = conn.caFingerprint.replace(/:/g, "").toUpperCase().replace(/(..)(?!$)/g, "$1:");
+    if (conn.insecure === true) {
+        options.tls = { rejectUnauthorized: false };
+    } else if (conn.caFingerprint) {
+        // Not the transport's caFingerprint option: it only works with verification off (a private
+        // CA fails the handshake first) and then checks the fingerprint of the top of the chain the
+        // server sends, without checking that the server's certificate was signed by it.
+        options.agent = { connect: fingerprintConnector(conn.caFingerprint, requestTimeout) } as ClientOptions["agent"];
+    } else {
+        options.tls = conn.caPem ? { ca: conn.caPem, rejectUnauthorized: true } : { rejectUnauthorized: true };
     }
     if (conn.apiKey) {
         options.auth = { apiKey: conn.apiKey };
@@ -199,6 +203,87 @@ export function createClient(conn: ClusterConnection, opts: CreateClientOptions)
         });
     }
     return client;
+}
+
+/** What undici hands a custom connector. */
+interface ConnectOptions {
+    hostname: string;
+    port: string | number;
+    servername?: string;
+}
+
+/** `AB:cd:...` or `abcd...` → `ABCD...`. */
+function normalizeFingerprint(fp: string): string {
+    return fp.replace(/:/g, "").toUpperCase();
+}
+
+/**
+ * A connector that trusts exactly the CA whose SHA-256 fingerprint is `fingerprint`. The first
+ * connection reads the chain the server presents (no request is sent on it) and takes the CA
+ * certificate with that fingerprint out of it; every connection is then made with that CA as the
+ * only trust anchor and full verification (signatures, validity, host name), as with `caPem`.
+ * A server that does not send its CA (an HTTP certificate file with the leaf alone) cannot be
+ * verified by fingerprint: that fails with a message saying to give `caPem`.
+ */
+function fingerprintConnector(fingerprint: string, timeoutMs: number) {
+    const want = normalizeFingerprint(fingerprint);
+    let caPem: Promise<string> | undefined;
+    return (opts: ConnectOptions, callback: (err: Error | null, socket: tls.TLSSocket | null) => void): void => {
+        const host = opts.hostname.replace(/^\[|\]$/g, "");
+        const port = Number(opts.port) || 443;
+        const servername = opts.servername || (net.isIP(host) ? undefined : host);
+        caPem ??= caFromChain(host, port, servername, want, timeoutMs);
+        caPem.then((ca) => {
+            let done = false;
+            const socket = tls.connect({ host, port, servername, ca, rejectUnauthorized: true, ALPNProtocols: ["http/1.1"] });
+            socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`TLS handshake with ${host}:${port} timed out`)));
+            socket.once("secureConnect", () => {
+                socket.setTimeout(0);
+                if (!done) {
+                    done = true;
+                    callback(null, socket);
+                }
+            });
+            socket.once("error", (e) => {
+                if (!done) {
+                    done = true;
+                    callback(e, null);
+                }
+            });
+        }, (e: Error) => {
+            caPem = undefined;
+            callback(e, null);
+        });
+    };
+}
+
+/** The CA certificate (PEM) with SHA-256 fingerprint `want` from the chain `host:port` presents. */
+function caFromChain(host: string, port: number, servername: string | undefined, want: string, timeoutMs: number): Promise<string> {
+    return new Promise((resolve, reject) => {
+        // Verification off for this one handshake only: it reads the chain, sends nothing, and
+        // what it finds is trusted only if its fingerprint is the one given.
+        const socket = tls.connect({ host, port, servername, rejectUnauthorized: false });
+        socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`TLS handshake with ${host}:${port} timed out`)));
+        socket.once("error", reject);
+        socket.once("secureConnect", () => {
+            const chain: crypto.X509Certificate[] = [];
+            let c: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+            while (c && c.raw && !chain.some((x) => x.raw.equals(c!.raw))) {
+                chain.push(new crypto.X509Certificate(c.raw));
+                c = c.issuerCertificate;
+            }
+            socket.destroy();
+            const ca = chain.find((x) => normalizeFingerprint(x.fingerprint256) === want);
+            if (!ca) {
+                reject(new Error(`the certificate chain ${host}:${port} presents (${chain.map((x) => `"${x.subject.replace(/\n/g, ", ")}"`).join(" ← ") || "empty"}) holds no certificate with the caFingerprint given; ` +
+                    `Elasticsearch sends its CA only when its HTTP certificate file holds the whole chain: give caPem (the CA's certificate) instead`));
+            } else if (!ca.ca) {
+                reject(new Error(`the certificate with the caFingerprint given ("${ca.subject.replace(/\n/g, ", ")}") is not a CA certificate; give the fingerprint of the CA that signed the HTTP certificate`));
+            } else {
+                resolve(ca.toString());
+            }
+        });
+    });
 }
 
 /** @internal How {@link callCluster} retries a request that failed on the way, not on its merits. */
