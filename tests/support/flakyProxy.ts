@@ -52,6 +52,10 @@ export interface DoubleOptions {
     upstream?: { url: string; caPem: string };
     /** Answers unscripted requests when there is no upstream. Default: 200 `{}` as Elasticsearch. */
     answer?: (req: SeenRequest) => Reply;
+    /** Present the CA after the leaf in the TLS handshake (as Elasticsearch does when its HTTP certificate file holds the chain). */
+    sendChain?: boolean;
+    /** Serve this certificate (PEM, with any chain appended) and key instead of the double's own. */
+    serverTls?: { certPem: string; keyPem: string };
 }
 
 /** A running double. */
@@ -102,7 +106,8 @@ export async function startDouble(opts: DoubleOptions = {}): Promise<Double> {
         res.end(body);
     };
 
-    const server = https.createServer({ cert: m.certPem, key: m.keyPem }, (req, res) => {
+    const cert = opts.serverTls?.certPem ?? (opts.sendChain ? m.certPem + m.caPem : m.certPem);
+    const server = https.createServer({ cert, key: opts.serverTls?.keyPem ?? m.keyPem }, (req, res) => {
         const chunks: Buffer[] = [];
         req.on("data", (c: Buffer) => chunks.push(c));
         req.on("end", () => {

@@ -12,13 +12,33 @@ import { errors } from "@elastic/elasticsearch";
 import {
     backoffMs, callCluster, ClusterConnection, createClient, DEFAULT_MAX_RETRIES, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS, RetryPolicy,
 } from "../../../provider/client";
-import { generateCa } from "../../../provider/certs";
+import * as crypto from "crypto";
+import * as tls from "tls";
+import { generateCa, issueNodeCertificate } from "../../../provider/certs";
 import { ClusterUnreachableError, EsRemoteError } from "../../../provider/errors";
 import * as link from "../../../provider/remoteClusterLink";
 import { clearProbeMemo } from "../../../provider/probe";
 import { Double, elastic, startDouble } from "../../support/flakyProxy";
 
 const PASSWORD = "double-pw-not-for-logs";
+
+/** The base64 DER of each certificate `url` presents, leaf first. */
+function tlsChain(url: string): Promise<string[]> {
+    const u = new URL(url);
+    return new Promise((resolve, reject) => {
+        const socket = tls.connect({ host: u.hostname, port: Number(u.port), rejectUnauthorized: false }, () => {
+            const out: string[] = [];
+            let c: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+            while (c?.raw && !out.includes(c.raw.toString("base64"))) {
+                out.push(c.raw.toString("base64"));
+                c = c.issuerCertificate;
+            }
+            socket.destroy();
+            resolve(out);
+        });
+        socket.once("error", reject);
+    });
+}
 
 /** Records the backoffs instead of sleeping: no test here waits for real. */
 function recorder(): { waits: number[]; policy: Partial<RetryPolicy> } {
@@ -204,6 +224,58 @@ describe("provider/client", function () {
         it("with caPem, or with insecure: true, the request goes through", async () => {
             assert.deepStrictEqual(await getSettings(conn(d)), {});
             assert.deepStrictEqual(await getSettings({ urls: [d.url], insecure: true }), {});
+        });
+    });
+
+    describe("caFingerprint trusts exactly that CA, with full verification", () => {
+        const fingerprint = (pem: string) => new crypto.X509Certificate(pem).fingerprint256;
+
+        it("a server that presents its CA in the chain: the CA's fingerprint connects (with or without colons, any case)", async () => {
+            const d = await startDouble({ sendChain: true });
+            try {
+                for (const fp of [fingerprint(d.caPem), fingerprint(d.caPem).replace(/:/g, "").toLowerCase()]) {
+                    assert.deepStrictEqual(await getSettings({ urls: [d.url], caFingerprint: fp, maxRetries: 0 }), {});
+                }
+            } finally {
+                await d.close();
+            }
+        });
+
+        it("another fingerprint, or the server certificate's own, is refused before any request", async () => {
+            const d = await startDouble({ sendChain: true });
+            try {
+                const other = await generateCa({ commonName: "not this one" });
+                await assert.rejects(getSettings({ urls: [d.url], caFingerprint: fingerprint(other.certPem), maxRetries: 0 }), (e) => assertClear(e, d, /holds no certificate with the caFingerprint given/));
+                const leafPem = `-----BEGIN CERTIFICATE-----\n${(await tlsChain(d.url))[0]}\n-----END CERTIFICATE-----\n`;
+                await assert.rejects(getSettings({ urls: [d.url], caFingerprint: fingerprint(leafPem), maxRetries: 0 }), (e) => assertClear(e, d, /is not a CA certificate/));
+                assert.strictEqual(d.count(), 0);
+            } finally {
+                await d.close();
+            }
+        });
+
+        it("a server that sends only its own certificate cannot be verified by fingerprint: refused, saying to give caPem", async () => {
+            const d = await startDouble();
+            try {
+                await assert.rejects(getSettings({ urls: [d.url], caFingerprint: fingerprint(d.caPem), maxRetries: 0 }), (e) => assertClear(e, d, /Elasticsearch sends its CA only when its HTTP certificate file holds the whole chain: give caPem/));
+            } finally {
+                await d.close();
+            }
+        });
+
+        it("an impostor that appends the real CA to its own chain is refused (the fingerprint alone is not trust)", async () => {
+            const real = await startDouble({ sendChain: true });
+            // Same subject as the real CA, other key: the impostor's certificate names the real CA as issuer.
+            const fake = await generateCa({ commonName: "flaky double CA" });
+            const leaf = await issueNodeCertificate(fake, { commonName: "flaky-double", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
+            const impostor = await startDouble({ serverTls: { certPem: leaf.certPem + real.caPem, keyPem: leaf.keyPem } });
+            try {
+                await assert.rejects(getSettings({ urls: [impostor.url], caFingerprint: fingerprint(real.caPem), maxRetries: 0 }), (e) => assertClear(e, impostor, /could not be reached/));
+                assert.strictEqual(impostor.count(), 0, "the credentials never reached the impostor");
+            } finally {
+                await impostor.close();
+                await real.close();
+            }
         });
     });
 
