@@ -6,6 +6,7 @@
  * process exits can be missed.
  */
 import * as fs from "fs";
+import * as path from "path";
 import { descendants } from "../rig/elasticsearch";
 
 /** The processes of one Pulumi operation. */
@@ -21,18 +22,21 @@ export interface RolePeak {
 
 function classify(pid: number, rootPid: number): ProcessRole {
     if (pid === rootPid) return "pulumi";
-    let cmd = "";
+    let argv: string[] = [];
     try {
-        cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+        argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
     } catch {
         return "other";
     }
+    const exe = path.basename(argv[0] ?? "");
+    const cmd = argv.join(" ");
+    if (exe === "pulumi-language-nodejs") return "language-host";
+    if (exe !== "node") return "other";
     // pulumi-resource-pulumi-nodejs is a shell script that first runs `node -p require.resolve(…dynamic-provider…)`
     // and then execs node on the provider: the helper is not the provider, and the shell becomes it.
     if (cmd.includes("require.resolve")) return "other";
     if (cmd.includes("dynamic-provider")) return "dynamic-provider";
-    if (cmd.includes("pulumi-language-nodejs")) return "language-host";
-    if (/\bnode\b/.test(cmd) && cmd.includes("@pulumi/pulumi")) return "program";
+    if (cmd.includes("@pulumi/pulumi")) return "program";
     return "other";
 }
 

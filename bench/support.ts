@@ -56,6 +56,8 @@ export function machineReport(extra: Record<string, string> = {}): string {
         ["@elastic/elasticsearch", packageVersion("@elastic/elasticsearch")],
         ["@peculiar/x509", packageVersion("@peculiar/x509")],
         ["openssl", firstLine("openssl", ["version"])],
+        // The hooks run from dist/, built from the working tree: say whether it had uncommitted changes.
+        ["commit", firstLine("git", ["-C", repoRoot(), "describe", "--always", "--dirty"])],
         ...Object.entries(extra),
     ];
     return table(["", ""], rows);
