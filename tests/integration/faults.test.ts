@@ -12,12 +12,14 @@
  * test asserts a tight timing, only bounds that a hang would break.
  */
 import * as assert from "assert";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { Worker } from "worker_threads";
 import { generateCa, IssuedCa } from "../../provider/certs";
 import { ClusterConnection } from "../../provider/client";
 import { ClusterUnreachableError, EsRemoteError } from "../../provider/errors";
+import { writeFileAtomic } from "../../provider/files";
 import * as crossClusterRole from "../../provider/crossClusterRole";
 import * as crossClusterUser from "../../provider/crossClusterUser";
 import * as nodeCertificate from "../../provider/nodeCertificate";
@@ -171,6 +173,35 @@ describe("faults on real clusters (own clusters, stopped and restarted here)", f
                 const r = await logsOf(() => link.check({}, linkInputs({ alias: "insecure_run", local: insecure })));
                 assert.deepStrictEqual((r.result as any)?.failures, [], String(r.error));
                 assert.ok(r.logs.some((l) => /local\.insecure is set: the cluster's HTTP certificate is NOT verified/.test(l)), `run ${run}: ${r.logs.join(" | ")}`);
+            }
+        });
+    });
+
+    describe("caFingerprint against a real node", () => {
+        it("refused while the node sends only its own certificate; connects once its HTTP certificate file holds the chain; a wrong fingerprint is refused", async () => {
+            const httpCa = fs.readFileSync(local.httpCaFile, "utf8");
+            const fp = new crypto.X509Certificate(httpCa).fingerprint256;
+            const byFingerprint = (f: string) => linkInputs({ alias: "by_fingerprint", remote: undefined, local: { ...connectionTo(local), caPem: undefined, caFingerprint: f, maxRetries: 0 } });
+            const r1 = await link.check({}, byFingerprint(fp));
+            assert.strictEqual(r1.failures?.[0]?.property, "local");
+            assert.match(r1.failures![0].reason, /holds no certificate with the caFingerprint given; .*give caPem/);
+
+            // Elasticsearch re-reads its HTTP certificate file about every 5 s: append the CA.
+            const crt = path.join(local.configDir, "certs", "http.crt");
+            const leafOnly = fs.readFileSync(crt, "utf8");
+            writeFileAtomic(crt, leafOnly + httpCa, 0o644);
+            try {
+                await waitFor("the node to present its CA", 60000, async () => {
+                    clearProbeMemo();
+                    return ((await link.check({}, byFingerprint(fp))).failures ?? ["x"]).length === 0;
+                });
+                const other = new crypto.X509Certificate((await generateCa({ commonName: "other" })).certPem).fingerprint256;
+                clearProbeMemo();
+                const r2 = await link.check({}, byFingerprint(other));
+                assert.strictEqual(r2.failures?.[0]?.property, "local");
+                figure("caFingerprint on a real node: refused with the leaf alone (says to give caPem), accepted once the HTTP chain holds the CA, refused with another fingerprint");
+            } finally {
+                writeFileAtomic(crt, leafOnly, 0o644);
             }
         });
     });
