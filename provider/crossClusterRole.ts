@@ -15,7 +15,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Client } from "@elastic/elasticsearch";
-import { callCluster, CheckFailure, ClusterConnection, createClient, redactUrl, validateConnection } from "./client";
+import { callCluster, CheckFailure, ClusterConnection, createClient, insecureWarnings, redactUrl, validateConnection } from "./client";
 import { containsUnknown, plain } from "./dynamic";
 import { describeError, EsRemoteError, InputError } from "./errors";
 import { normaliseRole, RoleBody, roleBodies, RoleSpec, sameRole, securityIndexHint, validateRoleName, validateRoleSpec, writableRole } from "./roles";
@@ -161,6 +161,9 @@ function outputs(inputs: RoleInputs, found: { local?: RoleBody; remote?: RoleBod
 export async function check(_olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
     const n = (news ?? {}) as Record<string, unknown>;
     const failures = validateRoleInputs(n);
+    for (const side of ["local", "remote"] as const) {
+        if (!containsUnknown(n[side])) insecureWarnings(side, n[side]).forEach((m) => pulumi.log.warn(m));
+    }
     if (!failures.length && containsUnknown(n)) {
         pulumi.log.info(`role '${containsUnknown(n.name) ? "(name not known yet)" : String(n.name)}': some inputs are not known yet; they are checked again at update time`);
     }

@@ -19,7 +19,7 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { Client, errors } from "@elastic/elasticsearch";
-import { asClusterError, CheckFailure, ClusterConnection, createClient, validateConnection } from "./client";
+import { asClusterError, callCluster, CheckFailure, ClusterConnection, createClient, insecureWarnings, validateConnection } from "./client";
 import { containsUnknown, plain } from "./dynamic";
 import { describeError, EsRemoteError, InputError } from "./errors";
 import { securityIndexHint, validateMetadata, validateRoleName, validateUsername } from "./roles";
@@ -130,9 +130,10 @@ function safeError(what: string, conn: ClusterConnection, err: unknown, password
     return new EsRemoteError(message, { ...details, ...(status ? { status } : {}) });
 }
 
+/** A request through callCluster (bounded retries, non-JSON answers refused), its errors with the password masked. */
 async function call<T>(what: string, conn: ClusterConnection, password: string | undefined, fn: () => Promise<T>): Promise<T> {
     try {
-        return await fn();
+        return await callCluster("local", conn, what, fn);
     } catch (e) {
         throw safeError(what, conn, e, password);
     }
@@ -209,6 +210,7 @@ function effectivePassword(o: Partial<UserOutputs>, n: UserInputs): { password: 
 export async function check(_olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
     const n = (news ?? {}) as Record<string, unknown>;
     const failures = validateUserInputs(n);
+    if (!containsUnknown(n.local)) insecureWarnings("local", n.local).forEach((m) => pulumi.log.warn(m));
     if (!failures.length && containsUnknown(n)) {
         pulumi.log.info(`user '${containsUnknown(n.username) ? "(name not known yet)" : String(n.username)}': some inputs are not known yet; they are checked again at update time`);
     }

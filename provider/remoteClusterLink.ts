@@ -16,7 +16,7 @@ import { Client } from "@elastic/elasticsearch";
 import { callCluster, CheckFailure, ClusterConnection, createClient, insecureWarnings, validateConnection } from "./client";
 import { checkCompatibility } from "./compat";
 import { containsUnknown, plain } from "./dynamic";
-import { ClusterUnreachableError, EsRemoteError, RemoteNotConnectedError } from "./errors";
+import { ClusterUnreachableError, EsRemoteError, InputError, RemoteNotConnectedError } from "./errors";
 import { ClusterFacts, probeCluster } from "./probe";
 import { clearBody, diffSettings, readRemoteSettings, RemoteSettings, settingsBody, validateRemoteArgs } from "./settings";
 import { trustFailures } from "./trust";
@@ -85,7 +85,7 @@ function validateOwnArgs(n: Record<string, unknown>): CheckFailure[] {
         f.push({ property: "adoptExisting", reason: "must be true or false" });
     }
     const t = n.connectionTimeoutSeconds;
-    if (t !== undefined && (typeof t !== "number" || !Number.isFinite(t) || t <= 0 || t > 3600)) {
+    if (t !== undefined && (typeof t !== "number" || !Number.isFinite(t) || t < 1 || t > 3600)) {
         f.push({ property: "connectionTimeoutSeconds", reason: "must be a number of seconds between 1 and 3600" });
     }
     if (n.ccsCompatibility !== undefined && !ENUMS.ccsCompatibility.includes(String(n.ccsCompatibility))) {
@@ -315,7 +315,16 @@ export async function diff(_id: string, olds: any, news: any): Promise<pulumi.dy
     return { changes: changed.size > 0 || replaces.length > 0, replaces, deleteBeforeReplace: false };
 }
 
+/** The engine always runs check first; the hooks still refuse invalid inputs before any request. */
+function failFast(news: Record<string, unknown>): void {
+    const f = validateLinkInputs(news);
+    if (f.length) {
+        throw new InputError(f[0].property, `${f[0].reason}. Nothing was written.`);
+    }
+}
+
 export async function create(news: any): Promise<pulumi.dynamic.CreateResult> {
+    failFast(news);
     const inputs = news as LinkInputs;
     const alias = inputs.alias;
     const client = createClient(inputs.local, { label: "local" });
@@ -428,6 +437,7 @@ export async function read(id: string, props: any): Promise<pulumi.dynamic.ReadR
 }
 
 export async function update(_id: string, olds: any, news: any): Promise<pulumi.dynamic.UpdateResult> {
+    failFast(news);
     const o = olds as LinkOutputs;
     const inputs = news as LinkInputs;
     const alias = inputs.alias;
