@@ -63,3 +63,13 @@ export function containsUnknown(v: unknown): boolean {
 export function plain<T>(v: T): T {
     return JSON.parse(JSON.stringify(v, (k, x) => (k === "__provider" ? undefined : x)));
 }
+
+/**
+ * {@link plain} of a hook's inputs: the engine always sends an object; anything else (never seen,
+ * but checks must not throw) counts as no inputs at all.
+ * @internal
+ */
+export function plainInputs<T>(v: unknown): T {
+    const p = plain(v ?? {}) as unknown;
+    return (p !== null && typeof p === "object" && !Array.isArray(p) ? p : {}) as T;
+}

@@ -17,7 +17,7 @@ import {
     dnsNameProblem, isKeyAlgorithm, isPemCertificate, issueNodeCertificate, normalizeSerial,
 } from "./certs";
 import { CheckFailure, ClusterConnection, callCluster, createClient, insecureWarnings, validateConnection } from "./client";
-import { containsUnknown, plain } from "./dynamic";
+import { containsUnknown, plain, plainInputs } from "./dynamic";
 import { InputError, TrustError, describeError } from "./errors";
 import { DeliveryTarget, deliverFiles, deliveredMatches, deliveryPaths, deliveryProblems, readDelivered, removeDelivered } from "./files";
 
@@ -211,7 +211,7 @@ function checkInputs(i: NodeCertificateInputs): CheckFailure[] {
 
 /** Validates the inputs; values not known yet (preview) are skipped. */
 export async function check(_olds: NodeCertificateInputs, news: NodeCertificateInputs): Promise<pulumi.dynamic.CheckResult> {
-    const inputs = plain(news ?? ({} as NodeCertificateInputs));
+    const inputs = plainInputs<NodeCertificateInputs>(news);
     const failures = checkInputs(inputs);
     // check runs for every preview and update: a connection that does not verify TLS says so each time.
     const v = inputs.verifyOn as unknown;

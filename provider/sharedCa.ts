@@ -10,7 +10,7 @@ import {
     isKeyAlgorithm, keyMatchesCertificate,
 } from "./certs";
 import { CheckFailure } from "./client";
-import { containsUnknown, plain } from "./dynamic";
+import { containsUnknown, plain, plainInputs } from "./dynamic";
 import { InputError } from "./errors";
 import * as crypto from "crypto";
 
@@ -118,7 +118,7 @@ function checkInputs(i: SharedCaInputs): CheckFailure[] {
 
 /** Validates the inputs; values not known yet (preview) are skipped. */
 export async function check(_olds: SharedCaInputs, news: SharedCaInputs): Promise<pulumi.dynamic.CheckResult> {
-    const inputs = plain(news ?? {});
+    const inputs = plainInputs<SharedCaInputs>(news);
     const failures = checkInputs(inputs);
     return failures.length ? { inputs, failures } : { inputs };
 }
