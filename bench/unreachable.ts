@@ -261,7 +261,8 @@ async function cliPart(cleanup: Cleanup, runs: number, targets: Target[]): Promi
             output ||= res.output;
             if (res.code === 0) throw new Error(`pulumi preview against '${t.name}' succeeded: ${res.output.slice(-2000)}`);
         }
-        const err = /error: (.*could not be reached.*|.*has a problem.*)/.exec(output)?.[1] ?? output.split("\n").find((l) => l.includes("error:")) ?? "";
+        // The engine prefixes a check failure with the property's whole value; what the hook said follows "has a problem:".
+        const err = /has a problem: (.*)/.exec(output)?.[1] ?? output.split("\n").find((l) => l.includes("error:")) ?? "";
         rows.push([t.name, spreadS(ms), secs(median(ms) - fixedMs), "7.00", median(ms) - fixedMs <= 7000 ? "yes" : "no", output.includes(password) ? "**yes**" : "no", firstLine(err)]);
         progress(`unreachable CLI preview, ${t.name}: ${spreadS(ms)} s`);
     }
