@@ -353,6 +353,7 @@ export async function startCluster(opts: StartOptions): Promise<ClusterInfo> {
             javaHome,
         };
         await waitHealthy(info, opts.startTimeoutSeconds ?? 240);
+        await warmUpSecurityIndex(info, opts.startTimeoutSeconds ?? 240);
         info.serverPid = readPid(pidFile);
         info.pids = [pid, ...descendants(pid)];
         log(`${opts.name} is up (pid ${pid})`);
@@ -487,6 +488,33 @@ async function waitHealthy(c: ClusterInfo, timeoutSeconds: number): Promise<void
             await sleep(1000);
         }
         throw new Error(`not healthy after ${timeoutSeconds}s (last: ${last})`);
+    } finally {
+        await client.close();
+    }
+}
+
+/**
+ * Creates the `.security` index (a role written and removed again) and waits until its shard is
+ * active. Elasticsearch creates it on the first security write; reads racing that creation fail
+ * with 503 "unavailable_shards_exception … [.security-7]", which real tests saw right after start.
+ */
+async function warmUpSecurityIndex(c: ClusterInfo, timeoutSeconds: number): Promise<void> {
+    const client = rigClient(c);
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    try {
+        for (;;) {
+            try {
+                await client.security.putRole({ name: "rig_warmup", cluster: [] });
+                await client.cluster.health({ wait_for_status: "green", wait_for_no_initializing_shards: true, timeout: "30s" });
+                await client.security.deleteRole({ name: "rig_warmup" });
+                return;
+            } catch (e) {
+                if (Date.now() > deadline) {
+                    throw new Error(`the .security index did not become ready: ${(e as Error).message}`);
+                }
+                await sleep(1000);
+            }
+        }
     } finally {
         await client.close();
     }
