@@ -57,6 +57,8 @@ async function main(): Promise<void> {
         });
     }
     const command = `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim();
+    // The machine as it was when the run began (the load average changes while it runs).
+    let machine = machineReport();
     const sections: string[] = [];
     const failures: string[] = [];
     const started = Date.now();
@@ -94,13 +96,13 @@ async function main(): Promise<void> {
                 if (!bc && b !== "certs") break;
             }
         }
-        const es: Record<string, string> = bc ? { elasticsearch: bc.version } : {};
+        if (bc) machine += `\n| elasticsearch | ${bc.version} |`;
         const doc = [
             `## Results — ${new Date().toISOString().slice(0, 10)}`,
             "",
             `Command: \`${command}\` (${((Date.now() - started) / 60000).toFixed(1)} min in all).`,
             "",
-            machineReport(es),
+            machine,
             "",
             ...sections.flatMap((s) => [s, ""]),
         ].join("\n");

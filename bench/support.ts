@@ -44,7 +44,7 @@ export function machineReport(extra: Record<string, string> = {}): string {
     const cpu = os.cpus()[0]?.model ?? "?";
     const memMb = Math.round(os.totalmem() / 1024 / 1024);
     const rows: Array<[string, string]> = [
-        ["date", new Date().toISOString()],
+        ["date (start)", new Date().toISOString()],
         ["nproc", String(os.cpus().length)],
         ["cpu", cpu],
         ["memory", `${memMb} MB`],
