@@ -86,7 +86,7 @@ export function validateRoleInputs(n: Record<string, unknown>): CheckFailure[] {
     if (!containsUnknown(n.local) && !containsUnknown(n.remote) && f.length === 0) {
         const shared = sameUrl((n.local as ClusterConnection | undefined)?.urls, (n.remote as ClusterConnection | undefined)?.urls);
         if (shared !== undefined) {
-            f.push({ property: "remote", reason: `is the same cluster as local (${redactUrl(String(shared))}): a role name is one role on a cluster, so the local and remote definitions would overwrite each other` });
+            f.push({ property: "remote.urls", reason: `is the same cluster as local (${redactUrl(String(shared))}): a role name is one role on a cluster, so the local and remote definitions would overwrite each other` });
         }
     }
     f.push(...validateRoleName(n.name, "name"));

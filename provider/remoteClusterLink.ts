@@ -135,7 +135,9 @@ export async function preflight(olds: Partial<LinkInputs>, news: LinkInputs): Pr
         try {
             localFacts = await probeCluster("local", news.local, localClient, generation(news));
         } catch (e) {
-            return [{ property: "local", reason: (e as Error).message }];
+            // Failures about a cluster name `<side>.urls`, never the whole connection: the engine
+            // prints the named property's value, and a connection holds credentials.
+            return [{ property: "local.urls", reason: (e as Error).message }];
         }
         if (isCreate && !news.adoptExisting) {
             const existing = await currentSettings(localClient, news.local, news.alias);
@@ -159,11 +161,11 @@ export async function preflight(olds: Partial<LinkInputs>, news: LinkInputs): Pr
         try {
             remoteFacts = await probeCluster("remote", news.remote, undefined, generation(news));
         } catch (e) {
-            return [...failures, { property: "remote", reason: (e as Error).message }];
+            return [...failures, { property: "remote.urls", reason: (e as Error).message }];
         }
         const verdict = checkCompatibility(localFacts.minVersion, remoteFacts.minVersion);
         if (!verdict.wireCompatible) {
-            failures.push({ property: "remote", reason: `${verdict.reason} Nothing was written.` });
+            failures.push({ property: "remote.urls", reason: `${verdict.reason} Nothing was written.` });
             return failures;
         }
         if (!verdict.ccsSupported) {

@@ -20,10 +20,10 @@ export function trustFailures(local: ClusterFacts, remote: ClusterFacts, where: 
     const info: string[] = [];
     for (const [side, f, url] of [["local", local, where.local], ["remote", remote, where.remote]] as const) {
         if (!f.securityEnabled) {
-            failures.push({ property: side, reason: `the ${side} cluster (${url}) has security disabled: set xpack.security.enabled: true on every node (remote clusters with certificate trust need it on both sides)` });
+            failures.push({ property: `${side}.urls`, reason: `the ${side} cluster (${url}) has security disabled: set xpack.security.enabled: true on every node (remote clusters with certificate trust need it on both sides)` });
         }
         if (!f.transportTls) {
-            failures.push({ property: side, reason: `the ${side} cluster (${url}) does not have TLS on the transport layer: set xpack.security.transport.ssl.enabled: true with a key, certificate and certificate_authorities on every node` });
+            failures.push({ property: `${side}.urls`, reason: `the ${side} cluster (${url}) does not have TLS on the transport layer: set xpack.security.transport.ssl.enabled: true with a key, certificate and certificate_authorities on every node` });
         }
     }
     if (failures.length) {
@@ -42,7 +42,8 @@ export function trustFailures(local: ClusterFacts, remote: ClusterFacts, where: 
         const missing = p.presenterFacts.transportCertIssuers.filter((i) => !trusted.has(dn(i)));
         if (missing.length) {
             failures.push({
-                property: p.truster,
+                // `<side>.urls`, not the connection: the engine prints the property's value (credentials).
+                property: `${p.truster}.urls`,
                 reason: `the ${p.truster} cluster (${p.trusterUrl}) does not trust the CA that issued the ${p.presenter} cluster's transport certificate ` +
                     `(issuer "${missing.join('", "')}"; ${p.truster} trusts ${p.trusterFacts.trustedCaSubjects.map((s) => `"${s}"`).join(", ") || "no CA"}). ` +
                     `Add that CA to xpack.security.transport.ssl.certificate_authorities on every ${p.truster} node, ` +

@@ -96,4 +96,22 @@ describe("e2e: RemoteClusterLink with the real Pulumi CLI", function () {
         assert.notStrictEqual(up.code, 0);
         assert.deepStrictEqual(await remoteKeys(v818), before);
     });
+
+    it("a check failure about a cluster never prints its password, even one given as plain config", async function () {
+        const plainProgram = PROGRAM
+            .replace('const local = cfg.requireSecretObject("local");', 'const local = { ...cfg.requireObject("localPlain"), password: cfg.require("pw") };')
+            .replace('const remote = cfg.requireSecretObject("remote");', 'const remote = { ...cfg.requireObject("remotePlain"), password: cfg.require("pw") };');
+        const p = await tempProject("e2e-plain-pw", plainProgram);
+        projects.push(p);
+        const strip = (c: ClusterInfo) => { const { password: _pw, ...rest } = connectionTo(c); return rest; };
+        await pulumi(p.ws, ["config", "set", "localPlain", JSON.stringify(strip(v818))]);
+        await pulumi(p.ws, ["config", "set", "remotePlain", JSON.stringify(strip(v9))]);
+        await pulumi(p.ws, ["config", "set", "pw", v818.password]);
+        await pulumi(p.ws, ["config", "set", "alias", "e2e_plain"]);
+        await pulumi(p.ws, ["config", "set", "seed", v9.transportAddress]);
+        const pre = await runPulumi(p.ws, ["preview", "--diff"]);
+        assert.notStrictEqual(pre.code, 0);
+        assert.match(pre.output, /cannot connect to remote/);
+        assert.ok(!pre.output.includes(v818.password), `the password appears in the preview's output:\n${pre.output}`);
+    });
 });

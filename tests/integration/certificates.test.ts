@@ -291,7 +291,7 @@ describe("certificates on real nodes (own 9.x and 8.19.x clusters): trust, rejec
 
     it("1. clusters with their own bootstrap CAs are refused by the link's trust check; after a SharedCa and a NodeCertificate per node (delivery + verifyOn) they link and search", async function () {
         const refused = await linkCheck(linkInputs(ALIAS));
-        assert.deepStrictEqual(refused.failures!.map((f: { property: string }) => f.property).sort(), ["local", "remote"]);
+        assert.deepStrictEqual(refused.failures!.map((f: { property: string }) => f.property).sort(), ["local.urls", "remote.urls"]);
         for (const f of refused.failures!) {
             assert.match(f.reason, /does not trust the CA that issued the (remote|local) cluster's transport certificate \(issuer "CN=certs-(a9|b819) transport CA"/);
         }
@@ -332,7 +332,7 @@ describe("certificates on real nodes (own 9.x and 8.19.x clusters): trust, rejec
         assert.deepStrictEqual(await trustedCaSerials(a), [ca1.serialNumber]);
 
         const checked = await linkCheck(linkInputs("certs_rogue"));
-        assert.deepStrictEqual(checked.failures!.map((f: { property: string }) => f.property), ["local"]);
+        assert.deepStrictEqual(checked.failures!.map((f: { property: string }) => f.property), ["local.urls"]);
         assert.match(checked.failures![0].reason, /the local cluster .* does not trust the CA that issued the remote cluster's transport certificate \(issuer "CN=certs-test rogue CA"/);
 
         const line = await freshLinkRefused("rogue certificate on A", "certs-test rogue CA");

@@ -183,7 +183,7 @@ describe("faults on real clusters (own clusters, stopped and restarted here)", f
             const fp = new crypto.X509Certificate(httpCa).fingerprint256;
             const byFingerprint = (f: string) => linkInputs({ alias: "by_fingerprint", remote: undefined, local: { ...connectionTo(local), caPem: undefined, caFingerprint: f, maxRetries: 0 } });
             const r1 = await link.check({}, byFingerprint(fp));
-            assert.strictEqual(r1.failures?.[0]?.property, "local");
+            assert.strictEqual(r1.failures?.[0]?.property, "local.urls");
             assert.match(r1.failures![0].reason, /holds no certificate with the caFingerprint given; .*give caPem/);
 
             // Elasticsearch re-reads its HTTP certificate file about every 5 s: append the CA.
@@ -198,7 +198,7 @@ describe("faults on real clusters (own clusters, stopped and restarted here)", f
                 const other = new crypto.X509Certificate((await generateCa({ commonName: "other" })).certPem).fingerprint256;
                 clearProbeMemo();
                 const r2 = await link.check({}, byFingerprint(other));
-                assert.strictEqual(r2.failures?.[0]?.property, "local");
+                assert.strictEqual(r2.failures?.[0]?.property, "local.urls");
                 figure("caFingerprint on a real node: refused with the leaf alone (says to give caPem), accepted once the HTTP chain holds the CA, refused with another fingerprint");
             } finally {
                 writeFileAtomic(crt, leafOnly, 0o644);
@@ -258,7 +258,7 @@ describe("faults on real clusters (own clusters, stopped and restarted here)", f
         it("with remote given, check refuses at preview naming the remote cluster; nothing is written", async () => {
             const before = await remoteKeys(local);
             const r = await link.check({}, linkInputs({ alias: "remote_down_check", remote: { ...connectionTo(remote), maxRetries: 0 } }));
-            assert.strictEqual(r.failures?.[0]?.property, "remote");
+            assert.strictEqual(r.failures?.[0]?.property, "remote.urls");
             assert.match(r.failures![0].reason, new RegExp(`remote cluster \\(${remote.url.replace(/[.]/g, "\\.")}\\) could not be reached`));
             assert.deepStrictEqual(await remoteKeys(local), before);
         });

@@ -111,7 +111,7 @@ describe("RemoteClusterLink on real clusters", function () {
         const before = await remoteKeys(v818);
         const checked = await link.check({}, inputs(v818, v9, { alias: "old_to_new" }));
         assert.strictEqual(checked.failures!.length, 1);
-        assert.strictEqual(checked.failures![0].property, "remote");
+        assert.strictEqual(checked.failures![0].property, "remote.urls");
         assert.match(checked.failures![0].reason, new RegExp(`${v818.version.replace(/\./g, "\\.")}.*${v9.version.replace(/\./g, "\\.")}`));
         assert.deepStrictEqual(await remoteKeys(v818), before);
     });
@@ -129,8 +129,8 @@ describe("RemoteClusterLink on real clusters", function () {
     it("refuses a remote whose transport CA the local cluster does not trust, saying which side must trust which CA", async function () {
         const checked = await link.check({}, inputs(v9, untrusted, { alias: "untrusted" }));
         const props = checked.failures!.map((f) => f.property).sort();
-        assert.deepStrictEqual(props, ["local", "remote"]);
-        const local = checked.failures!.find((f) => f.property === "local")!;
+        assert.deepStrictEqual(props, ["local.urls", "remote.urls"]);
+        const local = checked.failures!.find((f) => f.property === "local.urls")!;
         assert.match(local.reason, /the local cluster .* does not trust the CA that issued the remote cluster's transport certificate \(issuer "CN=t-untrusted9 transport CA"/);
         assert.deepStrictEqual(await remoteKeys(v9, "untrusted"), {});
     });
@@ -160,7 +160,7 @@ describe("RemoteClusterLink on real clusters", function () {
         const news = inputs(v9, v819, { alias: "nowhere" });
         news.local = { ...news.local, urls: ["https://127.0.0.1:1"], maxRetries: 0, requestTimeoutSeconds: 5 };
         const checked = await link.check({}, news);
-        assert.strictEqual(checked.failures![0].property, "local");
+        assert.strictEqual(checked.failures![0].property, "local.urls");
         assert.match(checked.failures![0].reason, /local cluster \(https:\/\/127\.0\.0\.1:1\) could not be reached/);
     });
 });

@@ -358,11 +358,11 @@ describe("provider/client", function () {
 
         const inputs = () => ({ local: conn(d, { maxRetries: 0 }), alias: "garbage", seeds: ["127.0.0.1:9300"], waitForConnection: false });
 
-        it("check: _nodes/settings without 'nodes' → a failure on 'local', not a crash", async () => {
+        it("check: _nodes/settings without 'nodes' → a failure on 'local.urls', not a crash", async () => {
             routes["GET /_nodes/settings"] = () => elastic({ cluster_name: "x" });
             const r = await link.check({}, inputs());
             assert.strictEqual(r.failures?.length, 1);
-            assert.strictEqual(r.failures![0].property, "local");
+            assert.strictEqual(r.failures![0].property, "local.urls");
             assert.match(r.failures![0].reason, /local cluster answered GET _nodes\/settings without a 'nodes' object/);
         });
 

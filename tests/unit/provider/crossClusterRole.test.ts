@@ -46,7 +46,7 @@ const BAD_ROLES: Array<{ why: string; news: Record<string, unknown>; property: s
     { why: "unknown field in a definition", news: { local: CONN, remote: REMOTE, name: "r", remoteDefinition: { indexes: [] } }, property: "remoteDefinition.indexes", fragment: "is not a field of a role" },
     { why: "reserved metadata key", news: { local: CONN, remote: REMOTE, name: "r", localDefinition: { metadata: { _x: 1 } } }, property: "localDefinition.metadata", fragment: "reserved" },
     { why: "missing remote connection", news: without(SEARCH, "remote"), property: "remote", fragment: "a cluster connection is required" },
-    { why: "local and remote are one cluster", news: { ...SEARCH, remote: { ...CONN, urls: ["https://127.0.0.1:1/"] } }, property: "remote", fragment: "is the same cluster as local" },
+    { why: "local and remote are one cluster", news: { ...SEARCH, remote: { ...CONN, urls: ["https://127.0.0.1:1/"] } }, property: "remote.urls", fragment: "is the same cluster as local" },
     { why: "adoptExisting not a boolean", news: { ...SEARCH, adoptExisting: "yes" }, property: "adoptExisting", fragment: "true or false" },
 ];
 

@@ -33,7 +33,7 @@ describe("provider/probe", () => {
         const f = factsFrom(off, []);
         assert.deepStrictEqual([f.securityEnabled, f.transportTls], [false, false]);
         const t = trustFailures(f, factsFrom(NODES, CERTS, "0a1b"), { local: "https://l", remote: "https://r" });
-        assert.deepStrictEqual(t.failures.map((x) => x.property), ["local", "local"]);
+        assert.deepStrictEqual(t.failures.map((x) => x.property), ["local.urls", "local.urls"]);
         assert.match(t.failures[0].reason, /security disabled: set xpack\.security\.enabled: true/);
     });
 
