@@ -177,15 +177,18 @@ export function createClient(conn: ClusterConnection, opts: CreateClientOptions)
         sniffOnStart: false,
         compression: false,
     };
+    // `timeout` in the TLS options is undici's connect timeout (default 10 s, retried as a connection
+    // error): without it a peer that accepts TCP and never answers took (maxRetries + 1) × 10 s,
+    // whatever requestTimeoutSeconds said (measured by bench/unreachable.ts).
     if (conn.insecure === true) {
-        options.tls = { rejectUnauthorized: false };
+        options.tls = { rejectUnauthorized: false, timeout: requestTimeout } as ClientOptions["tls"];
     } else if (conn.caFingerprint) {
         // Not the transport's caFingerprint option: it only works with verification off (a private
         // CA fails the handshake first) and then checks the fingerprint of the top of the chain the
         // server sends, without checking that the server's certificate was signed by it.
         options.agent = { connect: fingerprintConnector(conn.caFingerprint, requestTimeout) } as ClientOptions["agent"];
     } else {
-        options.tls = conn.caPem ? { ca: conn.caPem, rejectUnauthorized: true } : { rejectUnauthorized: true };
+        options.tls = (conn.caPem ? { ca: conn.caPem, rejectUnauthorized: true, timeout: requestTimeout } : { rejectUnauthorized: true, timeout: requestTimeout }) as ClientOptions["tls"];
     }
     if (conn.apiKey) {
         options.auth = { apiKey: conn.apiKey };
