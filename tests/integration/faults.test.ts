@@ -140,10 +140,10 @@ describe("faults on real clusters (own clusters, stopped and restarted here)", f
         it("inputs only the cluster can judge are refused at check by name, nothing written; a wrong seed is removed after the timeout", async () => {
             const before = await clusterSnapshot(local);
             const refused: Array<[string, any, string, RegExp]> = [
-                ["a wrong password", linkInputs({ local: { ...connectionTo(local), password: "wrong-pw" } }), "local", /refused the credentials .*HTTP 401/],
-                ["no CA for the HTTP certificate (TLS verified by default)", linkInputs({ local: { ...connectionTo(local), caPem: undefined } }), "local", /HTTP certificate is not trusted: set local\.caPem/],
-                ["another cluster's HTTP CA", linkInputs({ remote: { ...connectionTo(remote), caPem: fs.readFileSync(local.httpCaFile, "utf8") } }), "remote", /not trusted/],
-                ["a remote that does not answer", linkInputs({ remote: { ...connectionTo(remote), urls: [`https://127.0.0.1:${await freePort()}`], maxRetries: 0 } }), "remote", /remote cluster .* could not be reached/],
+                ["a wrong password", linkInputs({ local: { ...connectionTo(local), password: "wrong-pw" } }), "local.urls", /refused the credentials .*HTTP 401/],
+                ["no CA for the HTTP certificate (TLS verified by default)", linkInputs({ local: { ...connectionTo(local), caPem: undefined } }), "local.urls", /HTTP certificate is not trusted: set local\.caPem/],
+                ["another cluster's HTTP CA", linkInputs({ remote: { ...connectionTo(remote), caPem: fs.readFileSync(local.httpCaFile, "utf8") } }), "remote.urls", /not trusted/],
+                ["a remote that does not answer", linkInputs({ remote: { ...connectionTo(remote), urls: [`https://127.0.0.1:${await freePort()}`], maxRetries: 0 } }), "remote.urls", /remote cluster .* could not be reached/],
             ];
             for (const [why, news, property, reason] of refused) {
                 clearProbeMemo();
