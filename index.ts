@@ -9,10 +9,10 @@ export { SharedCa, SharedCaArgs } from "./sdk/sharedCa";
 export { NodeCertificate, NodeCertificateArgs, NodeCertificateDeliveryArgs, NodeCertificateVerifyArgs } from "./sdk/nodeCertificate";
 export { RemoteClusterLink, RemoteClusterLinkArgs } from "./sdk/remoteClusterLink";
 export { MeshLinkOptions, MeshMember, RemoteClusterMesh, RemoteClusterMeshArgs } from "./sdk/remoteClusterMesh";
-export { checkCompatibility, CompatibilityVerdict, minimumVersion } from "./provider/compat";
-export { KeyAlgorithm } from "./provider/certs";
+export { checkCompatibility, CompatibilityVerdict, minimumVersion } from "./provider/link/compat";
+export { KeyAlgorithm } from "./provider/certs/pem";
 export {
     ClusterUnreachableError, EsRemoteError, InputError, RemoteNotConnectedError, TrustError, VersionIncompatibilityError,
-} from "./provider/errors";
+} from "./provider/core/errors";
 export { CrossClusterRole, CrossClusterRoleArgs } from "./sdk/crossClusterRole";
 export { CrossClusterUser, CrossClusterUserArgs } from "./sdk/crossClusterUser";

@@ -1,6 +1,6 @@
 /**
  * Certificates: 100 node certificates (ECDSA P-256 and RSA 2048) issued in-process with
- * provider/certs.ts `issueNodeCertificate`, against the `openssl` CLI doing the same per node (key
+ * provider/certs/pem.ts `issueNodeCertificate`, against the `openssl` CLI doing the same per node (key
  * generation, CSR, signing with the same extensions: CA:false, key usage, serverAuth+clientAuth,
  * DNS + IP SANs, key identifiers). Both one after the other and `nproc` at a time.
  */
@@ -9,7 +9,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { generateCa, IssuedCa, issueNodeCertificate, KeyAlgorithm } from "../provider/certs";
+import { generateCa, IssuedCa, issueNodeCertificate, KeyAlgorithm } from "../provider/certs/pem";
 import { Cleanup, loadavg, median, progress, secs, spread, table } from "./support";
 
 const COUNT = 100;

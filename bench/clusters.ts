@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { generateCa, IssuedCa } from "../provider/certs";
+import { generateCa, IssuedCa } from "../provider/certs/pem";
 import { ClusterInfo, ES_VERSIONS, startCluster, stopCluster } from "../rig/elasticsearch";
 import { Cleanup, progress } from "./support";
 

@@ -15,10 +15,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Client } from "@elastic/elasticsearch";
-import { callCluster, CheckFailure, ClusterConnection, createClient, insecureWarnings, redactUrl, validateConnection } from "./client";
-import { containsUnknown, plain } from "./dynamic";
-import { describeError, EsRemoteError, InputError } from "./errors";
-import { normaliseRole, RoleBody, roleBodies, RoleSpec, sameRole, securityIndexHint, validateRoleName, validateRoleSpec, writableRole } from "./roles";
+import { callCluster, CheckFailure, ClusterConnection, createClient, insecureWarnings, redactUrl, validateConnection } from "./core/client";
+import { containsUnknown, plain } from "./core/dynamic";
+import { describeError, EsRemoteError, InputError } from "./core/errors";
+import { normaliseRole, RoleBody, roleBodies, RoleSpec, sameRole, securityIndexHint, validateRoleName, validateRoleSpec, writableRole } from "./security/roles";
 
 /** Inputs as the hooks receive them (resolved, unwrapped). */
 export interface RoleInputs extends RoleSpec {

@@ -19,10 +19,10 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { Client, errors } from "@elastic/elasticsearch";
-import { asClusterError, callCluster, CheckFailure, ClusterConnection, createClient, insecureWarnings, validateConnection } from "./client";
-import { containsUnknown, plain } from "./dynamic";
-import { describeError, EsRemoteError, InputError } from "./errors";
-import { securityIndexHint, validateMetadata, validateRoleName, validateUsername } from "./roles";
+import { asClusterError, callCluster, CheckFailure, ClusterConnection, createClient, insecureWarnings, validateConnection } from "./core/client";
+import { containsUnknown, plain } from "./core/dynamic";
+import { describeError, EsRemoteError, InputError } from "./core/errors";
+import { securityIndexHint, validateMetadata, validateRoleName, validateUsername } from "./security/roles";
 
 /** Inputs as the hooks receive them (resolved, unwrapped). */
 export interface UserInputs {

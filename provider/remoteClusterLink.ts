@@ -13,13 +13,13 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Client } from "@elastic/elasticsearch";
-import { callCluster, CheckFailure, ClusterConnection, createClient, insecureWarnings, validateConnection } from "./client";
-import { checkCompatibility } from "./compat";
-import { containsUnknown, plain } from "./dynamic";
-import { ClusterUnreachableError, EsRemoteError, InputError, RemoteNotConnectedError } from "./errors";
-import { ClusterFacts, probeCluster } from "./probe";
-import { clearBody, diffSettings, readRemoteSettings, RemoteSettings, settingsBody, validateRemoteArgs } from "./settings";
-import { trustFailures } from "./trust";
+import { callCluster, CheckFailure, ClusterConnection, createClient, insecureWarnings, validateConnection } from "./core/client";
+import { checkCompatibility } from "./link/compat";
+import { containsUnknown, plain } from "./core/dynamic";
+import { ClusterUnreachableError, EsRemoteError, InputError, RemoteNotConnectedError } from "./core/errors";
+import { ClusterFacts, probeCluster } from "./link/probe";
+import { clearBody, diffSettings, readRemoteSettings, RemoteSettings, settingsBody, validateRemoteArgs } from "./link/settings";
+import { trustFailures } from "./link/trust";
 
 /** What to do when a version pair is wire-compatible but not a supported cross-cluster search configuration. */
 export type CcsCompatibility = "enforce" | "warn" | "ignore";

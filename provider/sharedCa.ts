@@ -8,10 +8,10 @@ import * as pulumi from "@pulumi/pulumi";
 import {
     DEFAULT_CA_VALIDITY_DAYS, DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, KeyAlgorithm, MAX_VALIDITY_DAYS, checkCaPair, describeCertificate, generateCa,
     isKeyAlgorithm, keyMatchesCertificate,
-} from "./certs";
-import { CheckFailure } from "./client";
-import { containsUnknown, plain, plainInputs } from "./dynamic";
-import { InputError } from "./errors";
+} from "./certs/pem";
+import type { CheckFailure } from "./core/validation";
+import { containsUnknown, plain, plainInputs } from "./core/dynamic";
+import { InputError } from "./core/errors";
 import * as crypto from "crypto";
 
 /** Default subject CN of a generated CA. */

@@ -12,7 +12,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { generateCa } from "../provider/certs";
+import { generateCa } from "../provider/certs/pem";
 import { ClusterInfo, ES_VERSIONS, rigClient, startCluster, stopCluster } from "./elasticsearch";
 import { readState, stateFile, writeState } from "./state";
 

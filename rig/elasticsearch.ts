@@ -9,7 +9,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { Client } from "@elastic/elasticsearch";
-import { generateCa, issueNodeCertificate, IssuedCa } from "../provider/certs";
+import { generateCa, issueNodeCertificate, IssuedCa } from "../provider/certs/pem";
 import { cacheRoot, runRoot } from "./paths";
 import { ensureSecurityIndexShim } from "./securityShim";
 

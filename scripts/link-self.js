@@ -1,6 +1,6 @@
 // Makes `require("pulumi-es-remote/...")` resolve inside this repository (the demo, the tests and the
 // examples), the way it resolves from node_modules for users: the dynamic provider's hooks load the
-// package by name (see provider/dynamic.ts).
+// package by name (see provider/core/dynamic.ts).
 const fs = require("fs");
 const path = require("path");
 const link = path.join(__dirname, "..", "node_modules", "pulumi-es-remote");

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dispatchingProvider } from "../provider/dynamic";
+import { dispatchingProvider } from "../provider/core/dynamic";
 import { ClusterConnectionArgs, secretConnection } from "./connection";
 
 /** Arguments of {@link CrossClusterUser}. */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { KeyAlgorithm } from "../provider/certs";
-import { dispatchingProvider } from "../provider/dynamic";
+import type { KeyAlgorithm } from "../provider/certs/pem";
+import { dispatchingProvider } from "../provider/core/dynamic";
 import { ClusterConnectionArgs } from "./connection";
 
 /**

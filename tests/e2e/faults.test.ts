@@ -22,7 +22,7 @@ import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { generateCa, IssuedCa } from "../../provider/certs";
+import { generateCa, IssuedCa } from "../../provider/certs/pem";
 import { ClusterInfo, descendants, ES_VERSIONS, haltCluster, restartCluster, startCluster, stopCluster } from "../../rig/elasticsearch";
 import { pulumi, pulumiBinDir, RunResult, runPulumi } from "../../rig/pulumi";
 import { connectionTo, remoteKeys, withClient } from "../support/connections";

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Client } from "@elastic/elasticsearch";
-import { generateCa, issueNodeCertificate, describeCertificate } from "../../provider/certs";
+import { generateCa, issueNodeCertificate, describeCertificate } from "../../provider/certs/pem";
 import { exampleConfig } from "../../rig/cli";
 import { ClusterInfo, ES_VERSIONS, startCluster, stopCluster } from "../../rig/elasticsearch";
 import { repoRoot } from "../../rig/paths";

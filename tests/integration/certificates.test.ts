@@ -21,11 +21,12 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { describeCertificate, normalizeSerial } from "../../provider/certs";
-import { writeFileAtomic, PUBLIC_FILE_MODE } from "../../provider/files";
+import { describeCertificate, normalizeSerial } from "../../provider/certs/pem";
+import { writeFileAtomic, PUBLIC_FILE_MODE } from "../../provider/certs/delivery";
 import * as nodeCertificate from "../../provider/nodeCertificate";
-import { NodeCertificateInputs, NodeCertificateOutputs, servedSerials, transportHandshake } from "../../provider/nodeCertificate";
-import { clearProbeMemo } from "../../provider/probe";
+import { NodeCertificateInputs, NodeCertificateOutputs } from "../../provider/nodeCertificate";
+import { servedSerials, transportHandshake } from "../../provider/certs/verify";
+import { clearProbeMemo } from "../../provider/link/probe";
 import * as link from "../../provider/remoteClusterLink";
 import * as sharedCa from "../../provider/sharedCa";
 import { SharedCaOutputs } from "../../provider/sharedCa";

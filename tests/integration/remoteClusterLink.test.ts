@@ -4,7 +4,7 @@
  */
 import * as assert from "assert";
 import * as link from "../../provider/remoteClusterLink";
-import { clearProbeMemo } from "../../provider/probe";
+import { clearProbeMemo } from "../../provider/link/probe";
 import { ClusterInfo } from "../../rig/elasticsearch";
 import { connectionTo, remoteKeys, withClient } from "../support/connections";
 import { pool } from "../support/pool";

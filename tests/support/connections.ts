@@ -1,6 +1,6 @@
 /** Connections and direct clients for rig clusters, the shapes the hooks and the SDK take. */
 import * as fs from "fs";
-import { ClusterConnection } from "../../provider/client";
+import { ClusterConnection } from "../../provider/core/client";
 import { ClusterInfo, rigClient } from "../../rig/elasticsearch";
 
 /** The provider-side connection (plain values) to a rig cluster as `elastic`. */

@@ -10,7 +10,7 @@
  */
 import * as https from "https";
 import { AddressInfo } from "net";
-import { generateCa, issueNodeCertificate } from "../../provider/certs";
+import { generateCa, issueNodeCertificate } from "../../provider/certs/pem";
 
 /** An HTTP answer. */
 export interface Answer {

@@ -8,7 +8,7 @@
  *
  * Tests mutate these clusters, so each test uses its own aliases, role and user names and cleans up.
  */
-import { generateCa, IssuedCa } from "../../provider/certs";
+import { generateCa, IssuedCa } from "../../provider/certs/pem";
 import { ClusterInfo, ES_VERSIONS, startCluster, stopCluster } from "../../rig/elasticsearch";
 
 export type PoolName = "v9" | "v9b" | "v819" | "v818" | "untrusted9";

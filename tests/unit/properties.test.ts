@@ -11,8 +11,8 @@
 import * as assert from "assert";
 import * as crypto from "crypto";
 import * as fc from "fast-check";
-import { generateCa, IssuedCa, issueNodeCertificate } from "../../provider/certs";
-import { insecureWarnings, MAX_RETRIES_LIMIT, redactUrl, validateConnection } from "../../provider/client";
+import { generateCa, IssuedCa, issueNodeCertificate } from "../../provider/certs/pem";
+import { insecureWarnings, MAX_RETRIES_LIMIT, redactUrl, validateConnection } from "../../provider/core/client";
 import * as nodeCertificate from "../../provider/nodeCertificate";
 import { validateLinkInputs } from "../../provider/remoteClusterLink";
 import * as sharedCa from "../../provider/sharedCa";

@@ -7,8 +7,8 @@ import * as assert from "assert";
 import * as util from "util";
 import * as role from "../../../provider/crossClusterRole";
 import * as user from "../../../provider/crossClusterUser";
-import { UNKNOWN } from "../../../provider/dynamic";
-import { roleBodies, normaliseRole } from "../../../provider/roles";
+import { UNKNOWN } from "../../../provider/core/dynamic";
+import { roleBodies, normaliseRole } from "../../../provider/security/roles";
 
 const CONN = { urls: ["https://127.0.0.1:1"], username: "elastic", password: "pw-of-elastic", maxRetries: 0, requestTimeoutSeconds: 2 };
 const REMOTE = { ...CONN, urls: ["https://127.0.0.2:1"] };

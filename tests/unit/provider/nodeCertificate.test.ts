@@ -2,9 +2,9 @@ import * as assert from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { UNKNOWN } from "../../../provider/dynamic";
-import { IssuedCa, generateCa, issueNodeCertificate } from "../../../provider/certs";
-import { TrustError } from "../../../provider/errors";
+import { UNKNOWN } from "../../../provider/core/dynamic";
+import { IssuedCa, generateCa, issueNodeCertificate } from "../../../provider/certs/pem";
+import { TrustError } from "../../../provider/core/errors";
 import { FakeNode, assertFailure, assertNoSecrets, fakeNode, opensslCa, tempDir } from "./certTestSupport";
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires

@@ -2,8 +2,8 @@ import * as assert from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { UNKNOWN } from "../../../provider/dynamic";
-import { generateCa, issueNodeCertificate } from "../../../provider/certs";
+import { UNKNOWN } from "../../../provider/core/dynamic";
+import { generateCa, issueNodeCertificate } from "../../../provider/certs/pem";
 import { assertFailure, assertNoSecrets, openssl, opensslCa, tempDir } from "./certTestSupport";
 
 // The hooks are loaded the way the dispatching provider loads them: as a plain module.

@@ -23,8 +23,8 @@
  *   `applications: []`, `run_as: []`, `metadata: {}`, `transient_metadata: {enabled: true}`, and
  *   `allow_restricted_indices: false` on each index entry; a `query` comes back as a JSON string.
  */
-import type { CheckFailure } from "./client";
-import { containsUnknown } from "./dynamic";
+import type { CheckFailure } from "../core/validation";
+import { containsUnknown } from "../core/dynamic";
 
 /** The ready-made role pairs. */
 export type RolePreset = "search" | "replication";

@@ -2,7 +2,7 @@
  * Step 2 of Elastic's procedure as a verdict: with certificate trust, each cluster must trust the
  * CA that issued the other cluster's transport certificates. Pure; works on {@link ClusterFacts}.
  */
-import { CheckFailure } from "./client";
+import type { CheckFailure } from "../core/validation";
 import { ClusterFacts } from "./probe";
 
 /** Normalises a DN for comparison (ES prints `CN=a, O=b` or `CN=a,O=b`). */

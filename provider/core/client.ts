@@ -7,6 +7,9 @@ import * as crypto from "crypto";
 import * as net from "net";
 import * as tls from "tls";
 import { ClusterUnreachableError } from "./errors";
+import type { CheckFailure } from "./validation";
+
+export type { CheckFailure } from "./validation";
 
 /**
  * How to reach one Elasticsearch cluster over HTTPS. Plain interface, unwrapped: the shape the
@@ -33,11 +36,6 @@ export interface ClusterConnection {
     maxRetries?: number;
 }
 
-/** @internal A failure of `check`: the engine shows `property` and `reason` to the user. */
-export interface CheckFailure {
-    property: string;
-    reason: string;
-}
 
 /**
  * Validates a connection. Returns failures naming `<prefix>.<property>`; never throws, never

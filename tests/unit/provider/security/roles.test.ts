@@ -1,10 +1,10 @@
 import * as assert from "assert";
 import * as fc from "fast-check";
-import { UNKNOWN } from "../../../provider/dynamic";
+import { UNKNOWN } from "../../../../provider/core/dynamic";
 import {
     MAX_NAME_LENGTH, normaliseRole, RESERVED_ROLE_NAMES, securityIndexHint, RESERVED_USERNAMES, roleBodies, RoleBody, sameRole, validateIndexPatterns,
     validateRoleBody, validateRoleName, validateRoleSpec, validateUsername, writableRole,
-} from "../../../provider/roles";
+} from "../../../../provider/security/roles";
 
 /**
  * What `GET _security/role/<name>` returns for a body written with `PUT` (seen on 8.19.x and 9.x):

@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import { clearProbeMemo, factsFrom, probeCluster } from "../../../provider/probe";
-import { trustFailures } from "../../../provider/trust";
+import { clearProbeMemo, factsFrom, probeCluster } from "../../../../provider/link/probe";
+import { trustFailures } from "../../../../provider/link/trust";
 
 /** Answers of one 9.x node as real Elasticsearch gives them: SSL file settings are filtered out of _nodes/settings. */
 const NODES = { n1: { version: "9.5.4", settings: { xpack: { security: { enabled: "true", transport: { ssl: { enabled: "true" } } } } } } };
@@ -10,7 +10,7 @@ const CERTS = [
     { path: "certs/transport.crt", format: "PEM", subject_dn: "CN=node", issuer: "CN=Shared CA", has_private_key: true, serial_number: "0c2d" },
 ];
 
-describe("provider/probe", () => {
+describe("provider/link/probe", () => {
     beforeEach(() => clearProbeMemo());
 
     it("tells the transport certificate from the HTTP one by the serial the HTTP layer presented", () => {

@@ -1,5 +1,5 @@
 /**
- * provider/client: retries with backoff and a bound, TLS verification by default, and a clear
+ * provider/core/client: retries with backoff and a bound, TLS verification by default, and a clear
  * error for every answer that is not Elasticsearch's.
  *
  * The cluster here is a TEST DOUBLE (tests/support/flakyProxy.ts), an HTTPS server on loopback, not
@@ -11,14 +11,14 @@ import * as assert from "assert";
 import { errors } from "@elastic/elasticsearch";
 import {
     backoffMs, callCluster, ClusterConnection, createClient, DEFAULT_MAX_RETRIES, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS, RetryPolicy,
-} from "../../../provider/client";
+} from "../../../../provider/core/client";
 import * as crypto from "crypto";
 import * as tls from "tls";
-import { generateCa, issueNodeCertificate } from "../../../provider/certs";
-import { ClusterUnreachableError, EsRemoteError } from "../../../provider/errors";
-import * as link from "../../../provider/remoteClusterLink";
-import { clearProbeMemo } from "../../../provider/probe";
-import { Double, elastic, startDouble } from "../../support/flakyProxy";
+import { generateCa, issueNodeCertificate } from "../../../../provider/certs/pem";
+import { ClusterUnreachableError, EsRemoteError } from "../../../../provider/core/errors";
+import * as link from "../../../../provider/remoteClusterLink";
+import { clearProbeMemo } from "../../../../provider/link/probe";
+import { Double, elastic, startDouble } from "../../../support/flakyProxy";
 
 const PASSWORD = "double-pw-not-for-logs";
 
@@ -73,7 +73,7 @@ function assertClear(e: unknown, d: Double, ...fragments: RegExp[]): true {
     return true;
 }
 
-describe("provider/client", function () {
+describe("provider/core/client", function () {
     this.timeout(30000);
 
     describe("backoffMs: exponential, jittered, bounded", () => {

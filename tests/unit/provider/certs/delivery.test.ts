@@ -3,8 +3,8 @@ import * as fs from "fs";
 import * as path from "path";
 import {
     DEFAULT_FILES, deliverFiles, deliveredMatches, deliveryPaths, deliveryProblems, readDelivered, removeDelivered, trustFileContent, writeFileAtomic,
-} from "../../../provider/files";
-import { tempDir } from "./certTestSupport";
+} from "../../../../provider/certs/delivery";
+import { tempDir } from "../certTestSupport";
 
 const PEMS = { certPem: "CERT A\n", keyPem: "KEY A\n", caPem: "CA\n" };
 const NEXT = { certPem: "CERT B\n", keyPem: "KEY B\n", caPem: "CA\n" };
@@ -16,7 +16,7 @@ function leftovers(dir: string): string[] {
     return fs.readdirSync(dir).filter((f) => f.endsWith(".tmp"));
 }
 
-describe("provider/files", () => {
+describe("provider/certs/delivery", () => {
     let dir: string;
     beforeEach(() => {
         dir = tempDir("files-test");

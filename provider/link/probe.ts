@@ -8,7 +8,7 @@ import * as crypto from "crypto";
 import * as net from "net";
 import * as tls from "tls";
 import { Client } from "@elastic/elasticsearch";
-import { callCluster, ClusterConnection, createClient } from "./client";
+import { callCluster, ClusterConnection, createClient } from "../core/client";
 import { minimumVersion } from "./compat";
 
 /** Facts about one cluster, as answered by the node the client reached. */

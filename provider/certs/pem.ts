@@ -10,7 +10,7 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import * as crypto from "crypto";
 import * as net from "net";
-import { InputError } from "./errors";
+import { InputError } from "../core/errors";
 
 // x509's own typings refer to the DOM's WebCrypto types, which this Node-only build does not load.
 x509.cryptoProvider.set(crypto.webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);

@@ -1,9 +1,9 @@
 import * as assert from "assert";
 import * as fc from "fast-check";
-import { checkCompatibility, minimumVersion, parseVersion } from "../../../provider/compat";
-import { CCS_SUPPORTED, CCS_TABLE_VERSIONS, DEFAULT_TABLES, WIRE_COMPATIBILITY } from "../../../provider/compat-tables";
-import { ccsCells } from "../fixtures/ccs-supported-configurations";
-import { wireCases } from "../fixtures/wire-compatibility";
+import { checkCompatibility, minimumVersion, parseVersion } from "../../../../provider/link/compat";
+import { CCS_SUPPORTED, CCS_TABLE_VERSIONS, DEFAULT_TABLES, WIRE_COMPATIBILITY } from "../../../../provider/link/compat-tables";
+import { ccsCells } from "../../fixtures/ccs-supported-configurations";
+import { wireCases } from "../../fixtures/wire-compatibility";
 
 /** A random `major.minor.patch`, optionally with a pre-release tag. */
 const versionArb = fc

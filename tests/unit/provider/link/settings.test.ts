@@ -1,10 +1,10 @@
 import * as assert from "assert";
 import * as fc from "fast-check";
-import { UNKNOWN } from "../../../provider/dynamic";
+import { UNKNOWN } from "../../../../provider/core/dynamic";
 import {
     RemoteSettings, SettingsBody, addressProblem, clearBody, diffSettings, parseTimeValue, readRemoteSettings, settingsBody, validateRemoteArgs,
-} from "../../../provider/settings";
-import { BAD_ARGS, PROXY, SNIFF } from "../fixtures/remote-args";
+} from "../../../../provider/link/settings";
+import { BAD_ARGS, PROXY, SNIFF } from "../../fixtures/remote-args";
 
 /**
  * What Elasticsearch keeps after `PUT _cluster/settings {persistent: body}` and shows with

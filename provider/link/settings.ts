@@ -20,8 +20,8 @@
  *   no fractions; `-1` disables pings, the node-wide default).
  */
 import * as net from "net";
-import type { CheckFailure } from "./client";
-import { containsUnknown } from "./dynamic";
+import type { CheckFailure } from "../core/validation";
+import { containsUnknown } from "../core/dynamic";
 
 /** How the local cluster connects to the remote one. */
 export type RemoteMode = "sniff" | "proxy";

@@ -9,8 +9,8 @@ import * as x509 from "@peculiar/x509";
 import {
     BACKDATE_SECONDS, KEY_ALGORITHMS, KeyAlgorithm, IssuedCa, canonicalIp, checkCaPair, describeCertificate, dnsNameProblem,
     generateCa, issueNodeCertificate, keyMatchesCertificate, normalizeSerial,
-} from "../../../provider/certs";
-import { InputError } from "../../../provider/errors";
+} from "../../../../provider/certs/pem";
+import { InputError } from "../../../../provider/core/errors";
 
 const DAY_MS = 86400 * 1000;
 
@@ -81,7 +81,7 @@ const EXPECTED_SIGNATURE: Record<KeyAlgorithm, string> = {
     "rsa-4096": "sha256WithRSAEncryption",
 };
 
-describe("provider/certs", function () {
+describe("provider/certs/pem", function () {
     this.timeout(120000);
     const cas = new Map<KeyAlgorithm, IssuedCa>();
 
