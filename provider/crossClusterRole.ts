@@ -15,7 +15,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Client } from "@elastic/elasticsearch";
-import { callCluster, CheckFailure, ClusterConnection, createClient, insecureWarnings, redactUrl, validateConnection } from "./core/client";
+import { callCluster, CheckFailure, clientFor, ClusterConnection, insecureWarnings, redactUrl, validateConnection } from "./core/client";
 import { containsUnknown, plain } from "./core/dynamic";
 import { describeError, EsRemoteError, InputError } from "./core/errors";
 import { normaliseRole, RoleBody, roleBodies, RoleSpec, sameRole, securityIndexHint, validateRoleName, validateRoleSpec, writableRole } from "./security/roles";
@@ -136,13 +136,11 @@ async function deleteRole(client: Client, side: Side, conn: ClusterConnection, n
 interface Clients {
     local: Client;
     remote: Client;
-    close(): Promise<void>;
 }
 
+/** The two sides' shared clients (see {@link clientFor}). */
 function clients(i: { local: ClusterConnection; remote: ClusterConnection }): Clients {
-    const local = createClient(i.local, { label: "local" });
-    const remote = createClient(i.remote, { label: "remote" });
-    return { local, remote, close: async () => { await Promise.allSettled([local.close(), remote.close()]); } };
+    return { local: clientFor(i.local), remote: clientFor(i.remote) };
 }
 
 function outputs(inputs: RoleInputs, found: { local?: RoleBody; remote?: RoleBody }, adoptedFrom?: RoleOutputs["adoptedFrom"]): RoleOutputs {
@@ -197,91 +195,83 @@ export async function create(news: any): Promise<pulumi.dynamic.CreateResult> {
     const name = inputs.name;
     const bodies = roleBodies(inputs);
     const c = clients(inputs);
-    try {
-        const [existingLocal, existingRemote] = await Promise.all([
-            getRole(c.local, "local", inputs.local, name),
-            getRole(c.remote, "remote", inputs.remote, name),
-        ]);
-        if ((existingLocal || existingRemote) && !inputs.adoptExisting) {
-            const sides = [existingRemote && `the remote cluster (${where(inputs.remote)})`, existingLocal && `the local cluster (${where(inputs.local)})`].filter(Boolean).join(" and ");
-            throw new EsRemoteError(
-                `role '${name}' already exists on ${sides}; set adoptExisting: true to take it over (pulumi import does not work for dynamic resources), or choose another name. Nothing was written.`,
-                { name, localExists: !!existingLocal, remoteExists: !!existingRemote },
-            );
-        }
-        const [localUuid, remoteUuid] = await Promise.all([clusterUuid(c.local, "local", inputs.local), clusterUuid(c.remote, "remote", inputs.remote)]);
-        if (localUuid && localUuid === remoteUuid) {
-            throw new EsRemoteError(
-                `the local (${where(inputs.local)}) and remote (${where(inputs.remote)}) connections reach the same cluster (cluster_uuid ${localUuid}): ` +
-                `a role name is one role on a cluster, so the two definitions would overwrite each other. Nothing was written.`,
-                { name, clusterUuid: localUuid },
-            );
-        }
-        const adoptedFrom = existingLocal || existingRemote
-            ? plain({ local: existingLocal && writableRole(existingLocal), remote: existingRemote && writableRole(existingRemote) })
-            : undefined;
+    const [existingLocal, existingRemote] = await Promise.all([
+        getRole(c.local, "local", inputs.local, name),
+        getRole(c.remote, "remote", inputs.remote, name),
+    ]);
+    if ((existingLocal || existingRemote) && !inputs.adoptExisting) {
+        const sides = [existingRemote && `the remote cluster (${where(inputs.remote)})`, existingLocal && `the local cluster (${where(inputs.local)})`].filter(Boolean).join(" and ");
+        throw new EsRemoteError(
+            `role '${name}' already exists on ${sides}; set adoptExisting: true to take it over (pulumi import does not work for dynamic resources), or choose another name. Nothing was written.`,
+            { name, localExists: !!existingLocal, remoteExists: !!existingRemote },
+        );
+    }
+    const [localUuid, remoteUuid] = await Promise.all([clusterUuid(c.local, "local", inputs.local), clusterUuid(c.remote, "remote", inputs.remote)]);
+    if (localUuid && localUuid === remoteUuid) {
+        throw new EsRemoteError(
+            `the local (${where(inputs.local)}) and remote (${where(inputs.remote)}) connections reach the same cluster (cluster_uuid ${localUuid}): ` +
+            `a role name is one role on a cluster, so the two definitions would overwrite each other. Nothing was written.`,
+            { name, clusterUuid: localUuid },
+        );
+    }
+    const adoptedFrom = existingLocal || existingRemote
+        ? plain({ local: existingLocal && writableRole(existingLocal), remote: existingRemote && writableRole(existingRemote) })
+        : undefined;
 
-        // Remote first: a local role whose remote counterpart is missing would let the user in
-        // locally and fail on every cross-cluster request.
+    // Remote first: a local role whose remote counterpart is missing would let the user in
+    // locally and fail on every cross-cluster request.
+    try {
+        await putRole(c.remote, "remote", inputs.remote, name, bodies.remote);
+    } catch (e) {
+        throw new EsRemoteError(
+            `role '${name}' could not be written on the remote cluster (${where(inputs.remote)}): ${reasonOf(e)}. Nothing was written.`,
+            { name, localExists: !!existingLocal, remoteExists: !!existingRemote },
+            { cause: e },
+        );
+    }
+    try {
+        await putRole(c.local, "local", inputs.local, name, bodies.local);
+    } catch (localErr) {
+        const why = reasonOf(localErr);
+        const undo = adoptedFrom?.remote ? "restore the remote side's previous definition" : "remove the remote side again";
         try {
-            await putRole(c.remote, "remote", inputs.remote, name, bodies.remote);
-        } catch (e) {
-            throw new EsRemoteError(
-                `role '${name}' could not be written on the remote cluster (${where(inputs.remote)}): ${reasonOf(e)}. Nothing was written.`,
-                { name, localExists: !!existingLocal, remoteExists: !!existingRemote },
-                { cause: e },
-            );
-        }
-        try {
-            await putRole(c.local, "local", inputs.local, name, bodies.local);
-        } catch (localErr) {
-            const why = reasonOf(localErr);
-            const undo = adoptedFrom?.remote ? "restore the remote side's previous definition" : "remove the remote side again";
-            try {
-                if (adoptedFrom?.remote) await putRole(c.remote, "remote", inputs.remote, name, adoptedFrom.remote);
-                else await deleteRole(c.remote, "remote", inputs.remote, name);
-            } catch (undoErr) {
-                throw new EsRemoteError(
-                    `role '${name}' could not be written on the local cluster (${where(inputs.local)}): ${why}. ` +
-                    `Trying to ${undo} failed too (${reasonOf(undoErr)}), so role '${name}' now EXISTS on the remote cluster (${where(inputs.remote)}) ` +
-                    `with the new definition and ${existingLocal ? "keeps its previous definition" : "does NOT exist"} on the local cluster. ` +
-                    `Delete it on the remote cluster by hand (DELETE _security/role/${name}) or fix the cause and run pulumi up again.`,
-                    { name, localExists: !!existingLocal, remoteExists: true },
-                    { cause: localErr },
-                );
-            }
+            if (adoptedFrom?.remote) await putRole(c.remote, "remote", inputs.remote, name, adoptedFrom.remote);
+            else await deleteRole(c.remote, "remote", inputs.remote, name);
+        } catch (undoErr) {
             throw new EsRemoteError(
                 `role '${name}' could not be written on the local cluster (${where(inputs.local)}): ${why}. ` +
-                (adoptedFrom?.remote
-                    ? `The remote side's previous definition was restored, so both clusters are as before.`
-                    : `The remote side was removed again, so neither cluster has the role (nothing half-created).`),
-                { name, localExists: !!existingLocal, remoteExists: !!existingRemote },
+                `Trying to ${undo} failed too (${reasonOf(undoErr)}), so role '${name}' now EXISTS on the remote cluster (${where(inputs.remote)}) ` +
+                `with the new definition and ${existingLocal ? "keeps its previous definition" : "does NOT exist"} on the local cluster. ` +
+                `Delete it on the remote cluster by hand (DELETE _security/role/${name}) or fix the cause and run pulumi up again.`,
+                { name, localExists: !!existingLocal, remoteExists: true },
                 { cause: localErr },
             );
         }
-        return { id: name, outs: outputs(inputs, bodies, adoptedFrom) };
-    } finally {
-        await c.close();
+        throw new EsRemoteError(
+            `role '${name}' could not be written on the local cluster (${where(inputs.local)}): ${why}. ` +
+            (adoptedFrom?.remote
+                ? `The remote side's previous definition was restored, so both clusters are as before.`
+                : `The remote side was removed again, so neither cluster has the role (nothing half-created).`),
+            { name, localExists: !!existingLocal, remoteExists: !!existingRemote },
+            { cause: localErr },
+        );
     }
+    return { id: name, outs: outputs(inputs, bodies, adoptedFrom) };
 }
 
 export async function read(id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
     const state = props as RoleOutputs;
     const name = state.name ?? id;
     const c = clients(state);
-    try {
-        const [local, remote] = await Promise.all([
-            getRole(c.local, "local", state.local, name),
-            getRole(c.remote, "remote", state.remote, name),
-        ]);
-        if (!local && !remote) {
-            // Removed by hand on both sides: the resource is gone, the next `up` creates it again.
-            return {};
-        }
-        return { id: name, props: outputs(state, { local, remote }, state.adoptedFrom) };
-    } finally {
-        await c.close();
+    const [local, remote] = await Promise.all([
+        getRole(c.local, "local", state.local, name),
+        getRole(c.remote, "remote", state.remote, name),
+    ]);
+    if (!local && !remote) {
+        // Removed by hand on both sides: the resource is gone, the next `up` creates it again.
+        return {};
     }
+    return { id: name, props: outputs(state, { local, remote }, state.adoptedFrom) };
 }
 
 export async function update(_id: string, olds: any, news: any): Promise<pulumi.dynamic.UpdateResult> {
@@ -292,54 +282,46 @@ export async function update(_id: string, olds: any, news: any): Promise<pulumi.
     const bodies = roleBodies(inputs);
     const c = clients(inputs);
     try {
-        try {
-            await putRole(c.remote, "remote", inputs.remote, name, bodies.remote);
-        } catch (e) {
-            throw new EsRemoteError(
-                `role '${name}' could not be updated on the remote cluster (${where(inputs.remote)}): ${reasonOf(e)}. Neither side was changed.`,
-                { name, remoteUpdated: false, localUpdated: false },
-                { cause: e },
-            );
-        }
-        try {
-            await putRole(c.local, "local", inputs.local, name, bodies.local);
-        } catch (e) {
-            throw new EsRemoteError(
-                `role '${name}' was updated on the remote cluster (${where(inputs.remote)}) but not on the local cluster (${where(inputs.local)}): ${reasonOf(e)}. ` +
-                `The local side ${o.localExists === false ? "is still missing" : "keeps its previous definition"}; fix the cause and run pulumi up again.`,
-                { name, remoteUpdated: true, localUpdated: false },
-                { cause: e },
-            );
-        }
-        return { outs: outputs(inputs, bodies, o.adoptedFrom) };
-    } finally {
-        await c.close();
+        await putRole(c.remote, "remote", inputs.remote, name, bodies.remote);
+    } catch (e) {
+        throw new EsRemoteError(
+            `role '${name}' could not be updated on the remote cluster (${where(inputs.remote)}): ${reasonOf(e)}. Neither side was changed.`,
+            { name, remoteUpdated: false, localUpdated: false },
+            { cause: e },
+        );
     }
+    try {
+        await putRole(c.local, "local", inputs.local, name, bodies.local);
+    } catch (e) {
+        throw new EsRemoteError(
+            `role '${name}' was updated on the remote cluster (${where(inputs.remote)}) but not on the local cluster (${where(inputs.local)}): ${reasonOf(e)}. ` +
+            `The local side ${o.localExists === false ? "is still missing" : "keeps its previous definition"}; fix the cause and run pulumi up again.`,
+            { name, remoteUpdated: true, localUpdated: false },
+            { cause: e },
+        );
+    }
+    return { outs: outputs(inputs, bodies, o.adoptedFrom) };
 }
 
 export async function delete_(id: string, props: any): Promise<void> {
     const state = props as RoleOutputs;
     const name = state.name ?? id;
     const c = clients(state);
-    try {
-        // Both sides are attempted even if one fails, so a retry has as little left to do as possible.
-        const [local, remote] = await Promise.allSettled([
-            deleteRole(c.local, "local", state.local, name),
-            deleteRole(c.remote, "remote", state.remote, name),
-        ]);
-        const failed = ([["local", local], ["remote", remote]] as const).filter(([, r]) => r.status === "rejected");
-        if (failed.length) {
-            const gone = ([["local", local], ["remote", remote]] as const).filter(([, r]) => r.status === "fulfilled").map(([s]) => s);
-            throw new EsRemoteError(
-                `role '${name}' could not be deleted on the ${failed.map(([s]) => `${s} cluster (${where(state[s])})`).join(" and ")}: ` +
-                failed.map(([, r]) => reasonOf((r as PromiseRejectedResult).reason)).join("; ") +
-                (gone.length ? `. It is gone from the ${gone[0]} cluster; run pulumi destroy again to finish.` : ". Nothing was deleted; run pulumi destroy again."),
-                { name, deleted: gone },
-                { cause: (failed[0][1] as PromiseRejectedResult).reason },
-            );
-        }
-    } finally {
-        await c.close();
+    // Both sides are attempted even if one fails, so a retry has as little left to do as possible.
+    const [local, remote] = await Promise.allSettled([
+        deleteRole(c.local, "local", state.local, name),
+        deleteRole(c.remote, "remote", state.remote, name),
+    ]);
+    const failed = ([["local", local], ["remote", remote]] as const).filter(([, r]) => r.status === "rejected");
+    if (failed.length) {
+        const gone = ([["local", local], ["remote", remote]] as const).filter(([, r]) => r.status === "fulfilled").map(([s]) => s);
+        throw new EsRemoteError(
+            `role '${name}' could not be deleted on the ${failed.map(([s]) => `${s} cluster (${where(state[s])})`).join(" and ")}: ` +
+            failed.map(([, r]) => reasonOf((r as PromiseRejectedResult).reason)).join("; ") +
+            (gone.length ? `. It is gone from the ${gone[0]} cluster; run pulumi destroy again to finish.` : ". Nothing was deleted; run pulumi destroy again."),
+            { name, deleted: gone },
+            { cause: (failed[0][1] as PromiseRejectedResult).reason },
+        );
     }
 }
 export { delete_ as delete };

@@ -19,7 +19,7 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { Client, errors } from "@elastic/elasticsearch";
-import { asClusterError, callCluster, CheckFailure, ClusterConnection, createClient, insecureWarnings, validateConnection } from "./core/client";
+import { asClusterError, callCluster, CheckFailure, clientFor, ClusterConnection, insecureWarnings, validateConnection } from "./core/client";
 import { containsUnknown, plain } from "./core/dynamic";
 import { describeError, EsRemoteError, InputError } from "./core/errors";
 import { securityIndexHint, validateMetadata, validateRoleName, validateUsername } from "./security/roles";
@@ -172,7 +172,7 @@ async function putUser(client: Client, inputs: UserInputs, password: string): Pr
 async function passwordWorks(state: UserOutputs): Promise<boolean | undefined> {
     if (state.enabled === false || !state.password) return undefined;
     const conn: ClusterConnection = { ...state.local, username: state.username, password: state.password, apiKey: undefined, maxRetries: 0 };
-    const client = createClient(conn, { label: "local" });
+    const client = clientFor(conn);
     try {
         await client.transport.request({ method: "GET", path: "/_security/_authenticate" });
         return true;
@@ -180,8 +180,6 @@ async function passwordWorks(state: UserOutputs): Promise<boolean | undefined> {
         if (e instanceof errors.ResponseError && e.statusCode === 401) return false;
         pulumi.log.warn(`user '${state.username}': could not check its password against the local cluster: ${safeError("authenticate", conn, e, state.password).message}`);
         return undefined;
-    } finally {
-        await client.close();
     }
 }
 
@@ -242,75 +240,59 @@ export async function diff(_id: string, olds: any, news: any): Promise<pulumi.dy
 export async function create(news: any): Promise<pulumi.dynamic.CreateResult> {
     assertValid(news ?? {});
     const inputs = news as UserInputs;
-    const client = createClient(inputs.local, { label: "local" });
-    try {
-        const existing = await getUser(client, inputs.local, inputs.username);
-        if (existing && !inputs.adoptExisting) {
-            throw new EsRemoteError(
-                `user '${inputs.username}' already exists on the local cluster (${where(inputs.local)}) with roles [${existing.roles.join(", ")}]; ` +
-                `set adoptExisting: true to take it over (its password is replaced), or choose another username. Nothing was written.`,
-                { username: inputs.username },
-            );
-        }
-        const { password, generated } = effectivePassword({}, inputs);
-        await putUser(client, inputs, password);
-        return { id: inputs.username, outs: outputs(inputs, password, generated, true) };
-    } finally {
-        await client.close();
+    const client = clientFor(inputs.local);
+    const existing = await getUser(client, inputs.local, inputs.username);
+    if (existing && !inputs.adoptExisting) {
+        throw new EsRemoteError(
+            `user '${inputs.username}' already exists on the local cluster (${where(inputs.local)}) with roles [${existing.roles.join(", ")}]; ` +
+            `set adoptExisting: true to take it over (its password is replaced), or choose another username. Nothing was written.`,
+            { username: inputs.username },
+        );
     }
+    const { password, generated } = effectivePassword({}, inputs);
+    await putUser(client, inputs, password);
+    return { id: inputs.username, outs: outputs(inputs, password, generated, true) };
 }
 
 export async function read(id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
     const state = props as UserOutputs;
     const username = state.username ?? id;
-    const client = createClient(state.local, { label: "local" });
-    try {
-        const found = await getUser(client, state.local, username);
-        if (!found) {
-            // Deleted by hand: the resource is gone, and the next `up` creates it again.
-            return {};
-        }
-        const now: UserOutputs = {
-            ...state,
-            roles: found.roles ?? [],
-            fullName: orUndefined(found.full_name),
-            email: orUndefined(found.email),
-            metadata: found.metadata && Object.keys(found.metadata).length ? found.metadata : (state.metadata === undefined ? undefined : {}),
-            enabled: found.enabled ?? true,
-        };
-        if (state.enabled === undefined && now.enabled === true) delete now.enabled;
-        now.passwordInSync = await passwordWorks(now);
-        return { id: username, props: plain(now) };
-    } finally {
-        await client.close();
+    const client = clientFor(state.local);
+    const found = await getUser(client, state.local, username);
+    if (!found) {
+        // Deleted by hand: the resource is gone, and the next `up` creates it again.
+        return {};
     }
+    const now: UserOutputs = {
+        ...state,
+        roles: found.roles ?? [],
+        fullName: orUndefined(found.full_name),
+        email: orUndefined(found.email),
+        metadata: found.metadata && Object.keys(found.metadata).length ? found.metadata : (state.metadata === undefined ? undefined : {}),
+        enabled: found.enabled ?? true,
+    };
+    if (state.enabled === undefined && now.enabled === true) delete now.enabled;
+    now.passwordInSync = await passwordWorks(now);
+    return { id: username, props: plain(now) };
 }
 
 export async function update(_id: string, olds: any, news: any): Promise<pulumi.dynamic.UpdateResult> {
     assertValid(news ?? {});
     const o = olds as UserOutputs;
     const inputs = news as UserInputs;
-    const client = createClient(inputs.local, { label: "local" });
-    try {
-        const { password, generated } = effectivePassword(o, inputs);
-        // Always with the password: it restores one changed by hand, and recreates a user deleted
-        // by hand since the last refresh (Elasticsearch requires a password for a new user).
-        await putUser(client, inputs, password);
-        return { outs: outputs(inputs, password, generated, true) };
-    } finally {
-        await client.close();
-    }
+    const client = clientFor(inputs.local);
+    const { password, generated } = effectivePassword(o, inputs);
+    // Always with the password: it restores one changed by hand, and recreates a user deleted
+    // by hand since the last refresh (Elasticsearch requires a password for a new user).
+    await putUser(client, inputs, password);
+    return { outs: outputs(inputs, password, generated, true) };
 }
 
 export async function delete_(id: string, props: any): Promise<void> {
     const state = props as UserOutputs;
     const username = state.username ?? id;
-    const client = createClient(state.local, { label: "local" });
-    try {
-        await call(`delete user '${username}' (DELETE _security/user)`, state.local, state.password, () =>
-            client.transport.request({ method: "DELETE", path: userPath(username) }, { ignore: [404] }));
-    } finally {
-        await client.close();
-    }
+    const client = clientFor(state.local);
+    await call(`delete user '${username}' (DELETE _security/user)`, state.local, state.password, () =>
+        client.transport.request({ method: "DELETE", path: userPath(username) }, { ignore: [404] }));
 }
 export { delete_ as delete };

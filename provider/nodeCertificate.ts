@@ -13,7 +13,7 @@ import {
     DEFAULT_KEY_ALGORITHM, DEFAULT_NODE_VALIDITY_DAYS, KEY_ALGORITHMS, KeyAlgorithm, MAX_VALIDITY_DAYS, canonicalIp, checkCaPair, describeCertificate,
     dnsNameProblem, isKeyAlgorithm, isPemCertificate, issueNodeCertificate, normalizeSerial,
 } from "./certs/pem";
-import { CheckFailure, ClusterConnection, callCluster, createClient, insecureWarnings, validateConnection } from "./core/client";
+import { CheckFailure, ClusterConnection, callCluster, insecureWarnings, validateConnection } from "./core/client";
 import { containsUnknown, plain, plainInputs } from "./core/dynamic";
 import { InputError, TrustError, describeError } from "./core/errors";
 import type { Client } from "@elastic/elasticsearch";
@@ -349,8 +349,6 @@ export async function read(id: string, props: NodeCertificateOutputs): Promise<p
         } catch (err) {
             pulumi.log.warn(`could not ask node ${o.verifyOn.nodeName} which certificate it serves: ${describeError(err)}`);
             o.servedByNode = false;
-        } finally {
-            await client?.close();
         }
     }
     return { id, props: plain(o) };

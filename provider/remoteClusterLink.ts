@@ -13,7 +13,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Client } from "@elastic/elasticsearch";
-import { callCluster, CheckFailure, ClusterConnection, createClient, insecureWarnings, validateConnection } from "./core/client";
+import { callCluster, CheckFailure, clientFor, ClusterConnection, insecureWarnings, validateConnection } from "./core/client";
 import { checkCompatibility } from "./link/compat";
 import { containsUnknown, plain } from "./core/dynamic";
 import { ClusterUnreachableError, EsRemoteError, InputError, RemoteNotConnectedError } from "./core/errors";
@@ -129,67 +129,63 @@ export async function preflight(olds: Partial<LinkInputs>, news: LinkInputs): Pr
         return failures;
     }
     const isCreate = olds.alias !== news.alias;
-    const localClient = createClient(news.local, { label: "local" });
+    const localClient = clientFor(news.local);
+    let localFacts: ClusterFacts;
     try {
-        let localFacts: ClusterFacts;
-        try {
-            localFacts = await probeCluster("local", news.local, localClient, generation(news));
-        } catch (e) {
-            // Failures about a cluster name `<side>.urls`, never the whole connection: the engine
-            // prints the named property's value, and a connection holds credentials.
-            return [{ property: "local.urls", reason: (e as Error).message }];
-        }
-        if (isCreate && !news.adoptExisting) {
-            const existing = await currentSettings(localClient, news.local, news.alias);
-            if (existing) {
-                failures.push({
-                    property: "alias",
-                    reason: `the local cluster (${where(news.local)}) already has a remote cluster '${news.alias}' (${describe(existing)}). ` +
-                        `Set adoptExisting: true to take it over (pulumi import does not work for dynamic resources), or choose another alias.`,
-                });
-            }
-        }
-        if (news.remote === undefined) {
-            pulumi.log.info(`remote cluster '${news.alias}': no 'remote' connection given, so version and trust checks are skipped`);
-            return failures;
-        }
-        if (containsUnknown(news.remote)) {
-            pulumi.log.info(`remote cluster '${news.alias}': the remote cluster's connection is not known yet; version and trust checks run at update time`);
-            return failures;
-        }
-        let remoteFacts: ClusterFacts;
-        try {
-            remoteFacts = await probeCluster("remote", news.remote, undefined, generation(news));
-        } catch (e) {
-            return [...failures, { property: "remote.urls", reason: (e as Error).message }];
-        }
-        const verdict = checkCompatibility(localFacts.minVersion, remoteFacts.minVersion);
-        if (!verdict.wireCompatible) {
-            failures.push({ property: "remote.urls", reason: `${verdict.reason} Nothing was written.` });
-            return failures;
-        }
-        if (!verdict.ccsSupported) {
-            const mode = news.ccsCompatibility ?? "warn";
-            if (mode === "enforce") {
-                failures.push({ property: "ccsCompatibility", reason: `${verdict.reason} (ccsCompatibility: enforce; set it to warn or ignore to link anyway)` });
-            } else if (mode === "warn") {
-                pulumi.log.warn(`remote cluster '${news.alias}': ${verdict.reason} (set ccsCompatibility: ignore to silence this, or enforce to refuse)`);
-            }
-        }
-        if (Number(localFacts.minVersion.split(".")[0]) >= 9 || Number(remoteFacts.minVersion.split(".")[0]) >= 9) {
-            pulumi.log.warn(`remote cluster '${news.alias}': certificate-based remote clusters are deprecated since Elasticsearch 9.0 in favour of API-key remote clusters (remote cluster server port 9443); they still work`);
-        }
-        if (containsUnknown(news.waitForCertificates)) {
-            pulumi.log.info(`remote cluster '${news.alias}': the node certificates in waitForCertificates do not exist yet; the trust check runs at update time, once they are on the nodes`);
-            return failures;
-        }
-        const trust = trustFailures(localFacts, remoteFacts, { local: where(news.local), remote: where(news.remote) });
-        trust.info.forEach((m) => pulumi.log.info(`remote cluster '${news.alias}': ${m}`));
-        failures.push(...trust.failures);
-        return failures;
-    } finally {
-        await localClient.close();
+        localFacts = await probeCluster("local", news.local, localClient, generation(news));
+    } catch (e) {
+        // Failures about a cluster name `<side>.urls`, never the whole connection: the engine
+        // prints the named property's value, and a connection holds credentials.
+        return [{ property: "local.urls", reason: (e as Error).message }];
     }
+    if (isCreate && !news.adoptExisting) {
+        const existing = await currentSettings(localClient, news.local, news.alias);
+        if (existing) {
+            failures.push({
+                property: "alias",
+                reason: `the local cluster (${where(news.local)}) already has a remote cluster '${news.alias}' (${describe(existing)}). ` +
+                    `Set adoptExisting: true to take it over (pulumi import does not work for dynamic resources), or choose another alias.`,
+            });
+        }
+    }
+    if (news.remote === undefined) {
+        pulumi.log.info(`remote cluster '${news.alias}': no 'remote' connection given, so version and trust checks are skipped`);
+        return failures;
+    }
+    if (containsUnknown(news.remote)) {
+        pulumi.log.info(`remote cluster '${news.alias}': the remote cluster's connection is not known yet; version and trust checks run at update time`);
+        return failures;
+    }
+    let remoteFacts: ClusterFacts;
+    try {
+        remoteFacts = await probeCluster("remote", news.remote, undefined, generation(news));
+    } catch (e) {
+        return [...failures, { property: "remote.urls", reason: (e as Error).message }];
+    }
+    const verdict = checkCompatibility(localFacts.minVersion, remoteFacts.minVersion);
+    if (!verdict.wireCompatible) {
+        failures.push({ property: "remote.urls", reason: `${verdict.reason} Nothing was written.` });
+        return failures;
+    }
+    if (!verdict.ccsSupported) {
+        const mode = news.ccsCompatibility ?? "warn";
+        if (mode === "enforce") {
+            failures.push({ property: "ccsCompatibility", reason: `${verdict.reason} (ccsCompatibility: enforce; set it to warn or ignore to link anyway)` });
+        } else if (mode === "warn") {
+            pulumi.log.warn(`remote cluster '${news.alias}': ${verdict.reason} (set ccsCompatibility: ignore to silence this, or enforce to refuse)`);
+        }
+    }
+    if (Number(localFacts.minVersion.split(".")[0]) >= 9 || Number(remoteFacts.minVersion.split(".")[0]) >= 9) {
+        pulumi.log.warn(`remote cluster '${news.alias}': certificate-based remote clusters are deprecated since Elasticsearch 9.0 in favour of API-key remote clusters (remote cluster server port 9443); they still work`);
+    }
+    if (containsUnknown(news.waitForCertificates)) {
+        pulumi.log.info(`remote cluster '${news.alias}': the node certificates in waitForCertificates do not exist yet; the trust check runs at update time, once they are on the nodes`);
+        return failures;
+    }
+    const trust = trustFailures(localFacts, remoteFacts, { local: where(news.local), remote: where(news.remote) });
+    trust.info.forEach((m) => pulumi.log.info(`remote cluster '${news.alias}': ${m}`));
+    failures.push(...trust.failures);
+    return failures;
 }
 
 function describe(s: RemoteSettings): string {
@@ -329,7 +325,7 @@ export async function create(news: any): Promise<pulumi.dynamic.CreateResult> {
     failFast(news);
     const inputs = news as LinkInputs;
     const alias = inputs.alias;
-    const client = createClient(inputs.local, { label: "local" });
+    const client = clientFor(inputs.local);
     let existing: RemoteSettings | undefined;
     let written = false;
     let v: { local?: string; remote?: string } = {};
@@ -373,8 +369,6 @@ export async function create(news: any): Promise<pulumi.dynamic.CreateResult> {
         return await undoCreate(client, news, existing, v, (cleanup) => new EsRemoteError(
             `the settings of remote cluster '${alias}' were sent to the local cluster (${where(inputs.local)}), then creating it failed: ${(err as Error).message}; ${cleanup}`,
             { alias }, { cause: err }));
-    } finally {
-        await client.close();
     }
 }
 
@@ -421,21 +415,17 @@ async function undoCreate(client: Client, news: any, existing: RemoteSettings | 
 export async function read(id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
     const state = props as LinkOutputs;
     const alias = state.alias ?? id;
-    const client = createClient(state.local, { label: "local" });
-    try {
-        const actual = await currentSettings(client, state.local, alias);
-        if (!actual) {
-            // Removed by hand: the resource is gone, and the next `up` creates it again.
-            return {};
-        }
-        const status = await remoteStatus(client, state.local, alias);
-        const settingsNow: Record<string, unknown> = {};
-        for (const k of SETTING_PROPS) settingsNow[k] = undefined;
-        Object.assign(settingsNow, actual);
-        return { id: alias, props: plain({ ...state, ...settingsNow, ...{ connected: status.connected, numNodesConnected: status.numNodesConnected, numProxySocketsConnected: status.numProxySocketsConnected } }) };
-    } finally {
-        await client.close();
+    const client = clientFor(state.local);
+    const actual = await currentSettings(client, state.local, alias);
+    if (!actual) {
+        // Removed by hand: the resource is gone, and the next `up` creates it again.
+        return {};
     }
+    const status = await remoteStatus(client, state.local, alias);
+    const settingsNow: Record<string, unknown> = {};
+    for (const k of SETTING_PROPS) settingsNow[k] = undefined;
+    Object.assign(settingsNow, actual);
+    return { id: alias, props: plain({ ...state, ...settingsNow, ...{ connected: status.connected, numNodesConnected: status.numNodesConnected, numProxySocketsConnected: status.numProxySocketsConnected } }) };
 }
 
 export async function update(_id: string, olds: any, news: any): Promise<pulumi.dynamic.UpdateResult> {
@@ -443,38 +433,30 @@ export async function update(_id: string, olds: any, news: any): Promise<pulumi.
     const o = olds as LinkOutputs;
     const inputs = news as LinkInputs;
     const alias = inputs.alias;
-    const client = createClient(inputs.local, { label: "local" });
-    try {
-        const desired = desiredSettings(inputs);
-        // After an interrupted create nobody knows what is on the cluster: write every key.
-        const previous = o.createInterrupted ? undefined : desiredSettings(o);
-        const body = settingsBody(alias, desired, previous);
-        const wrote = Object.keys(body).length > 0;
-        if (wrote) {
-            await putSettings(client, inputs.local, `update remote cluster '${alias}' (PUT _cluster/settings)`, body);
-        }
-        const v = await versions(inputs, client);
-        const timeout = inputs.connectionTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-        const status = wrote && (inputs.waitForConnection ?? true)
-            ? await waitConnected(client, inputs.local, alias, timeout)
-            : await remoteStatus(client, inputs.local, alias);
-        if (wrote && (inputs.waitForConnection ?? true) && !status.connected) {
-            // The settings stay as declared (the state says so); the update fails so the user sees it.
-            throw notConnected(alias, inputs, status, timeout, "the new settings stay in place");
-        }
-        return { outs: outputs(inputs, status, v.local, v.remote, o.adoptedFrom) };
-    } finally {
-        await client.close();
+    const client = clientFor(inputs.local);
+    const desired = desiredSettings(inputs);
+    // After an interrupted create nobody knows what is on the cluster: write every key.
+    const previous = o.createInterrupted ? undefined : desiredSettings(o);
+    const body = settingsBody(alias, desired, previous);
+    const wrote = Object.keys(body).length > 0;
+    if (wrote) {
+        await putSettings(client, inputs.local, `update remote cluster '${alias}' (PUT _cluster/settings)`, body);
     }
+    const v = await versions(inputs, client);
+    const timeout = inputs.connectionTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+    const status = wrote && (inputs.waitForConnection ?? true)
+        ? await waitConnected(client, inputs.local, alias, timeout)
+        : await remoteStatus(client, inputs.local, alias);
+    if (wrote && (inputs.waitForConnection ?? true) && !status.connected) {
+        // The settings stay as declared (the state says so); the update fails so the user sees it.
+        throw notConnected(alias, inputs, status, timeout, "the new settings stay in place");
+    }
+    return { outs: outputs(inputs, status, v.local, v.remote, o.adoptedFrom) };
 }
 
 export async function delete_(_id: string, props: any): Promise<void> {
     const state = props as LinkOutputs;
-    const client = createClient(state.local, { label: "local" });
-    try {
-        await putSettings(client, state.local, `remove remote cluster '${state.alias}' (PUT _cluster/settings)`, clearBody(state.alias));
-    } finally {
-        await client.close();
-    }
+    const client = clientFor(state.local);
+    await putSettings(client, state.local, `remove remote cluster '${state.alias}' (PUT _cluster/settings)`, clearBody(state.alias));
 }
 export { delete_ as delete };

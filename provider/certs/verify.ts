@@ -8,7 +8,7 @@ import type { Client } from "@elastic/elasticsearch";
 import * as net from "net";
 import * as tls from "tls";
 import { normalizeSerial } from "./pem";
-import { ClusterConnection, callCluster, createClient } from "../core/client";
+import { ClusterConnection, callCluster, clientFor } from "../core/client";
 import { TrustError, describeError } from "../core/errors";
 
 /** Default bound of the wait for a node to serve a new certificate, in seconds. */
@@ -57,13 +57,12 @@ export async function clientForNode(v: VerifyOn): Promise<Client> {
     let lastError: unknown;
     for (const url of v.connection.urls) {
         const conn = { ...v.connection, urls: [url] };
-        const client = createClient(conn, { label: LABEL });
+        const client = clientFor(conn);
         try {
             const r = await callCluster(LABEL, conn, `find node ${v.nodeName}`, () =>
                 client.transport.request<NodesInfo>({ method: "GET", path: "/_nodes/_local/http" }));
             const names = Object.values(r.nodes ?? {}).map((n) => n.name ?? "");
             if (names.includes(v.nodeName)) {
-                await anyClient?.client.close();
                 return client;
             }
             seen.push(...names);
@@ -74,27 +73,22 @@ export async function clientForNode(v: VerifyOn): Promise<Client> {
         } catch (err) {
             lastError = err;
         }
-        await client.close();
     }
     if (!anyClient) {
         throw lastError instanceof Error ? lastError : new Error(`no URL of verifyOn.connection answered`);
     }
-    try {
-        const conn = { ...v.connection, urls: [anyClient.url] };
-        const r = await callCluster(LABEL, conn, `find node ${v.nodeName}`, () =>
-            anyClient!.client.transport.request<NodesInfo>({ method: "GET", path: `/_nodes/${encodeURIComponent(v.nodeName)}/http` }));
-        const node = Object.values(r.nodes ?? {}).find((n) => n.name === v.nodeName);
-        const address = node?.http?.publish_address;
-        if (!address) {
-            throw new TrustError(
-                `node ${v.nodeName} is not in the cluster at ${v.connection.urls.join(", ")} (nodes answering there: ${seen.join(", ") || "none"}); check verifyOn.nodeName`,
-                { nodeName: v.nodeName });
-        }
-        const scheme = new URL(anyClient.url).protocol;
-        return createClient({ ...v.connection, urls: [`${scheme}//${hostPort(address)}`] }, { label: LABEL });
-    } finally {
-        await anyClient.client.close();
+    const conn = { ...v.connection, urls: [anyClient.url] };
+    const r = await callCluster(LABEL, conn, `find node ${v.nodeName}`, () =>
+        anyClient!.client.transport.request<NodesInfo>({ method: "GET", path: `/_nodes/${encodeURIComponent(v.nodeName)}/http` }));
+    const node = Object.values(r.nodes ?? {}).find((n) => n.name === v.nodeName);
+    const address = node?.http?.publish_address;
+    if (!address) {
+        throw new TrustError(
+            `node ${v.nodeName} is not in the cluster at ${v.connection.urls.join(", ")} (nodes answering there: ${seen.join(", ") || "none"}); check verifyOn.nodeName`,
+            { nodeName: v.nodeName });
     }
+    const scheme = new URL(anyClient.url).protocol;
+    return clientFor({ ...v.connection, urls: [`${scheme}//${hostPort(address)}`] });
 }
 
 /** `host/1.2.3.4:9200` → `host:9200`; `1.2.3.4:9200` and `[::1]:9200` as they are. @internal */
@@ -112,17 +106,11 @@ export function hostPort(publishAddress: string): string {
 /** Serial numbers (normalized) of the certificates with a private key that node `v.nodeName` reads from its files. @internal */
 export async function servedSerials(v: VerifyOn, client?: Client): Promise<string[]> {
     const c = client ?? (await clientForNode(v));
-    try {
-        const certs = await callCluster(LABEL, v.connection, `read node ${v.nodeName}'s certificates (GET _ssl/certificates)`, () =>
-            c.transport.request<SslCertificateEntry[]>({ method: "GET", path: "/_ssl/certificates" }));
-        return (Array.isArray(certs) ? certs : [])
-            .filter((e) => e.has_private_key === true && typeof e.serial_number === "string")
-            .map((e) => normalizeSerial(e.serial_number!));
-    } finally {
-        if (!client) {
-            await c.close();
-        }
-    }
+    const certs = await callCluster(LABEL, v.connection, `read node ${v.nodeName}'s certificates (GET _ssl/certificates)`, () =>
+        c.transport.request<SslCertificateEntry[]>({ method: "GET", path: "/_ssl/certificates" }));
+    return (Array.isArray(certs) ? certs : [])
+        .filter((e) => e.has_private_key === true && typeof e.serial_number === "string")
+        .map((e) => normalizeSerial(e.serial_number!));
 }
 
 /** The transport publish address (`host:port`) of node `v.nodeName`, asked through `client`. @internal */
@@ -252,38 +240,33 @@ export async function waitUntilServed(v: VerifyOn, want: { serialNumber: string;
     pulumi.log.info(`waiting up to ${timeoutMs / 1000} s for node ${v.nodeName} to serve certificate ${serial}`);
     let client: Client | undefined;
     const cache: { transport?: string } = {};
-    try {
-        for (;;) {
-            try {
-                client ??= await clientForNode(v);
-                const r = await checkServing(v, client, want, cache);
-                if (r.served) {
-                    const secs = Math.round((Date.now() - start) / 1000);
-                    if (r.evidence === "files") {
-                        pulumi.log.warn(`node ${v.nodeName} reads certificate ${serial} from its files, but ${r.detail}: whether its transport layer serves it was not checked`);
-                    } else {
-                        pulumi.log.info(`node ${v.nodeName} serves certificate ${serial} (after ${secs} s)`);
-                    }
-                    return;
+    for (;;) {
+        try {
+            client ??= await clientForNode(v);
+            const r = await checkServing(v, client, want, cache);
+            if (r.served) {
+                const secs = Math.round((Date.now() - start) / 1000);
+                if (r.evidence === "files") {
+                    pulumi.log.warn(`node ${v.nodeName} reads certificate ${serial} from its files, but ${r.detail}: whether its transport layer serves it was not checked`);
+                } else {
+                    pulumi.log.info(`node ${v.nodeName} serves certificate ${serial} (after ${secs} s)`);
                 }
-                last = r.detail;
-            } catch (err) {
-                last = describeError(err);
-                await client?.close();
-                client = undefined;
+                return;
             }
-            const now = Date.now();
-            if (now - start >= timeoutMs) {
-                break;
-            }
-            if (now - lastLog >= VERIFY_PROGRESS_MS) {
-                pulumi.log.info(`still waiting for node ${v.nodeName} to serve certificate ${serial}: ${last}`);
-                lastLog = now;
-            }
-            await new Promise((r) => setTimeout(r, Math.min(VERIFY_POLL_MS, Math.max(0, start + timeoutMs - now))));
+            last = r.detail;
+        } catch (err) {
+            last = describeError(err);
+            client = undefined;
         }
-    } finally {
-        await client?.close();
+        const now = Date.now();
+        if (now - start >= timeoutMs) {
+            break;
+        }
+        if (now - lastLog >= VERIFY_PROGRESS_MS) {
+            pulumi.log.info(`still waiting for node ${v.nodeName} to serve certificate ${serial}: ${last}`);
+            lastLog = now;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(VERIFY_POLL_MS, Math.max(0, start + timeoutMs - now))));
     }
     throw new TrustError(
         `node ${v.nodeName} did not serve certificate ${serial} within ${timeoutMs / 1000} s (${last}). Elasticsearch re-reads certificate files about every 5 s: check that xpack.security.transport.ssl.certificate/key point to the delivered files and that the node can read them, or raise verifyOn.timeoutSeconds`,

@@ -206,6 +206,51 @@ export function createClient(conn: ClusterConnection, opts: CreateClientOptions)
     return client;
 }
 
+/**
+ * The clients of this process, one per cluster connection: every hook that talks to the same
+ * cluster with the same credentials shares one client, i.e. one pool of keep-alive connections,
+ * so a `pulumi up` of many resources makes one TLS handshake per cluster instead of one per hook.
+ * Keys hash the credentials (never stored in clear). Closed when the process ends.
+ */
+const pool = new Map<string, Client>();
+
+function poolKey(conn: ClusterConnection): string {
+    return crypto.createHash("sha256").update(JSON.stringify([
+        conn.urls, conn.username ?? null, conn.password ?? null, conn.apiKey ?? null, conn.caPem ?? null,
+        conn.caFingerprint ?? null, conn.insecure ?? null, conn.requestTimeoutSeconds ?? null,
+    ])).digest("hex");
+}
+
+/**
+ * The shared client for `conn` (built on first use). Callers never close it: {@link closeClients}
+ * does, once, when the process ends.
+ * @internal
+ */
+export function clientFor(conn: ClusterConnection): Client {
+    const key = poolKey(conn);
+    let client = pool.get(key);
+    if (!client) {
+        client = createClient(conn, { label: "pooled" });
+        pool.set(key, client);
+        if (pool.size === 1) {
+            process.once("beforeExit", () => void closeClients());
+        }
+    }
+    return client;
+}
+
+/** Closes every pooled client (their sockets); the next {@link clientFor} builds new ones. @internal */
+export async function closeClients(): Promise<void> {
+    const all = [...pool.values()];
+    pool.clear();
+    await Promise.allSettled(all.map((c) => c.close()));
+}
+
+/** How many pooled clients this process holds (tests, benchmarks). @internal */
+export function pooledClientCount(): number {
+    return pool.size;
+}
+
 /** What undici hands a custom connector. */
 interface ConnectOptions {
     hostname: string;

@@ -11,14 +11,19 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 
-/** @internal Every hook module in `provider/` exports these six functions. */
-export interface HookModule {
-    check(olds: any, news: any): Promise<pulumi.dynamic.CheckResult>;
-    diff(id: string, olds: any, news: any): Promise<pulumi.dynamic.DiffResult>;
-    create(inputs: any): Promise<pulumi.dynamic.CreateResult>;
-    read(id: string, props: any): Promise<pulumi.dynamic.ReadResult>;
-    update(id: string, olds: any, news: any): Promise<pulumi.dynamic.UpdateResult>;
-    delete(id: string, props: any): Promise<void>;
+/**
+ * @internal Every hook module (`provider/<resource>.ts`) exports these six functions, typed with
+ * its resource's inputs `I` (as the engine resolves them) and outputs `O` (what the state holds).
+ * Each hook module proves it with a `HookModule<I, O>` constant, so a hook whose signature drifts
+ * from its resource's types fails to compile.
+ */
+export interface HookModule<I = any, O = any> {
+    check(olds: Partial<I>, news: I): Promise<pulumi.dynamic.CheckResult<I>>;
+    diff(id: string, olds: O, news: I): Promise<pulumi.dynamic.DiffResult>;
+    create(inputs: I): Promise<pulumi.dynamic.CreateResult<O>>;
+    read(id: string, props: O): Promise<pulumi.dynamic.ReadResult<O>>;
+    update(id: string, olds: O, news: I): Promise<pulumi.dynamic.UpdateResult<O>>;
+    delete(id: string, props: O): Promise<void>;
 }
 
 /**
@@ -26,7 +31,9 @@ export interface HookModule {
  * @internal
  */
 export function dispatchingProvider(name: string): pulumi.dynamic.ResourceProvider {
-    // Only `name` (a string) is captured; `require` is never serialized by Pulumi.
+    // Only `name` (a string) is captured; `require` is never serialized by Pulumi. The engine
+    // hands the hooks JSON it resolved from the user's inputs: each hook narrows it (check
+    // validates it) before use.
     const hooks = (): HookModule => require(`pulumi-es-remote/provider/${name}`);
     return {
         check: (olds: any, news: any) => hooks().check(olds, news),

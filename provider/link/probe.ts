@@ -8,7 +8,7 @@ import * as crypto from "crypto";
 import * as net from "net";
 import * as tls from "tls";
 import { Client } from "@elastic/elasticsearch";
-import { callCluster, ClusterConnection, createClient } from "../core/client";
+import { callCluster, clientFor, ClusterConnection } from "../core/client";
 import { minimumVersion } from "./compat";
 
 /** Facts about one cluster, as answered by the node the client reached. */
@@ -157,23 +157,19 @@ export function probeCluster(label: string, conn: ClusterConnection, client?: Cl
         return hit.facts;
     }
     const facts = (async () => {
-        const c = client ?? createClient(conn, { label });
-        try {
-            const nodes = await callCluster(label, conn, "read the node versions and settings (GET _nodes/settings)", () =>
-                c.transport.request<{ nodes?: Record<string, NodeSettings> }>({
-                    method: "GET",
-                    path: "/_nodes/settings",
-                    querystring: { filter_path: "nodes.*.version,nodes.*.settings.xpack.security" },
-                }));
-            if (!nodes || typeof nodes !== "object" || !nodes.nodes || typeof nodes.nodes !== "object") {
-                throw new Error(`${label} cluster answered GET _nodes/settings without a 'nodes' object`);
-            }
-            const certs = await callCluster(label, conn, "read its TLS certificates (GET _ssl/certificates)", () =>
-                c.transport.request<SslCertificate[]>({ method: "GET", path: "/_ssl/certificates" }));
-            return factsFrom(nodes.nodes, Array.isArray(certs) ? certs : [], await httpCertificateSerial(conn));
-        } finally {
-            if (!client) await c.close();
+        const c = client ?? clientFor(conn);
+        const nodes = await callCluster(label, conn, "read the node versions and settings (GET _nodes/settings)", () =>
+            c.transport.request<{ nodes?: Record<string, NodeSettings> }>({
+                method: "GET",
+                path: "/_nodes/settings",
+                querystring: { filter_path: "nodes.*.version,nodes.*.settings.xpack.security" },
+            }));
+        if (!nodes || typeof nodes !== "object" || !nodes.nodes || typeof nodes.nodes !== "object") {
+            throw new Error(`${label} cluster answered GET _nodes/settings without a 'nodes' object`);
         }
+        const certs = await callCluster(label, conn, "read its TLS certificates (GET _ssl/certificates)", () =>
+            c.transport.request<SslCertificate[]>({ method: "GET", path: "/_ssl/certificates" }));
+        return factsFrom(nodes.nodes, Array.isArray(certs) ? certs : [], await httpCertificateSerial(conn));
     })();
     memo.set(key, { at: Date.now(), facts });
     facts.catch(() => memo.delete(key));

@@ -69,6 +69,8 @@ export interface Double {
     script: Step[];
     /** Requests received whose path starts with `prefix`. */
     count(prefix?: string): number;
+    /** TLS handshakes completed so far (each new client connection makes one). */
+    handshakes(): number;
     close(): Promise<void>;
 }
 
@@ -151,6 +153,8 @@ export async function startDouble(opts: DoubleOptions = {}): Promise<Double> {
             send(res, typeof a === "object" && "delayMs" in a ? elastic({}) : a as Answer | "reset");
         }
     }
+    let handshakes = 0;
+    server.on("secureConnection", () => void handshakes++);
     server.on("connection", (s) => {
         sockets.add(s);
         s.on("close", () => sockets.delete(s));
@@ -163,6 +167,7 @@ export async function startDouble(opts: DoubleOptions = {}): Promise<Double> {
         requests,
         script,
         count: (prefix = "") => requests.filter((r) => r.path.startsWith(prefix)).length,
+        handshakes: () => handshakes,
         close: () => new Promise<void>((resolve) => {
             sockets.forEach((s) => s.destroy());
             server.close(() => resolve());

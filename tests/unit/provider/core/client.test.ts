@@ -10,7 +10,7 @@
 import * as assert from "assert";
 import { errors } from "@elastic/elasticsearch";
 import {
-    backoffMs, callCluster, ClusterConnection, createClient, DEFAULT_MAX_RETRIES, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS, RetryPolicy,
+    backoffMs, callCluster, clientFor, closeClients, ClusterConnection, createClient, pooledClientCount, DEFAULT_MAX_RETRIES, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS, RetryPolicy,
 } from "../../../../provider/core/client";
 import * as crypto from "crypto";
 import * as tls from "tls";
@@ -199,6 +199,47 @@ describe("provider/core/client", function () {
                 assert.match(e.message, /check that the cluster is running/);
                 return true;
             });
+        });
+    });
+
+    describe("one pooled client per cluster connection in a process", () => {
+        let d: Double;
+        beforeEach(async () => {
+            await closeClients();
+            d = await startDouble({ answer: () => elastic({ persistent: {}, transient: {} }) });
+        });
+        afterEach(async () => {
+            await closeClients();
+            await d.close();
+        });
+
+        it("hooks that reach the same cluster share one client: handshakes do not grow with the hooks", async () => {
+            const c = conn(d);
+            for (let i = 0; i < 10; i++) {
+                // Each iteration is what one hook does: look the client up, send, never close.
+                const client = clientFor({ ...c, urls: [...c.urls] });
+                await callCluster("local", c, "read the cluster settings", () => client.cluster.getSettings());
+            }
+            assert.strictEqual(d.count("/_cluster/settings"), 10);
+            assert.strictEqual(pooledClientCount(), 1);
+            // undici may open a second socket while the first is being returned to its pool; what
+            // matters is that ten hooks do not make ten handshakes (a client per hook did).
+            assert.ok(d.handshakes() <= 2, `10 hooks made ${d.handshakes()} TLS handshakes`);
+            const before = d.handshakes();
+            for (let i = 0; i < 3; i++) await getSettings(c);
+            assert.strictEqual(d.handshakes() - before, 3, "a client per call (the old way) makes a handshake per call");
+        });
+
+        it("other credentials or another CA setting get their own client; closeClients empties the pool", async () => {
+            const a = clientFor(conn(d));
+            const b = clientFor(conn(d, { password: "another-password" }));
+            const a2 = clientFor(conn(d));
+            assert.strictEqual(a, a2);
+            assert.notStrictEqual(a, b);
+            assert.strictEqual(pooledClientCount(), 2);
+            await closeClients();
+            assert.strictEqual(pooledClientCount(), 0);
+            assert.notStrictEqual(clientFor(conn(d)), a, "a closed client is never handed out again");
         });
     });
 
