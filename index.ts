@@ -12,7 +12,8 @@ export { MeshLinkOptions, MeshMember, RemoteClusterMesh, RemoteClusterMeshArgs }
 export { checkCompatibility, CompatibilityVerdict, minimumVersion } from "./provider/link/compat";
 export { KeyAlgorithm } from "./provider/certs/pem";
 export {
-    ClusterUnreachableError, EsRemoteError, InputError, RemoteNotConnectedError, TrustError, VersionIncompatibilityError,
+    ClusterUnreachableError, ConflictError, EsRemoteError, InputError, LicenseError, NodeNotFoundError, OutcomeUnknownError,
+    RemoteNotConnectedError, TrustError, VersionIncompatibilityError,
 } from "./provider/core/errors";
 export { CrossClusterRole, CrossClusterRoleArgs } from "./sdk/crossClusterRole";
 export { CrossClusterUser, CrossClusterUserArgs } from "./sdk/crossClusterUser";

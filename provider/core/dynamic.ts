@@ -2,7 +2,7 @@
  * Glue between `pulumi.dynamic.Resource` and the hook modules in `provider/`.
  *
  * Pulumi serializes the provider object's functions into the state and runs them in a separate
- * dynamic-provider process (see REFERENCE.md). Capturing our modules would serialize their code by
+ * dynamic-provider process (Pulumi serializes closures by value). Capturing our modules would serialize their code by
  * value (and every module they import); instead each hook `require`s the real implementation by
  * package name at run time. The serialized text is then the same for every version of this package,
  * so upgrading it never shows a diff, and the hooks always run the installed code. The

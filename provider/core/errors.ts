@@ -64,6 +64,58 @@ export class RemoteNotConnectedError extends EsRemoteError {
     }
 }
 
+/**
+ * What the resource would create already exists on the cluster (a remote alias, a role, a user, an
+ * API key name) and `adoptExisting` is not set. Nothing was written.
+ */
+export class ConflictError extends EsRemoteError {
+    constructor(message: string, details: { kind: string; name: string } & Record<string, unknown>) {
+        super(message, details);
+        this.name = "ConflictError";
+    }
+}
+
+/** A node named in the inputs (e.g. `verifyOn.nodeName`) is not in the cluster the connection reaches. */
+export class NodeNotFoundError extends EsRemoteError {
+    constructor(message: string, details: { nodeName: string } & Record<string, unknown>) {
+        super(message, details);
+        this.name = "NodeNotFoundError";
+    }
+}
+
+/**
+ * A write whose connection broke after the request was sent: the cluster may or may not have
+ * applied it. `details.outcomeUnknown` is true; the resource records what may exist, so the next
+ * `pulumi up` finishes (or `pulumi refresh` drops) it.
+ */
+export class OutcomeUnknownError extends EsRemoteError {
+    constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+        super(message, { ...details, outcomeUnknown: true }, options);
+        this.name = "OutcomeUnknownError";
+    }
+}
+
+/**
+ * A cluster's license does not allow what the resource needs (e.g. API-key remote clusters need an
+ * Enterprise or trial license on both clusters).
+ */
+export class LicenseError extends EsRemoteError {
+    constructor(message: string, details: Record<string, unknown> = {}) {
+        super(message, details);
+        this.name = "LicenseError";
+    }
+}
+
+/**
+ * One line for a failure: Elasticsearch's error type and reason when it answered (the client's own
+ * message repeats the reason over several lines), else the error's message.
+ */
+export function reasonOf(err: unknown): string {
+    const e = err as { statusCode?: number; meta?: { body?: { error?: { type?: string; reason?: string } } } };
+    const body = e?.meta?.body?.error;
+    return body?.reason ? `HTTP ${e.statusCode ?? "?"} ${body.type ?? "error"}: ${body.reason}` : describeError(err).replace(/\s*\n\s*/g, " ");
+}
+
 /** Turns any thrown value into a one-line reason suitable for a user-facing message. */
 export function describeError(err: unknown): string {
     if (err instanceof Error) {
