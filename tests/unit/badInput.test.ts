@@ -156,7 +156,12 @@ describe("bad input: a connection that does not verify TLS warns on every check"
     });
 
     it("a verified connection does not warn", async () => {
-        const w = await warningsOf(() => link.check({}, { local: { urls: [double.url], caPem: double.caPem, maxRetries: 0 }, alias: "quiet", seeds: ["10.0.0.9:9300"] }));
+        // The same check with only insecure flipped does warn: without this control, a capture that
+        // saw nothing (pulumi.log no longer reaching console.warn) would pass here, alone under --grep.
+        const news = (insecureFlag: boolean) => ({ local: { urls: [double.url], caPem: double.caPem, maxRetries: 0, ...(insecureFlag ? { insecure: true } : {}) }, alias: "quiet", seeds: ["10.0.0.9:9300"] });
+        const control = await warningsOf(() => link.check({}, news(true)));
+        assert.ok(control.some((m) => /local\.insecure is set/.test(m)), `the control did not warn: ${control.join(" | ")}`);
+        const w = await warningsOf(() => link.check({}, news(false)));
         assert.deepStrictEqual(w.filter((m) => /insecure|plain http/.test(m)), []);
     });
 });
