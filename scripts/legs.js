@@ -116,6 +116,7 @@ function copyCheckout(dir) {
 /** Holds `<dir>.lock` (a PID file) for the life of this process; waits for a live holder. */
 async function lock(dir) {
     const file = `${dir}.lock`;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
     for (;;) {
         try {
             fs.writeFileSync(file, String(process.pid), { flag: "wx" });
