@@ -197,7 +197,7 @@ async function main() {
     if (serial) for (const n of chosen) results.push(await settle(n));
     else results.push(...(await Promise.all(chosen.map(settle))));
 
-    console.log(`\nlegs (${serial ? "one after the other" : "in parallel"}, ${secs(t0)}s in all):`);
+    console.log(`\nlegs (${chosen.length < 2 ? "one leg" : serial ? "one after the other" : "in parallel"}, ${secs(t0)}s in all):`);
     for (const r of results) {
         console.log(r.error
             ? `  ${r.name}: FAILED before its tests: ${r.error}`
