@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { Client } from "@elastic/elasticsearch";
 import { generateCa, issueNodeCertificate, IssuedCa } from "../provider/certs/pem";
+import { fileLimitForBootstrapChecks } from "./nofile";
 import { cacheRoot, runRoot } from "./paths";
 import { tiedCommand, trackProcess, untrackProcesses, trackResources, untrackResources } from "./lifetime";
 import { ensureSecurityIndexShim } from "./securityShim";
@@ -285,7 +286,9 @@ export function launch(user: { uid: number; gid: number } | undefined, esHome: s
     const out = fs.openSync(path.join(dir, "console.log"), "a");
     let [cmd, args] = tiedCommand(user, !opts.persistent, path.join(esHome, "bin", "elasticsearch"), ["-p", path.join(dir, "tmp", "es.pid")]);
     if (opts.namespace) {
-        [cmd, args] = ["ip", ["netns", "exec", opts.namespace, "prlimit", "--nofile=65536:65536", "--nproc=8192:8192", cmd, ...args]];
+        const limit = fileLimitForBootstrapChecks(log0);
+        [cmd, args] = ["ip", ["netns", "exec", opts.namespace, ...limit.prefix, cmd, ...args]];
+        env = { ...env, ...limit.env };
     }
     const child = spawn(cmd, args, { env, cwd: dir, detached: true, stdio: ["ignore", out, out] });
     fs.closeSync(out);
