@@ -8,7 +8,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
-import { alive, freePort, killTree, readTail, sleep } from "./elasticsearch";
+import { alive, freePort, readTail, sleep } from "./elasticsearch";
 import { tiedCommand, trackProcess, trackResources, untrackProcesses, untrackResources } from "./lifetime";
 import { addHost, defaultNetwork, Endpoints, removeHost, RigNetwork } from "./netns";
 import { runRoot } from "./paths";
@@ -201,7 +201,13 @@ export async function stopProxy(p: ProxyInfo, opts: { keepFiles?: boolean } = {}
         }
         const deadline = Date.now() + 5000;
         while (alive(p.pid) && Date.now() < deadline) await sleep(100);
-        if (alive(p.pid)) await killTree(p.pid, [], 0);
+        if (alive(p.pid)) {
+            try {
+                process.kill(-p.pid, "SIGKILL"); // its own process group
+            } catch {
+                // gone
+            }
+        }
     }
     untrackProcesses([p.pid]);
     if (p.namespace && p.hostVeth) removeHost({ persistent: p.persistent }, { namespace: p.namespace, hostVeth: p.hostVeth });
