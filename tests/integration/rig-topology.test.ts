@@ -237,7 +237,13 @@ describe("rig topologies: real multi-node clusters, hosts, proxy", function () {
                     assert.strictEqual(lic.license.type, "trial");
                     const settings = await c.nodes.info({ metric: "settings", flat_settings: true });
                     const s = (Object.values(settings.nodes)[0] as any).settings;
-                    assert.strictEqual(s["xpack.security.remote_cluster_client.ssl.certificate_authorities"], "certs/remote-cluster-ca.crt");
+                    assert.strictEqual(s["remote_cluster_server.enabled"], "true");
+                    assert.strictEqual(s["xpack.security.remote_cluster_client.ssl.enabled"], "true");
+                    // _nodes/settings leaves out the ssl file settings; _ssl/certificates shows the files the node loaded.
+                    assert.strictEqual(s["xpack.security.remote_cluster_client.ssl.certificate_authorities"], undefined);
+                    const loaded = await c.transport.request<Array<{ path: string; issuer: string }>>({ method: "GET", path: "/_ssl/certificates" });
+                    assert.ok(loaded.some((x) => x.path === "certs/remote-cluster-ca.crt"), JSON.stringify(loaded));
+                    assert.ok(loaded.some((x) => x.path === "certs/remote-cluster-server.crt" && x.issuer === "CN=rak remote cluster server CA"));
                 } finally {
                     await c.close();
                 }
@@ -272,7 +278,8 @@ describe("rig topologies: real multi-node clusters, hosts, proxy", function () {
                         const local = await c.nodes.info({ node_id: "_local", metric: "settings", flat_settings: true });
                         const me = Object.values(local.nodes)[0] as any;
                         assert.strictEqual(me.name, n.name, `${n.url} must be ${n.name} itself`);
-                        assert.strictEqual(me.settings["xpack.security.transport.ssl.verification_mode"], "full");
+                        // _nodes/settings leaves out ssl settings: the node's own file says what it runs with.
+                        assert.match(fs.readFileSync(path.join(n.configDir, "elasticsearch.yml"), "utf8"), /^xpack\.security\.transport\.ssl\.verification_mode: "full"$/m);
                         assert.strictEqual((await c.cluster.health()).number_of_nodes, 3);
                     } finally {
                         await c.close();
