@@ -245,7 +245,15 @@ async function waitConnected(client: Client, conn: ClusterConnection, alias: str
     const ok = (s: Status) => s.connected && (!apiKey || s.credentialsInUse);
     let s = await status(client, conn, alias);
     let lastReport = Date.now();
+    let lastPoke = 0;
     while (!ok(s) && Date.now() < deadline) {
+        // Seen on 9.5: a remote whose connection failed (e.g. its key was invalidated) is not retried
+        // after a reload with a new credential until a request needs it; `_resolve/cluster` (8.13+)
+        // is such a request, and reads nothing.
+        if (Date.now() - lastPoke > 5_000) {
+            lastPoke = Date.now();
+            await client.transport.request({ method: "GET", path: `/_resolve/cluster/${encodeURIComponent(alias)}:*` }, { ignore: [400, 403, 404, 500, 502, 503], requestTimeout: 30_000 }).catch(() => undefined);
+        }
         await sleep(500);
         s = await status(client, conn, alias);
         if (Date.now() - lastReport > 10_000) {
