@@ -32,6 +32,22 @@ exports.keyId = key.keyId;
 exports.encoded = key.encoded;
 `;
 
+const MIGRATION_PROGRAM = `
+const pulumi = require("@pulumi/pulumi");
+const { CrossClusterApiKey, RemoteClusterLink } = require("pulumi-es-remote");
+const cfg = new pulumi.Config();
+const local = cfg.requireSecretObject("local");
+const remote = cfg.requireSecretObject("remote");
+const apiKey = cfg.require("security") === "apiKey";
+const key = apiKey ? new CrossClusterApiKey("key", { remote, name: "e2e-migration", access: { search: [{ names: ["logs-*"] }] } }) : undefined;
+const link = new RemoteClusterLink("link", {
+    local, remote, alias: "e2emig", skipUnavailable: false, connectionTimeoutSeconds: 120,
+    seeds: [apiKey ? cfg.require("serverSeed") : cfg.require("transportSeed")],
+    ...(apiKey ? { security: "apiKey", credential: key.encoded, keystoreOn: cfg.requireObject("keystoreOn") } : {}),
+});
+exports.connected = link.connected;
+`;
+
 function filesContaining(dir: string, needles: string[]): string[] {
     const hits: string[] = [];
     const walk = (d: string) => {
@@ -102,5 +118,35 @@ describe("e2e: API-key remote clusters with the real Pulumi CLI", function () {
         assert.ok(after.api_keys.every((k: any) => k.invalidated), "destroy invalidated every key");
         assert.deepStrictEqual(filesContaining(p.ws.stateDir, needles), [], "the state folder holds no key in plaintext");
         assert.deepStrictEqual(filesContaining(local.dir, needles), [], "the local node's files hold no key in plaintext");
+    });
+    it("migration in one pulumi up: a certificate link becomes an API-key link with the same alias (updated, not replaced); searches before and after", async () => {
+        const m = await tempProject("e2e-apikey-migration", MIGRATION_PROGRAM);
+        try {
+            await pulumi(m.ws, ["config", "set", "--secret", "local", JSON.stringify(connectionTo(local))]);
+            await pulumi(m.ws, ["config", "set", "--secret", "remote", JSON.stringify(connectionTo(remote))]);
+            await pulumi(m.ws, ["config", "set", "keystoreOn", JSON.stringify([{ esHome: local.esHome, configDir: local.configDir, javaHome: local.javaHome }])]);
+            await pulumi(m.ws, ["config", "set", "serverSeed", remote.serverAddress]);
+            await pulumi(m.ws, ["config", "set", "transportSeed", remote.transportAddress]);
+            await pulumi(m.ws, ["config", "set", "security", "certificate"]);
+            await pulumi(m.ws, ["up", "--yes"]);
+            const before = await withClient(local, (c) => c.search({ index: "e2emig:logs-e2e" }));
+            assert.strictEqual((before.hits.total as any).value, 1);
+            assert.strictEqual(((await withClient(local, (c) => c.cluster.remoteInfo())) as any).e2emig.cluster_credentials, undefined);
+
+            await pulumi(m.ws, ["config", "set", "security", "apiKey"]);
+            const up = await pulumi(m.ws, ["up", "--yes"]);
+            assert.match(up.output, /\+ 1 created/);
+            assert.match(up.output, /~ 1 updated/);
+            assert.doesNotMatch(up.output, /replaced/);
+            assert.strictEqual(((await withClient(local, (c) => c.cluster.remoteInfo())) as any).e2emig.cluster_credentials, "::es_redacted::");
+            assert.deepStrictEqual((await remoteKeys(local, "e2emig"))["cluster.remote.e2emig.seeds"], [remote.serverAddress]);
+            const after = await withClient(local, (c) => c.search({ index: "e2emig:logs-e2e" }));
+            assert.strictEqual((after.hits.total as any).value, 1);
+            await pulumi(m.ws, ["destroy", "--yes"]);
+            assert.deepStrictEqual(await remoteKeys(local, "e2emig"), {});
+            assert.ok(!listSettings({ esHome: local.esHome, configDir: local.configDir, javaHome: local.javaHome }).includes(credentialSetting("e2emig")));
+        } finally {
+            m.remove();
+        }
     });
 });
