@@ -269,6 +269,29 @@ describe("API-key remote clusters (real nodes)", function () {
         }
     });
 
+    it("trust: local nodes whose remote cluster client does not trust the server's CA are refused at preview naming the issuer; the real connection fails", async () => {
+        const [untrusting] = await apiKeyPool("ak9untrusting");
+        const alias = `ak${rand()}`;
+        const { id, outs: k } = await makeKey(remote, ["logs-*"]);
+        try {
+            const r = await link.check({}, linkInputs(untrusting, remote, alias, k.encoded));
+            const f = r.failures!.find((x) => x.property === "local.urls");
+            assert.ok(f, JSON.stringify(r.failures));
+            assert.match(f!.reason, /does not trust the CA that issued the remote cluster server's certificate.*shared transport CA.*remote_cluster_client\.ssl\.certificate_authorities/);
+            // Past the preview (as if it were skipped): the connection fails and the create removes what it wrote.
+            const e = await errorOf(link.create(linkInputs(untrusting, remote, alias, k.encoded, { connectionTimeoutSeconds: 20 })));
+            assert.strictEqual(e.name, "RemoteNotConnectedError");
+            assert.deepStrictEqual(await remoteKeys(untrusting, alias), {});
+            assert.ok(!listSettings(keystoreOf(untrusting)).includes(credentialSetting(alias)));
+            const log = fs.readFileSync(path.join(untrusting.dir, "logs", `${untrusting.name}.log`), "utf8");
+            const seen = /PKIX path building failed[^\n]*/.exec(log)?.[0];
+            console.log(`      [real error on the local node] ${seen?.slice(0, 300)}`);
+            assert.ok(seen, "the local node logs the PKIX failure");
+        } finally {
+            await key.delete(id, k);
+        }
+    });
+
     describe("8.19 → 9.x", () => {
         let old: ApiKeyCluster;
         before(async function () {

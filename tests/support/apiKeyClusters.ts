@@ -17,12 +17,13 @@ export interface ApiKeyCluster extends ClusterInfo {
     esHome: string;
 }
 
-export type ApiKeyPoolName = "ak9remote" | "ak9local" | "ak819local";
+export type ApiKeyPoolName = "ak9remote" | "ak9local" | "ak819local" | "ak9untrusting";
 
 const VERSIONS: Record<ApiKeyPoolName, string> = {
     ak9remote: ES_VERSIONS.v9,
     ak9local: ES_VERSIONS.v9,
     ak819local: ES_VERSIONS.v819,
+    ak9untrusting: ES_VERSIONS.v9,
 };
 
 /** The `elasticsearch.yml` lines of an API-key capable node whose server listens on `port`. */
@@ -40,9 +41,10 @@ export function apiKeySettings(port: number): Record<string, string | number | b
 }
 
 /** Starts one API-key capable cluster (not pooled): the caller stops it. */
-export async function startApiKeyCluster(name: string, version: string): Promise<ApiKeyCluster> {
+export async function startApiKeyCluster(name: string, version: string, opts: { ownCa?: boolean } = {}): Promise<ApiKeyCluster> {
     const port = await freePort();
-    const c = await startCluster({ name, version, transportCa: await sharedTransportCa(), extraSettings: apiKeySettings(port) });
+    // ownCa: a transport CA of its own, so its remote cluster client trusts no other cluster's server.
+    const c = await startCluster({ name, version, transportCa: opts.ownCa ? undefined : await sharedTransportCa(), extraSettings: apiKeySettings(port) });
     return { ...c, serverAddress: `127.0.0.1:${port}`, esHome: ensureDistribution(version, () => undefined) };
 }
 
@@ -52,7 +54,7 @@ const started = new Map<ApiKeyPoolName, Promise<ApiKeyCluster>>();
 export async function apiKeyPool<N extends ApiKeyPoolName[]>(...names: N): Promise<{ [K in keyof N]: ApiKeyCluster }> {
     for (const n of names) {
         if (!started.has(n)) {
-            started.set(n, startApiKeyCluster(`t-${n}`, VERSIONS[n]));
+            started.set(n, startApiKeyCluster(`t-${n}`, VERSIONS[n], { ownCa: n === "ak9untrusting" }));
         }
     }
     return (await Promise.all(names.map((n) => started.get(n)!))) as { [K in keyof N]: ApiKeyCluster };
