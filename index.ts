@@ -17,3 +17,4 @@ export {
 } from "./provider/core/errors";
 export { CrossClusterRole, CrossClusterRoleArgs } from "./sdk/crossClusterRole";
 export { CrossClusterUser, CrossClusterUserArgs } from "./sdk/crossClusterUser";
+export { CrossClusterApiKey, CrossClusterApiKeyArgs, CrossClusterSearchAccessArgs } from "./sdk/crossClusterApiKey";

@@ -20,6 +20,7 @@ import { ClusterUnreachableError, EsRemoteError, InputError, RemoteNotConnectedE
 import { ClusterFacts, probeCluster } from "./link/probe";
 import { clearBody, diffSettings, readRemoteSettings, RemoteSettings, settingsBody, validateRemoteArgs } from "./link/settings";
 import { trustFailures } from "./link/trust";
+import * as apiKeyLink from "./link/apiKeyLink";
 
 /** What to do when a version pair is wire-compatible but not a supported cross-cluster search configuration. */
 export type CcsCompatibility = "enforce" | "warn" | "ignore";
@@ -113,6 +114,7 @@ export function validateLinkInputs(news: Record<string, unknown>): CheckFailure[
     if (news.remote !== undefined && !containsUnknown(news.remote)) failures.push(...validateConnection("remote", news.remote));
     failures.push(...validateRemoteArgs(news));
     failures.push(...validateOwnArgs(news));
+    failures.push(...apiKeyLink.validateApiKeyLinkArgs(news));
     return failures;
 }
 
@@ -285,6 +287,7 @@ export function warnInsecure(i: { local?: ClusterConnection; remote?: ClusterCon
 // ---------------------------------------------------------------------------------------- hooks
 
 export async function check(olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
+    if (apiKeyLink.involved(olds, news)) return apiKeyLink.check(olds, news);
     const failures = validateLinkInputs(news ?? {});
     if (failures.length) {
         return { inputs: news, failures };
@@ -295,6 +298,7 @@ export async function check(olds: any, news: any): Promise<pulumi.dynamic.CheckR
 }
 
 export async function diff(_id: string, olds: any, news: any): Promise<pulumi.dynamic.DiffResult> {
+    if (apiKeyLink.involved(olds, news)) return apiKeyLink.diff(_id, olds, news);
     const o = olds as LinkOutputs;
     const n = news as LinkInputs;
     const replaces: string[] = [];
@@ -322,6 +326,7 @@ function failFast(news: Record<string, unknown>): void {
 }
 
 export async function create(news: any): Promise<pulumi.dynamic.CreateResult> {
+    if (apiKeyLink.involved(undefined, news)) return apiKeyLink.create(news);
     failFast(news);
     const inputs = news as LinkInputs;
     const alias = inputs.alias;
@@ -413,6 +418,7 @@ async function undoCreate(client: Client, news: any, existing: RemoteSettings | 
 }
 
 export async function read(id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
+    if (apiKeyLink.involved(props, undefined)) return apiKeyLink.read(id, props);
     const state = props as LinkOutputs;
     const alias = state.alias ?? id;
     const client = clientFor(state.local);
@@ -429,6 +435,7 @@ export async function read(id: string, props: any): Promise<pulumi.dynamic.ReadR
 }
 
 export async function update(_id: string, olds: any, news: any): Promise<pulumi.dynamic.UpdateResult> {
+    if (apiKeyLink.involved(olds, news)) return apiKeyLink.update(_id, olds, news);
     failFast(news);
     const o = olds as LinkOutputs;
     const inputs = news as LinkInputs;
@@ -455,6 +462,7 @@ export async function update(_id: string, olds: any, news: any): Promise<pulumi.
 }
 
 export async function delete_(_id: string, props: any): Promise<void> {
+    if (apiKeyLink.involved(props, undefined)) return apiKeyLink.delete(_id, props);
     const state = props as LinkOutputs;
     const client = clientFor(state.local);
     await putSettings(client, state.local, `remove remote cluster '${state.alias}' (PUT _cluster/settings)`, clearBody(state.alias));

@@ -85,6 +85,24 @@ export interface RemoteClusterLinkArgs {
      * a rotated certificate does not update the link.
      */
     waitForCertificates?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * How the local cluster authenticates to the remote one. `"certificate"`: mutual TLS on the
+     * transport port (deprecated since Elasticsearch 9.0). `"apiKey"`: a cross-cluster API key
+     * (`credential`) in every local node's keystore (`keystoreOn`), connecting to the remote cluster
+     * server port (`seeds`/`proxyAddress` at `remote_cluster.port`, 9443 by default); needs 8.14+ and
+     * an Enterprise (or trial) license on both clusters. Changing it from `"certificate"` to
+     * `"apiKey"` migrates the same alias in place (see the README).
+     * @default "certificate"
+     */
+    security?: pulumi.Input<"certificate" | "apiKey">;
+    /** `security: "apiKey"`: the encoded cross-cluster API key, e.g. `CrossClusterApiKey.encoded`. Kept secret. */
+    credential?: pulumi.Input<string>;
+    /**
+     * `security: "apiKey"`: every local node's keystore, on the host that runs `pulumi`: the node's
+     * Elasticsearch home (`bin/elasticsearch-keystore`), config directory (`elasticsearch.keystore`)
+     * and, for a distribution without a bundled JDK, `javaHome`. The tool runs as the keystore's owner.
+     */
+    keystoreOn?: pulumi.Input<pulumi.Input<{ esHome: pulumi.Input<string>; configDir: pulumi.Input<string>; javaHome?: pulumi.Input<string> }>[]>;
 }
 
 /**
@@ -125,6 +143,7 @@ export class RemoteClusterLink extends pulumi.dynamic.Resource {
             {
                 ...args,
                 local: secretConnection(args.local),
+                credential: args.credential === undefined ? undefined : pulumi.secret(args.credential),
                 remote: secretConnection(args.remote),
                 connected: undefined,
                 numNodesConnected: undefined,
@@ -132,7 +151,7 @@ export class RemoteClusterLink extends pulumi.dynamic.Resource {
                 localVersion: undefined,
                 remoteVersion: undefined,
             },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "local", "remote"] },
+            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "local", "remote", "credential"] },
             "es-remote",
             "RemoteClusterLink",
         );

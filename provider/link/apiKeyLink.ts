@@ -1,0 +1,503 @@
+/**
+ * `RemoteClusterLink` with `security: "apiKey"`: the remote is reached at its remote cluster server
+ * port and authenticated by a cross-cluster API key held in every local node's keystore.
+ *
+ * - create: adds the credential to each keystore in `keystoreOn` (the node's own keystore tool,
+ *   secret on stdin), `POST _nodes/reload_secure_settings` (every node must then hold it), writes
+ *   the seeds/proxy settings, waits for `_remote/info` to say connected with
+ *   `cluster_credentials: "::es_redacted::"`; on failure removes all of it again;
+ * - update: a new credential is written and reloaded (a rotated key), settings change in place;
+ *   from `security: "certificate"` it migrates the same alias in Elastic's documented order (save
+ *   and null the old settings, add the credential, re-add the alias at the server port, verify) and
+ *   rolls back to the saved certificate settings if the new connection does not come up;
+ * - read: the settings as on the cluster, and whether each keystore still holds the declared
+ *   credential (compared in this process, never printed);
+ * - delete: the alias's settings nulled, the keystore entry removed, reload.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { Client } from "@elastic/elasticsearch";
+import * as fs from "fs";
+import * as path from "path";
+import { callCluster, clientFor, ClusterConnection, insecureWarnings, validateConnection } from "../core/client";
+import { containsUnknown, plain, plainInputs } from "../core/dynamic";
+import { EsRemoteError, LicenseError, RemoteNotConnectedError } from "../core/errors";
+import { CheckFailure, failOnInvalid, urlsOf } from "../core/validation";
+import { addCredential, credentialSetting, credentialState, KeystoreTarget, removeCredential, validateKeystoreTargets } from "../apikey/keystore";
+import { nodesMissing, reloadSecureSettings } from "../apikey/reload";
+import {
+    licenseProblem, localTrustFacts, nodeVersions, remoteServerFacts, serverChain, serverProblems, trustProblem, versionProblem,
+} from "../apikey/checks";
+import { clearBody, diffSettings, readRemoteSettings, RemoteSettings, SETTING_KEYS, settingsBody, validateRemoteArgs } from "./settings";
+
+/** How the local cluster authenticates to the remote one. */
+export type LinkSecurity = "certificate" | "apiKey";
+
+/** The link's inputs as this module needs them (a structural subset of the link's inputs). */
+export interface ApiKeyLinkInputs extends RemoteSettings {
+    local: ClusterConnection;
+    remote?: ClusterConnection;
+    alias: string;
+    security?: LinkSecurity;
+    /** The encoded cross-cluster API key (secret). */
+    credential?: string;
+    /** Every local node's keystore, on the host the provider runs on. */
+    keystoreOn?: KeystoreTarget[];
+    waitForConnection?: boolean;
+    connectionTimeoutSeconds?: number;
+    adoptExisting?: boolean;
+    [k: string]: unknown;
+}
+
+/** Outputs of a link in API-key mode. */
+export interface ApiKeyLinkOutputs extends ApiKeyLinkInputs {
+    connected: boolean;
+    numNodesConnected?: number;
+    numProxySocketsConnected?: number;
+    /** `_remote/info` shows `cluster_credentials` for the alias (the API-key model is in use). */
+    credentialsInUse?: boolean;
+    /** Every keystore in `keystoreOn` holds the declared credential (at the last create, update or refresh). */
+    keystoresInSync?: boolean;
+    localVersion: string;
+    remoteVersion?: string;
+}
+
+const DEFAULT_TIMEOUT_SECONDS = 60;
+const SECURITY_VALUES: LinkSecurity[] = ["certificate", "apiKey"];
+
+/** True if the hooks of this module handle the change (API-key mode before or after). */
+export function involved(olds: unknown, news: unknown): boolean {
+    const s = (v: unknown) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>).security : undefined);
+    return s(news) === "apiKey" || s(olds) === "apiKey";
+}
+
+function isApiKey(i: { security?: unknown } | undefined): boolean {
+    return i?.security === "apiKey";
+}
+
+/** Validates the API-key specific inputs; each failure names the property. Never echoes the credential. */
+export function validateApiKeyLinkArgs(n: Record<string, unknown>): CheckFailure[] {
+    const f: CheckFailure[] = [];
+    if (n.security !== undefined && !containsUnknown(n.security) && !SECURITY_VALUES.includes(n.security as LinkSecurity)) {
+        f.push({ property: "security", reason: `must be "certificate" or "apiKey" (got ${JSON.stringify(n.security)})` });
+    }
+    if (n.security === "apiKey") {
+        const c = n.credential;
+        if (c === undefined || c === null) {
+            f.push({ property: "credential", reason: "give the encoded cross-cluster API key made on the remote cluster, e.g. credential: key.encoded of a CrossClusterApiKey" });
+        } else if (!containsUnknown(c)) {
+            const decoded = typeof c === "string" ? Buffer.from(c, "base64").toString("utf8") : "";
+            if (typeof c !== "string" || !/^[A-Za-z0-9+/=_-]+$/.test(c) || !/^[^:\s]+:[^:\s]+$/.test(decoded)) {
+                f.push({ property: "credential", reason: "is not an encoded API key (base64 of <id>:<api_key>, the 'encoded' field Elasticsearch returns when it creates a cross-cluster API key); its value is not shown" });
+            }
+        }
+        if (n.keystoreOn === undefined) {
+            f.push({ property: "keystoreOn", reason: "list every local node's keystore ({ esHome, configDir, javaHome? } on the host running pulumi): cluster.remote.<alias>.credentials is a secure setting, only the keystore holds it" });
+        } else {
+            f.push(...validateKeystoreTargets(n.keystoreOn));
+        }
+    } else if (n.security === undefined || n.security === "certificate") {
+        if (n.credential !== undefined) f.push({ property: "credential", reason: "is only used with security: \"apiKey\"; set security: \"apiKey\" or remove it" });
+        if (n.keystoreOn !== undefined) f.push({ property: "keystoreOn", reason: "is only used with security: \"apiKey\"; set security: \"apiKey\" or remove it" });
+    }
+    return f;
+}
+
+function validateOwn(n: Record<string, unknown>): CheckFailure[] {
+    const f: CheckFailure[] = [];
+    if (!containsUnknown(n.local)) f.push(...validateConnection("local", n.local));
+    if (n.remote !== undefined && !containsUnknown(n.remote)) f.push(...validateConnection("remote", n.remote));
+    f.push(...validateRemoteArgs(n));
+    f.push(...validateApiKeyLinkArgs(n));
+    const t = n.connectionTimeoutSeconds;
+    if (t !== undefined && (typeof t !== "number" || !Number.isFinite(t) || t < 1 || t > 3600)) {
+        f.push({ property: "connectionTimeoutSeconds", reason: "must be a number of seconds between 1 and 3600" });
+    }
+    for (const k of ["waitForConnection", "adoptExisting"]) {
+        if (n[k] !== undefined && typeof n[k] !== "boolean") f.push({ property: k, reason: "must be true or false" });
+    }
+    return f;
+}
+
+/** The settings part of the inputs, mode defaulted to sniff. */
+function desired(i: Partial<ApiKeyLinkInputs>): RemoteSettings {
+    const s: Record<string, unknown> = {};
+    for (const [k] of SETTING_KEYS) if (i[k] !== undefined && i[k] !== null) s[k] = i[k];
+    s.mode = i.mode ?? "sniff";
+    return s as unknown as RemoteSettings;
+}
+
+/** Where the local nodes connect: `seeds[i]` or `proxyAddress`, for the checks. */
+function targets(i: ApiKeyLinkInputs): Array<{ property: string; address: string }> {
+    if ((i.mode ?? "sniff") === "proxy") return typeof i.proxyAddress === "string" ? [{ property: "proxyAddress", address: i.proxyAddress }] : [];
+    return (i.seeds ?? []).map((s, k) => ({ property: `seeds[${k}]`, address: s }));
+}
+
+// ------------------------------------------------------------------------------------ checks
+
+/** The preview-time checks against the real clusters (never writes). @internal */
+export async function preflight(olds: Partial<ApiKeyLinkOutputs>, news: ApiKeyLinkInputs): Promise<CheckFailure[]> {
+    const tag = `remote cluster '${news.alias}'`;
+    if (!isApiKey(news)) return [];
+    const f: CheckFailure[] = [];
+    for (const [k, t] of (news.keystoreOn ?? []).entries()) {
+        if (containsUnknown(t)) continue;
+        const tool = path.join(t.esHome, "bin", "elasticsearch-keystore");
+        const ks = path.join(t.configDir, "elasticsearch.keystore");
+        if (!fs.existsSync(tool)) f.push({ property: `keystoreOn[${k}].esHome`, reason: `${tool} does not exist on this host: give the local node's Elasticsearch home (the provider runs the node's own keystore tool)` });
+        else if (!fs.existsSync(ks)) f.push({ property: `keystoreOn[${k}].configDir`, reason: `${ks} does not exist: give the node's config directory (ES_PATH_CONF); create the keystore with 'bin/elasticsearch-keystore create' as the node's user if it has none` });
+    }
+    if (containsUnknown(news.local)) {
+        pulumi.log.info(`${tag}: the local cluster's connection is not known yet; the API-key checks run at update time`);
+        return f;
+    }
+    const local = clientFor(news.local);
+    try {
+        const nodes = await nodeVersions(local, "local", news.local);
+        const v = versionProblem("local", news.local, nodes);
+        if (v) f.push(v);
+        const l = await licenseProblem(local, "local", news.local);
+        if (l) f.push(l);
+        const ks = (news.keystoreOn ?? []).length;
+        if (Array.isArray(news.keystoreOn) && !containsUnknown(news.keystoreOn) && ks < nodes.length) {
+            f.push({ property: "keystoreOn", reason: `the local cluster has ${nodes.length} nodes (${nodes.map((n) => n.name).join(", ")}) but keystoreOn lists ${ks}: every node needs the credential in its own keystore` });
+        }
+        const migrating = olds.alias === news.alias && !isApiKey(olds);
+        if (olds.alias !== news.alias && !news.adoptExisting) {
+            const existing = await settingsOf(local, news.local, news.alias);
+            if (existing) {
+                f.push({ property: "alias", reason: `the local cluster (${urlsOf(news.local)}) already has a remote cluster '${news.alias}'. Set adoptExisting: true to take it over, or choose another alias` });
+            }
+        }
+        if (migrating) {
+            pulumi.log.info(`${tag}: migrates from certificate trust to an API key in place (same alias). Stop what uses it first (transforms, ML datafeeds, auto-follow patterns, follower indices: Elastic's migration steps) and resume them after the update`);
+        }
+    } catch (e) {
+        return [...f, { property: "local.urls", reason: (e as Error).message }];
+    }
+    if (news.remote === undefined) {
+        pulumi.log.info(`${tag}: no 'remote' connection given, so the remote's version, license and server checks are skipped`);
+        return f;
+    }
+    if (containsUnknown(news.remote)) return f;
+    const remote = clientFor(news.remote);
+    try {
+        const v = versionProblem("remote", news.remote, await nodeVersions(remote, "remote", news.remote));
+        if (v) f.push(v);
+        const l = await licenseProblem(remote, "remote", news.remote);
+        if (l) f.push(l);
+        const facts = await remoteServerFacts(remote, news.remote);
+        const tg = containsUnknown(news.seeds) || containsUnknown(news.proxyAddress) ? [] : targets(news);
+        const sp = serverProblems(facts, tg, news.remote);
+        f.push(...sp);
+        if (!sp.length && tg.length) {
+            const chain = await serverChain(tg[0].address, news.serverName);
+            if ("error" in chain) {
+                pulumi.log.info(`${tag}: could not open a TLS connection to ${tg[0].address} from this host (${chain.error}); the check that the local nodes trust the server's certificate is skipped`);
+            } else {
+                const t = trustProblem(await localTrustFacts(local, news.local), chain, tg[0].address, news.local);
+                if (t) f.push(t);
+            }
+        }
+    } catch (e) {
+        f.push({ property: "remote.urls", reason: (e as Error).message });
+    }
+    return f;
+}
+
+// ------------------------------------------------------------------------------- cluster I/O
+
+async function settingsOf(client: Client, conn: ClusterConnection, alias: string): Promise<RemoteSettings | undefined> {
+    const res = await callCluster("local", conn, "read the cluster settings (GET _cluster/settings)", () =>
+        client.cluster.getSettings({ flat_settings: true, filter_path: "persistent" }));
+    return readRemoteSettings(alias, (res?.persistent ?? {}) as Record<string, unknown>);
+}
+
+async function putSettings(client: Client, conn: ClusterConnection, what: string, body: Record<string, unknown>): Promise<void> {
+    await callCluster("local", conn, what, () => client.cluster.putSettings({ persistent: body }));
+}
+
+interface Status {
+    connected: boolean;
+    credentialsInUse: boolean;
+    numNodesConnected?: number;
+    numProxySocketsConnected?: number;
+    raw?: Record<string, unknown>;
+}
+
+async function status(client: Client, conn: ClusterConnection, alias: string): Promise<Status> {
+    const info = await callCluster("local", conn, "read GET _remote/info", () => client.cluster.remoteInfo());
+    const r = (info as Record<string, any>)?.[alias];
+    if (!r || typeof r !== "object") return { connected: false, credentialsInUse: false };
+    return {
+        connected: r.connected === true,
+        credentialsInUse: r.cluster_credentials !== undefined,
+        numNodesConnected: typeof r.num_nodes_connected === "number" ? r.num_nodes_connected : undefined,
+        numProxySocketsConnected: typeof r.num_proxy_sockets_connected === "number" ? r.num_proxy_sockets_connected : undefined,
+        raw: r,
+    };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `_remote/info` until connected (with the credential in use, for `apiKey`) or the timeout. */
+async function waitConnected(client: Client, conn: ClusterConnection, alias: string, apiKey: boolean, timeoutSeconds: number): Promise<Status> {
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    const ok = (s: Status) => s.connected && (!apiKey || s.credentialsInUse);
+    let s = await status(client, conn, alias);
+    let lastReport = Date.now();
+    let lastPoke = 0;
+    while (!ok(s) && Date.now() < deadline) {
+        // Seen on 9.5: a remote whose connection failed (e.g. its key was invalidated) is not retried
+        // after a reload with a new credential until a request needs it; `_resolve/cluster` (8.13+)
+        // is such a request, and reads nothing.
+        if (Date.now() - lastPoke > 5_000) {
+            lastPoke = Date.now();
+            await client.transport.request({ method: "GET", path: `/_resolve/cluster/${encodeURIComponent(alias)}:*` }, { ignore: [400, 403, 404, 500, 502, 503], requestTimeout: 30_000 }).catch(() => undefined);
+        }
+        await sleep(500);
+        s = await status(client, conn, alias);
+        if (Date.now() - lastReport > 10_000) {
+            lastReport = Date.now();
+            pulumi.log.info(`remote cluster '${alias}': waiting for the connection (${Math.round((deadline - Date.now()) / 1000)}s left)`);
+        }
+    }
+    return { ...s, connected: ok(s) };
+}
+
+/** Adds the credential to every keystore, reloads, and checks that every node holds it. */
+async function deliverCredential(client: Client, i: ApiKeyLinkInputs): Promise<void> {
+    const setting = credentialSetting(i.alias);
+    for (const t of i.keystoreOn ?? []) {
+        addCredential(t, i.alias, i.credential!);
+    }
+    const nodes = await reloadSecureSettings(client, i.local);
+    const missing = nodesMissing(nodes, setting);
+    if (missing.length) {
+        throw new EsRemoteError(
+            `after the reload, ${missing.map((n) => `${n.name} (keystore ${n.keystorePath ?? "?"})`).join(", ")} of the local cluster (${urlsOf(i.local)}) do not hold ${setting}: ` +
+            `add each node's { esHome, configDir } to keystoreOn`, { nodes: missing.map((n) => n.name) });
+    }
+}
+
+/** Removes the credential from every keystore and reloads (best effort per keystore; throws the first failure at the end). */
+async function withdrawCredential(client: Client, i: Pick<ApiKeyLinkInputs, "alias" | "local" | "keystoreOn">): Promise<void> {
+    let first: unknown;
+    for (const t of i.keystoreOn ?? []) {
+        try {
+            removeCredential(t, i.alias);
+        } catch (e) {
+            first ??= e;
+        }
+    }
+    await reloadSecureSettings(client, i.local);
+    if (first) throw first;
+}
+
+function notConnected(i: ApiKeyLinkInputs, s: Status, timeout: number, cleanup: string): RemoteNotConnectedError {
+    const target = (i.mode ?? "sniff") === "proxy" ? `proxy address ${i.proxyAddress}` : `seeds ${(i.seeds ?? []).join(", ")}`;
+    return new RemoteNotConnectedError(
+        `remote cluster '${i.alias}' (security: apiKey) did not connect with its API key within ${timeout}s; ${cleanup}. _remote/info: ${JSON.stringify(s.raw ?? {})}. ` +
+        `Likely causes: the ${target} is not the remote cluster server port (remote_cluster.port, 9443 by default); the local nodes do not trust the server's CA ` +
+        `(xpack.security.remote_cluster_client.ssl.certificate_authorities; the local log says "PKIX path building failed"); the key was invalidated or expired; ` +
+        `a license below Enterprise on either side ("current license is non-compliant for [advanced-remote-cluster-security]"). See the local nodes' logs`,
+        { alias: i.alias, remoteInfo: s.raw ?? {} });
+}
+
+async function versionsOf(i: ApiKeyLinkInputs, local: Client): Promise<{ local: string; remote?: string }> {
+    const min = (l: Array<{ version: string }>) => l.map((n) => n.version).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))[0] ?? "";
+    const lv = min(await nodeVersions(local, "local", i.local));
+    let rv: string | undefined;
+    if (i.remote) {
+        try {
+            rv = min(await nodeVersions(clientFor(i.remote), "remote", i.remote));
+        } catch (e) {
+            pulumi.log.warn(`remote cluster '${i.alias}': could not read the remote cluster's version: ${(e as Error).message}`);
+        }
+    }
+    return { local: lv, remote: rv };
+}
+
+function outputs(i: ApiKeyLinkInputs, s: Status, v: { local: string; remote?: string }, inSync: boolean): ApiKeyLinkOutputs {
+    return plain({
+        ...i,
+        connected: s.connected,
+        numNodesConnected: s.numNodesConnected,
+        numProxySocketsConnected: s.numProxySocketsConnected,
+        credentialsInUse: s.credentialsInUse,
+        keystoresInSync: inSync,
+        localVersion: v.local,
+        remoteVersion: v.remote,
+    });
+}
+
+/** Refuses the write when a license forbids it: the same message as the preview, as a LicenseError. */
+async function licenseGate(i: ApiKeyLinkInputs): Promise<void> {
+    for (const side of ["local", "remote"] as const) {
+        const conn = i[side];
+        if (!conn) continue;
+        const p = await licenseProblem(clientFor(conn), side, conn);
+        if (p) throw new LicenseError(`${p.property}: ${p.reason}. Nothing was written.`, { side });
+    }
+}
+
+// ------------------------------------------------------------------------------------- hooks
+
+export async function check(olds: unknown, news: unknown): Promise<pulumi.dynamic.CheckResult> {
+    const n = plainInputs<ApiKeyLinkInputs>(news);
+    const failures = validateOwn(n);
+    if (failures.length) return { inputs: n, failures };
+    const inputs: ApiKeyLinkInputs = { ...n, mode: n.mode ?? "sniff" };
+    for (const side of ["local", "remote"] as const) insecureWarnings(side, inputs[side]).forEach((m) => pulumi.log.warn(m));
+    return { inputs, failures: await preflight(plainInputs<ApiKeyLinkOutputs>(olds), inputs) };
+}
+
+export async function diff(_id: string, olds: ApiKeyLinkOutputs, news: ApiKeyLinkInputs): Promise<pulumi.dynamic.DiffResult> {
+    const replaces: string[] = [];
+    if (olds.alias !== news.alias) replaces.push("alias");
+    const changed = new Set<string>(diffSettings(desired(news), desired(olds), { localVersion: olds.localVersion }));
+    for (const k of ["local", "remote", "security", "credential", "keystoreOn", "waitForConnection", "connectionTimeoutSeconds", "adoptExisting"]) {
+        if (JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null)) changed.add(k);
+    }
+    if (olds.keystoresInSync === false) changed.add("credential");
+    const { waitForCertificates: _w, ...compared } = news;
+    if (containsUnknown(compared)) return { changes: true, replaces, deleteBeforeReplace: false };
+    return { changes: changed.size > 0 || replaces.length > 0, replaces, deleteBeforeReplace: false };
+}
+
+export async function create(news: ApiKeyLinkInputs): Promise<pulumi.dynamic.CreateResult> {
+    const i = plainInputs<ApiKeyLinkInputs>(news);
+    failOnInvalid(validateOwn(i));
+    const client = clientFor(i.local);
+    const existing = await settingsOf(client, i.local, i.alias);
+    if (existing && !i.adoptExisting) {
+        throw new EsRemoteError(`the local cluster (${urlsOf(i.local)}) already has a remote cluster '${i.alias}'; set adoptExisting: true to take it over, or choose another alias. Nothing was written.`, { alias: i.alias });
+    }
+    await licenseGate(i);
+    const timeout = i.connectionTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+    const undo = async (why: (cleanup: string) => Error): Promise<never> => {
+        try {
+            await putSettings(client, i.local, `remove remote cluster '${i.alias}' after the failed create`, existing ? settingsBody(i.alias, existing) : clearBody(i.alias));
+            await withdrawCredential(client, i);
+        } catch (e) {
+            throw why(`removing what it wrote failed too (${(e as Error).message}); run 'pulumi up' again once the cluster answers, or remove cluster.remote.${i.alias}.* and the keystore entry by hand`);
+        }
+        throw why(existing ? "its previous settings were restored and the credential removed from the keystores" : "the settings and the keystore entries it wrote were removed");
+    };
+    try {
+        await deliverCredential(client, i);
+        await putSettings(client, i.local, `register remote cluster '${i.alias}' (PUT _cluster/settings)`, settingsBody(i.alias, desired(i)));
+    } catch (e) {
+        return await undo((cleanup) => new EsRemoteError(`creating remote cluster '${i.alias}' (security: apiKey) failed: ${(e as Error).message}; ${cleanup}`, { alias: i.alias }, { cause: e }));
+    }
+    let s: Status;
+    if (i.waitForConnection ?? true) {
+        s = await waitConnected(client, i.local, i.alias, true, timeout);
+        if (!s.connected) {
+            const st = s;
+            return await undo((cleanup) => notConnected(i, st, timeout, cleanup));
+        }
+    } else {
+        s = await status(client, i.local, i.alias);
+    }
+    return { id: i.alias, outs: outputs(i, s, await versionsOf(i, client), true) };
+}
+
+export async function read(id: string, props: ApiKeyLinkOutputs): Promise<pulumi.dynamic.ReadResult> {
+    const client = clientFor(props.local);
+    const alias = props.alias ?? id;
+    const actual = await settingsOf(client, props.local, alias);
+    if (!actual) return {};
+    const s = await status(client, props.local, alias);
+    let inSync = true;
+    if (isApiKey(props)) {
+        for (const t of props.keystoreOn ?? []) {
+            const st = credentialState(t, alias, props.credential);
+            if (st !== "same") {
+                inSync = false;
+                pulumi.log.warn(`remote cluster '${alias}': the keystore in ${t.configDir} ${st === "absent" ? "no longer holds" : "holds another value for"} ${credentialSetting(alias)}; the next 'pulumi up' writes the declared credential again`);
+            }
+        }
+    }
+    const now: Record<string, unknown> = {};
+    for (const [k] of SETTING_KEYS) now[k] = undefined;
+    Object.assign(now, actual);
+    const out = plain({ ...props, ...now, connected: s.connected, numNodesConnected: s.numNodesConnected, numProxySocketsConnected: s.numProxySocketsConnected, credentialsInUse: s.credentialsInUse, keystoresInSync: inSync });
+    return { id: alias, props: out };
+}
+
+export async function update(_id: string, olds: ApiKeyLinkOutputs, news: ApiKeyLinkInputs): Promise<pulumi.dynamic.UpdateResult> {
+    const i = plainInputs<ApiKeyLinkInputs>(news);
+    failOnInvalid(validateOwn(i));
+    const client = clientFor(i.local);
+    const timeout = i.connectionTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+    if (isApiKey(i) && !isApiKey(olds)) {
+        return { outs: await migrateToApiKey(client, olds, i, timeout) };
+    }
+    if (!isApiKey(i)) {
+        // Back to certificate trust: the same steps in reverse (settings nulled, credential removed).
+        await putSettings(client, i.local, `null remote cluster '${i.alias}' before leaving API-key mode`, clearBody(i.alias));
+        await withdrawCredential(client, olds);
+        await putSettings(client, i.local, `re-add remote cluster '${i.alias}' with certificate trust`, settingsBody(i.alias, desired(i)));
+        const s = await waitConnected(client, i.local, i.alias, false, timeout);
+        if ((i.waitForConnection ?? true) && !s.connected) throw notConnected(i, s, timeout, "the certificate settings stay in place");
+        return { outs: { ...outputs(i, s, await versionsOf(i, client), true), credentialsInUse: undefined, keystoresInSync: undefined } };
+    }
+    await licenseGate(i);
+    // Keystores dropped from the list lose the credential; the declared ones get it (again).
+    const removed = (olds.keystoreOn ?? []).filter((o) => !(i.keystoreOn ?? []).some((n) => path.resolve(n.configDir) === path.resolve(o.configDir)));
+    for (const t of removed) removeCredential(t, i.alias);
+    const credentialChanged = olds.credential !== i.credential || olds.keystoresInSync === false || JSON.stringify(olds.keystoreOn) !== JSON.stringify(i.keystoreOn);
+    if (credentialChanged) await deliverCredential(client, i);
+    const body = settingsBody(i.alias, desired(i), desired(olds));
+    if (Object.keys(body).length) await putSettings(client, i.local, `update remote cluster '${i.alias}' (PUT _cluster/settings)`, body);
+    const wrote = credentialChanged || Object.keys(body).length > 0;
+    const s = wrote && (i.waitForConnection ?? true) ? await waitConnected(client, i.local, i.alias, true, timeout) : await status(client, i.local, i.alias);
+    if (wrote && (i.waitForConnection ?? true) && !s.connected) throw notConnected(i, s, timeout, "the new settings and credential stay in place");
+    return { outs: outputs(i, s, await versionsOf(i, client), true) };
+}
+
+/**
+ * Certificate trust → API key, same alias, in Elastic's order: save and null the old settings, add
+ * the credential and reload, re-add the alias at the server port, verify. If the new connection
+ * does not come up: the credential is removed again and the saved certificate settings restored.
+ */
+async function migrateToApiKey(client: Client, olds: ApiKeyLinkOutputs, i: ApiKeyLinkInputs, timeout: number): Promise<ApiKeyLinkOutputs> {
+    await licenseGate(i);
+    const saved = (await settingsOf(client, i.local, i.alias)) ?? desired(olds);
+    pulumi.log.info(`remote cluster '${i.alias}': migrating from certificate trust to an API key (saved settings: ${JSON.stringify(saved)})`);
+    await putSettings(client, i.local, `null remote cluster '${i.alias}' (migration step: remove the certificate-based connection)`, clearBody(i.alias));
+    const rollback = async (failure: string, cause?: unknown): Promise<never> => {
+        let restored = "the certificate settings were restored";
+        try {
+            await withdrawCredential(client, i);
+        } catch (e) {
+            restored = `removing the credential failed (${(e as Error).message}); `;
+        }
+        try {
+            await putSettings(client, i.local, `restore remote cluster '${i.alias}' with certificate trust (migration rollback)`, settingsBody(i.alias, saved));
+            const back = await waitConnected(client, i.local, i.alias, false, timeout);
+            restored += back.connected ? " and it is connected again" : " but it has not reconnected yet";
+        } catch (e) {
+            restored += `; restoring the certificate settings failed too (${(e as Error).message}): set them by hand: ${JSON.stringify(settingsBody(i.alias, saved))}`;
+        }
+        throw new RemoteNotConnectedError(`migrating remote cluster '${i.alias}' to an API key failed: ${failure}. Rolled back: ${restored}. The stack still records the certificate link`, { alias: i.alias, rolledBack: true });
+    };
+    try {
+        await deliverCredential(client, i);
+        await putSettings(client, i.local, `re-add remote cluster '${i.alias}' at the remote cluster server (PUT _cluster/settings)`, settingsBody(i.alias, desired(i)));
+    } catch (e) {
+        return await rollback((e as Error).message, e);
+    }
+    const s = await waitConnected(client, i.local, i.alias, true, timeout);
+    if (!s.connected) {
+        return await rollback(notConnected(i, s, timeout, "rolling back").message);
+    }
+    return outputs(i, s, await versionsOf(i, client), true);
+}
+
+export async function delete_(_id: string, props: ApiKeyLinkOutputs): Promise<void> {
+    const client = clientFor(props.local);
+    await putSettings(client, props.local, `remove remote cluster '${props.alias}' (PUT _cluster/settings)`, clearBody(props.alias));
+    if (isApiKey(props)) await withdrawCredential(client, props);
+}
+export { delete_ as delete };

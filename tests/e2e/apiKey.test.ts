@@ -1,0 +1,152 @@
+/**
+ * API-key remote clusters through the real Pulumi CLI on real nodes (9.x ↔ 9.x, trial licenses):
+ * `up` makes the key and the link and a search works; `stack export` holds the key only encrypted;
+ * a rotation makes the new key, rewrites the keystore, then invalidates the old key; `destroy`
+ * leaves no settings, no keystore entry and no valid key; no file left on disk holds the credential.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { pulumi } from "../../rig/pulumi";
+import { credentialSetting, listSettings } from "../../provider/apikey/keystore";
+import { connectionTo, remoteKeys, withClient } from "../support/connections";
+import { ApiKeyCluster, apiKeyPool, stopApiKeyPool } from "../support/apiKeyClusters";
+import { tempProject, TempProject } from "../support/project";
+
+const PROGRAM = `
+const pulumi = require("@pulumi/pulumi");
+const { CrossClusterApiKey, RemoteClusterLink } = require("pulumi-es-remote");
+const cfg = new pulumi.Config();
+const local = cfg.requireSecretObject("local");
+const remote = cfg.requireSecretObject("remote");
+const key = new CrossClusterApiKey("key", {
+    remote, name: "e2e-apikey", access: { search: [{ names: ["logs-*"] }] }, rotation: cfg.require("rotation"),
+});
+const link = new RemoteClusterLink("link", {
+    local, remote, alias: "e2eak", security: "apiKey", credential: key.encoded,
+    keystoreOn: cfg.requireObject("keystoreOn"), seeds: [cfg.require("seed")],
+    skipUnavailable: false, connectionTimeoutSeconds: 120,
+});
+exports.connected = link.connected;
+exports.keyId = key.keyId;
+exports.encoded = key.encoded;
+`;
+
+const MIGRATION_PROGRAM = `
+const pulumi = require("@pulumi/pulumi");
+const { CrossClusterApiKey, RemoteClusterLink } = require("pulumi-es-remote");
+const cfg = new pulumi.Config();
+const local = cfg.requireSecretObject("local");
+const remote = cfg.requireSecretObject("remote");
+const apiKey = cfg.require("security") === "apiKey";
+const key = apiKey ? new CrossClusterApiKey("key", { remote, name: "e2e-migration", access: { search: [{ names: ["logs-*"] }] } }) : undefined;
+const link = new RemoteClusterLink("link", {
+    local, remote, alias: "e2emig", skipUnavailable: false, connectionTimeoutSeconds: 120,
+    seeds: [apiKey ? cfg.require("serverSeed") : cfg.require("transportSeed")],
+    ...(apiKey ? { security: "apiKey", credential: key.encoded, keystoreOn: cfg.requireObject("keystoreOn") } : {}),
+});
+exports.connected = link.connected;
+`;
+
+function filesContaining(dir: string, needles: string[]): string[] {
+    const hits: string[] = [];
+    const walk = (d: string) => {
+        for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+            const p = path.join(d, e.name);
+            if (e.isDirectory()) walk(p);
+            else if (e.isFile() && needles.some((n) => fs.readFileSync(p).includes(n))) hits.push(p);
+        }
+    };
+    walk(dir);
+    return hits;
+}
+
+describe("e2e: API-key remote clusters with the real Pulumi CLI", function () {
+    this.timeout(1_800_000);
+    let remote: ApiKeyCluster;
+    let local: ApiKeyCluster;
+    let p: TempProject | undefined;
+    before(async function () {
+        [remote, local] = await apiKeyPool("ak9remote", "ak9local");
+        await withClient(remote, (c) => c.index({ index: "logs-e2e", id: "1", document: { m: 1 }, refresh: true }));
+    });
+    after(async function () {
+        p?.remove();
+        await stopApiKeyPool();
+    });
+
+    it("up → search → export holds no key → rotation (new key first, old invalidated) → destroy leaves nothing", async () => {
+        p = await tempProject("e2e-apikey", PROGRAM);
+        await pulumi(p.ws, ["config", "set", "--secret", "local", JSON.stringify(connectionTo(local))]);
+        await pulumi(p.ws, ["config", "set", "--secret", "remote", JSON.stringify(connectionTo(remote))]);
+        await pulumi(p.ws, ["config", "set", "keystoreOn", JSON.stringify([{ esHome: local.esHome, configDir: local.configDir, javaHome: local.javaHome }])]);
+        await pulumi(p.ws, ["config", "set", "seed", remote.serverAddress]);
+        await pulumi(p.ws, ["config", "set", "rotation", "1"]);
+        const transcript: string[] = [];
+        transcript.push((await pulumi(p.ws, ["up", "--yes"])).output);
+        const out1 = JSON.parse((await pulumi(p.ws, ["stack", "output", "--json", "--show-secrets"])).stdout);
+        assert.strictEqual(out1.connected, true);
+        const hit = await withClient(local, (c) => c.search({ index: "e2eak:logs-e2e" }));
+        assert.strictEqual((hit.hits.total as any).value, 1);
+
+        transcript.push((await pulumi(p.ws, ["refresh", "--yes"])).output);
+        transcript.push((await pulumi(p.ws, ["preview", "--expect-no-changes"])).output);
+
+        // rotation: the replacement key is created, the link updated, then the old key invalidated
+        await pulumi(p.ws, ["config", "set", "rotation", "2"]);
+        const rot = await pulumi(p.ws, ["up", "--yes"]);
+        transcript.push(rot.output);
+        assert.match(rot.output, /\+-\s*1 replaced/);
+        const out2 = JSON.parse((await pulumi(p.ws, ["stack", "output", "--json", "--show-secrets"])).stdout);
+        assert.notStrictEqual(out2.keyId, out1.keyId);
+        const keys = await withClient(remote, (c) => c.security.getApiKey({ name: "e2e-apikey" }));
+        const byId = Object.fromEntries(keys.api_keys.map((k: any) => [k.id, k.invalidated]));
+        assert.deepStrictEqual([byId[out1.keyId], byId[out2.keyId]], [true, false]);
+        const hit2 = await withClient(local, (c) => c.search({ index: "e2eak:logs-e2e" }));
+        assert.strictEqual((hit2.hits.total as any).value, 1);
+
+        const exported = (await pulumi(p.ws, ["stack", "export"])).stdout;
+        const needles = [out1.encoded, out2.encoded, ...[out1.encoded, out2.encoded].map((e: string) => Buffer.from(e, "base64").toString().split(":")[1])];
+        for (const n of needles) {
+            assert.ok(!exported.includes(n), "stack export holds a key in plaintext");
+            assert.ok(!transcript.join("\n").includes(n), "the CLI printed a key");
+        }
+        transcript.push((await pulumi(p.ws, ["destroy", "--yes"])).output);
+        assert.deepStrictEqual(await remoteKeys(local, "e2eak"), {});
+        assert.ok(!listSettings({ esHome: local.esHome, configDir: local.configDir, javaHome: local.javaHome }).includes(credentialSetting("e2eak")));
+        const after = await withClient(remote, (c) => c.security.getApiKey({ name: "e2e-apikey" }));
+        assert.ok(after.api_keys.every((k: any) => k.invalidated), "destroy invalidated every key");
+        assert.deepStrictEqual(filesContaining(p.ws.stateDir, needles), [], "the state folder holds no key in plaintext");
+        assert.deepStrictEqual(filesContaining(local.dir, needles), [], "the local node's files hold no key in plaintext");
+    });
+    it("migration in one pulumi up: a certificate link becomes an API-key link with the same alias (updated, not replaced); searches before and after", async () => {
+        const m = await tempProject("e2e-apikey-migration", MIGRATION_PROGRAM);
+        try {
+            await pulumi(m.ws, ["config", "set", "--secret", "local", JSON.stringify(connectionTo(local))]);
+            await pulumi(m.ws, ["config", "set", "--secret", "remote", JSON.stringify(connectionTo(remote))]);
+            await pulumi(m.ws, ["config", "set", "keystoreOn", JSON.stringify([{ esHome: local.esHome, configDir: local.configDir, javaHome: local.javaHome }])]);
+            await pulumi(m.ws, ["config", "set", "serverSeed", remote.serverAddress]);
+            await pulumi(m.ws, ["config", "set", "transportSeed", remote.transportAddress]);
+            await pulumi(m.ws, ["config", "set", "security", "certificate"]);
+            await pulumi(m.ws, ["up", "--yes"]);
+            const before = await withClient(local, (c) => c.search({ index: "e2emig:logs-e2e" }));
+            assert.strictEqual((before.hits.total as any).value, 1);
+            assert.strictEqual(((await withClient(local, (c) => c.cluster.remoteInfo())) as any).e2emig.cluster_credentials, undefined);
+
+            await pulumi(m.ws, ["config", "set", "security", "apiKey"]);
+            const up = await pulumi(m.ws, ["up", "--yes"]);
+            assert.match(up.output, /\+ 1 created/);
+            assert.match(up.output, /~ 1 updated/);
+            assert.doesNotMatch(up.output, /replaced/);
+            assert.strictEqual(((await withClient(local, (c) => c.cluster.remoteInfo())) as any).e2emig.cluster_credentials, "::es_redacted::");
+            assert.deepStrictEqual((await remoteKeys(local, "e2emig"))["cluster.remote.e2emig.seeds"], [remote.serverAddress]);
+            const after = await withClient(local, (c) => c.search({ index: "e2emig:logs-e2e" }));
+            assert.strictEqual((after.hits.total as any).value, 1);
+            await pulumi(m.ws, ["destroy", "--yes"]);
+            assert.deepStrictEqual(await remoteKeys(local, "e2emig"), {});
+            assert.ok(!listSettings({ esHome: local.esHome, configDir: local.configDir, javaHome: local.javaHome }).includes(credentialSetting("e2emig")));
+        } finally {
+            m.remove();
+        }
+    });
+});
