@@ -5,10 +5,14 @@
  */
 import * as assert from "assert";
 import * as util from "util";
-import * as role from "../../../provider/crossClusterRole";
-import * as user from "../../../provider/crossClusterUser";
-import { UNKNOWN } from "../../../provider/core/dynamic";
+import * as roleHooks from "../../../provider/crossClusterRole";
+import * as userHooks from "../../../provider/crossClusterUser";
+import { HookModule, UNKNOWN } from "../../../provider/core/dynamic";
 import { roleBodies, normaliseRole } from "../../../provider/security/roles";
+
+// The engine hands the hooks any JSON: these tests do too.
+const role: HookModule<any, any> = roleHooks;
+const user: HookModule<any, any> & { generatePassword(): string } = userHooks;
 
 const CONN = { urls: ["https://127.0.0.1:1"], username: "elastic", password: "pw-of-elastic", maxRetries: 0, requestTimeoutSeconds: 2 };
 const REMOTE = { ...CONN, urls: ["https://127.0.0.2:1"] };
@@ -51,7 +55,6 @@ const BAD_ROLES: Array<{ why: string; news: Record<string, unknown>; property: s
 ];
 
 describe("CrossClusterRole.check refuses each bad input, naming the property", () => {
-    it(`has at least 10 cases (${BAD_ROLES.length})`, () => assert.ok(BAD_ROLES.length >= 10));
     for (const c of BAD_ROLES) {
         it(`${c.property}: ${c.why}`, async () => {
             const r = await role.check({}, c.news);

@@ -58,8 +58,8 @@ describe("roles: presets as role bodies (Elastic's 'Configure roles and users fo
 
     it("the preset bodies are fresh copies (mutating one does not change the next)", () => {
         const a = roleBodies({ preset: "search", indices: ["x"] });
-        (a.remote.indices as any[])[0].privileges.push("write");
-        assert.deepStrictEqual((roleBodies({ preset: "search", indices: ["x"] }).remote.indices as any[])[0].privileges, ["read", "read_cross_cluster", "view_index_metadata"]);
+        (a.remote!.indices as any[])[0].privileges.push("write");
+        assert.deepStrictEqual((roleBodies({ preset: "search", indices: ["x"] }).remote!.indices as any[])[0].privileges, ["read", "read_cross_cluster", "view_index_metadata"]);
     });
 });
 
@@ -181,7 +181,7 @@ describe("roles: normal form (no false drift, real drift seen)", () => {
         ]) {
             const b = roleBodies(spec);
             assert.ok(sameRole(b.local, esEcho(b.local)), JSON.stringify(b.local));
-            assert.ok(sameRole(b.remote, esEcho(b.remote)), JSON.stringify(b.remote));
+            assert.ok(sameRole(b.remote, esEcho(b.remote!)), JSON.stringify(b.remote));
         }
     });
     it("the empty role equals Elasticsearch's echo of {} exactly as seen on 8.19/9.x", () => {
@@ -201,7 +201,7 @@ describe("roles: normal form (no false drift, real drift seen)", () => {
         assert.ok(!sameRole({ indices: [{ ...base, field_security: { grant: ["x"] } }] }, { indices: [{ ...base, field_security: { grant: ["x"], except: ["y"] } }] }));
     });
     it("allow_restricted_indices: true, another privilege, another index, another cluster privilege are drift", () => {
-        const b = roleBodies({ preset: "replication", indices: ["leader"], followerIndices: ["f"] }).remote;
+        const b = roleBodies({ preset: "replication", indices: ["leader"], followerIndices: ["f"] }).remote!;
         const e = esEcho(b) as any;
         assert.ok(!sameRole(b, { ...e, indices: [{ ...e.indices[0], allow_restricted_indices: true }] }));
         assert.ok(!sameRole(b, { ...e, indices: [{ ...e.indices[0], privileges: ["read"] }] }));
