@@ -17,7 +17,7 @@ function memoKey(conn: ClusterConnection): string {
 }
 
 /**
- * The `cluster_uuid` of the cluster `conn` reaches (`GET /`), or undefined while the cluster has
+ * The `cluster_uuid` of the cluster `conn` reaches, or undefined while the cluster has
  * none yet. A failure is not remembered: the next call asks again.
  * @internal
  */
@@ -25,10 +25,13 @@ export function clusterUuidOf(side: string, conn: ClusterConnection): Promise<st
     const key = memoKey(conn);
     let p = memo.get(key);
     if (!p) {
-        p = callCluster(side, conn, "read the cluster UUID (GET /)", () =>
-            clientFor(conn).transport.request<{ cluster_uuid?: string }>({ method: "GET", path: "/", querystring: { filter_path: "cluster_uuid" } }))
+        // Not `GET /` (which also reports it): that endpoint lives in the rest-root module, which
+        // minimal distributions such as the integ-test-zip leave out (HTTP 405 there).
+        p = callCluster(side, conn, "read the cluster UUID (GET _cluster/state/metadata)", () =>
+            clientFor(conn).transport.request<{ metadata?: { cluster_uuid?: string } }>({ method: "GET", path: "/_cluster/state/metadata", querystring: { filter_path: "metadata.cluster_uuid" } }))
             .then((r) => {
-                const uuid = typeof r?.cluster_uuid === "string" && r.cluster_uuid !== NOT_YET ? r.cluster_uuid : undefined;
+                const found = r?.metadata?.cluster_uuid;
+                const uuid = typeof found === "string" && found !== NOT_YET ? found : undefined;
                 if (uuid === undefined) memo.delete(key);
                 return uuid;
             }, (e: unknown) => {
