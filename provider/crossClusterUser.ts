@@ -53,6 +53,23 @@ export interface UserOutputs extends Omit<UserInputs, "password"> {
     createInterrupted?: boolean;
 }
 
+/**
+ * The local cluster's UUID, or undefined when the connection's user may not read it (HTTP 403: the
+ * `monitor` cluster privilege is missing; `manage_security` alone can manage users). The user is
+ * then written without it, as by earlier releases, and a warning says what is lost.
+ */
+async function localUuid(conn: ClusterConnection, username: string): Promise<string | undefined> {
+    try {
+        return await clusterUuidOf("local", conn);
+    } catch (e) {
+        if (e instanceof EsRemoteError && e.details.status === 403) {
+            pulumi.log.warn(`user '${username}': the connection's user may not read the local cluster's UUID (it lacks the 'monitor' cluster privilege), so a change of local.urls to another cluster cannot be detected`);
+            return undefined;
+        }
+        throw e;
+    }
+}
+
 /** The input keys of a user except the password, for the `inputs` that `read` returns. */
 const INPUT_KEYS = ["local", "username", "roles", "fullName", "email", "metadata", "enabled", "adoptExisting"] as const;
 
@@ -269,7 +286,7 @@ export async function create(news: UserInputs): Promise<pulumi.dynamic.CreateRes
             { kind: "user", name: inputs.username },
         );
     }
-    const localClusterUuid = await clusterUuidOf("local", inputs.local);
+    const localClusterUuid = await localUuid(inputs.local, inputs.username);
     const { password, generated } = effectivePassword({}, inputs);
     try {
         await putUser(client, inputs, password);
@@ -309,7 +326,7 @@ export async function read(id: string, props: UserOutputs): Promise<pulumi.dynam
         metadata: found.metadata && Object.keys(found.metadata).length ? found.metadata : (state.metadata === undefined ? undefined : {}),
         enabled: found.enabled ?? true,
         // States of earlier releases have no UUID: record it now, from the connection they hold.
-        localClusterUuid: state.localClusterUuid ?? await clusterUuidOf("local", state.local),
+        localClusterUuid: state.localClusterUuid ?? await localUuid(state.local, username),
     };
     if (state.enabled === undefined && now.enabled === true) delete now.enabled;
     now.passwordInSync = await passwordWorks(now);
@@ -325,7 +342,7 @@ export async function update(_id: string, olds: UserOutputs, news: UserInputs): 
     const o = olds;
     const inputs = news;
     const client = clientFor(inputs.local);
-    const localClusterUuid = await clusterUuidOf("local", inputs.local);
+    const localClusterUuid = await localUuid(inputs.local, inputs.username);
     if (o.localClusterUuid && localClusterUuid && o.localClusterUuid !== localClusterUuid) {
         throw new EsRemoteError(
             `user '${inputs.username}': local.urls (${urlsOf(inputs.local)}) now reach another cluster (cluster_uuid ${localClusterUuid}, the state records ${o.localClusterUuid}). ` +

@@ -674,6 +674,30 @@ describe("CrossClusterRole and CrossClusterUser on real clusters", function () {
             }
         });
 
+        it("a connection whose user has manage_security but not monitor still manages users (no UUID recorded, nothing replaced)", async function () {
+            const admin = `ccx-secadmin-${rand()}`;
+            const username = `ccx-by-secadmin-${rand()}`;
+            await withClient(v9, async (client) => {
+                await client.security.putRole({ name: admin, cluster: ["manage_security"] });
+                await client.security.putUser({ username: admin, password: "secadmin-password", roles: [admin] });
+            });
+            const conn: ClusterConnection = { ...connectionTo(v9), username: admin, password: "secadmin-password" };
+            let outs: any;
+            try {
+                outs = (await user.create({ local: conn, username, roles: [] })).outs;
+                assert.strictEqual(outs.localClusterUuid, undefined);
+                assert.ok(await withClient(v9, (c) => c.security.getUser({ username })));
+                const r = await user.read(username, outs);
+                assert.strictEqual(r.props.localClusterUuid, undefined);
+            } finally {
+                if (outs) await user.delete(username, outs);
+                await withClient(v9, async (client) => {
+                    await client.security.deleteUser({ username: admin });
+                    await client.security.deleteRole({ name: admin });
+                });
+            }
+        });
+
         it("each cluster's UUID is read once per process and connection, however many roles and users", async function () {
             const front = await faultyFront(v9, () => undefined);
             const names = [`ccx-once-a-${rand()}`, `ccx-once-b-${rand()}`];
