@@ -1,60 +1,90 @@
 /**
- * Hooks of `CrossClusterRole`: one role name on two clusters, with a definition for each side
- * (step 4 of Elastic's procedure). With certificate trust the user authenticates on the local
- * cluster and its role *names* travel to the remote cluster, which applies its own role of that name.
+ * Hooks of `CrossClusterRole`. Certificate model: one role name on two clusters, with a definition
+ * for each side (step 4 of Elastic's procedure): the user authenticates on the local cluster and its
+ * role *names* travel to the remote cluster, which applies its own role of that name. API-key model:
+ * one role on the local cluster with `remote_indices` for the remote cluster aliases; nothing is
+ * written on the remote cluster (the cross-cluster API key's access limits what users reach there).
  *
  * - check: validates every input (no network), each failure naming the property; nothing is written;
- * - create: refuses a name that already exists on either side unless `adoptExisting`; writes the
- *   remote side first, then the local side; if the local side fails, the remote side is removed
- *   again (or restored, when adopted), so no half-created pair is left — and if that fails too, the
- *   error says exactly which side exists;
- * - read: reads both sides; a side changed or deleted by hand becomes drift (`localRole`/`remoteRole`,
- *   `localExists`/`remoteExists`) that the next update repairs; both sides gone = resource gone;
- * - update: writes both sides (remote first);
- * - delete: deletes both sides; a side already absent is success.
+ * - diff: a new name or model replaces the role; so do connection URLs that now reach another
+ *   cluster (the `cluster_uuid` recorded at create differs); a side changed by hand is an update;
+ * - create: refuses a name that already exists on either side unless `adoptExisting`
+ *   ({@link ConflictError}); writes the remote side first, then the local side; if the local side
+ *   fails, the remote side is removed again (or restored, when adopted), so no half-created pair is
+ *   left. A write whose outcome is unknown (connection broken after the request was sent), or an
+ *   undo that fails, is recorded as an interrupted create, which the next `up` finishes;
+ * - read: reads each side; a side changed or deleted by hand becomes drift (in the outputs and, in
+ *   input names, in `inputs`, so `pulumi preview --diff` shows old => new) that the next update
+ *   repairs; no side left = resource gone;
+ * - update: writes each side (remote first);
+ * - delete: deletes each side; a side already absent is success.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Client } from "@elastic/elasticsearch";
-import { callCluster, CheckFailure, clientFor, ClusterConnection, insecureWarnings, redactUrl, validateConnection } from "./core/client";
-import { containsUnknown, plain } from "./core/dynamic";
-import { describeError, EsRemoteError, InputError } from "./core/errors";
-import { normaliseRole, RoleBody, roleBodies, RoleSpec, sameRole, securityIndexHint, validateRoleName, validateRoleSpec, writableRole } from "./security/roles";
+import type { CrossClusterRoleArgs } from "../sdk/crossClusterRole";
+import { callCluster, clientFor, ClusterConnection, insecureWarnings, redactUrl, validateConnection } from "./core/client";
+import { containsUnknown, HookModule, plain } from "./core/dynamic";
+import { ClusterUnreachableError, ConflictError, EsRemoteError, reasonOf } from "./core/errors";
+import { CheckFailure, failOnInvalid, urlsOf } from "./core/validation";
+import { clusterUuidOf, urlsDiffer } from "./security/identity";
+import { CreateInterruptedError, interruptedAdvice } from "./security/interrupted";
+import {
+    normaliseRole, observedSpec, RoleBody, roleBodies, RoleSpec, ROLE_SPEC_KEYS, sameRole, securityIndexHint, specOf, validateRoleName, validateRoleSpec, writableRole,
+} from "./security/roles";
 
-/** Inputs as the hooks receive them (resolved, unwrapped). */
-export interface RoleInputs extends RoleSpec {
+/** Inputs as the hooks receive them: the sdk's arguments, resolved (`pulumi.Unwrap`). */
+export type RoleInputs = Omit<pulumi.Unwrap<CrossClusterRoleArgs>, "local" | "remote" | keyof RoleSpec> & RoleSpec & {
     local: ClusterConnection;
-    remote: ClusterConnection;
-    name: string;
-    adoptExisting?: boolean;
-}
+    remote?: ClusterConnection;
+};
 
 /** Outputs: the inputs plus each side as found on its cluster. */
 export interface RoleOutputs extends RoleInputs {
     /** The local side in normal form, or null when the role is absent there. */
     localRole: RoleBody | null;
-    /** The remote side in normal form, or null when the role is absent there. */
+    /** The remote side in normal form, or null when the role is absent there (always in the API-key model). */
     remoteRole: RoleBody | null;
     localExists: boolean;
     remoteExists: boolean;
     /** The roles found when `adoptExisting` took them over (restored if the create fails). */
     adoptedFrom?: { local?: RoleBody; remote?: RoleBody };
+    /** `cluster_uuid` of the local cluster at create (absent in states of earlier releases). */
+    localClusterUuid?: string;
+    /** `cluster_uuid` of the remote cluster at create (certificate model). */
+    remoteClusterUuid?: string;
+    /** Set when a create may have written something and then failed; the next update writes every side. */
+    createInterrupted?: boolean;
 }
 
 type Side = "local" | "remote";
 
-function where(c: ClusterConnection | undefined): string {
-    return (c?.urls ?? []).join(", ");
+/** The input keys of a role, for the `inputs` that `read` returns. */
+const INPUT_KEYS = ["local", "remote", "name", "adoptExisting", ...ROLE_SPEC_KEYS] as const;
+
+/** Whether the role lives on the remote cluster too (certificate model, the default). */
+function twoSided(i: { model?: string }): boolean {
+    return i.model !== "apiKey";
+}
+
+/** One line for a failure, with the hint for clusters that cannot store native roles. */
+function reasonWithHint(err: unknown): string {
+    const reason = reasonOf(err);
+    return reason + securityIndexHint(reason);
 }
 
 /**
- * One line for a failure: Elasticsearch's error type and reason when it answered (the client's own
- * message repeats the reason over several lines), else the error's message.
+ * An error about `err` with our message, of the same class: a {@link ClusterUnreachableError} stays
+ * one (with `details.outcomeUnknown`), so programs can catch it. The cause is kept: role requests
+ * carry no secret (the connection's credentials are in the client's headers, not in the error).
  */
-function reasonOf(err: unknown): string {
-    const e = err as { statusCode?: number; meta?: { body?: { error?: { type?: string; reason?: string } } } };
-    const body = e?.meta?.body?.error;
-    const reason = body?.reason ? `HTTP ${e.statusCode ?? "?"} ${body.type ?? "error"}: ${body.reason}` : describeError(err).replace(/\s*\n\s*/g, " ");
-    return reason + securityIndexHint(reason);
+function wrap(message: string, err: unknown, details: Record<string, unknown>): EsRemoteError {
+    if (err instanceof ClusterUnreachableError) return new ClusterUnreachableError(message, { ...err.details, ...details }, { cause: err });
+    return new EsRemoteError(message, details, { cause: err });
+}
+
+/** True if the request behind `err` may have been executed (the connection broke after it was sent). */
+function mayHaveLanded(err: unknown): boolean {
+    return err instanceof EsRemoteError && err.details.outcomeUnknown === true;
 }
 
 function rolePath(name: string): string {
@@ -76,14 +106,21 @@ function sameUrl(a: unknown, b: unknown): string | undefined {
 }
 
 /**
- * Validation without the network (pure): connections, name, preset or definitions.
+ * Validation without the network (pure): connections, name, model, preset or definitions.
  * @internal
  */
 export function validateRoleInputs(n: Record<string, unknown>): CheckFailure[] {
     const f: CheckFailure[] = [];
+    const apiKey = n.model === "apiKey";
     if (!containsUnknown(n.local)) f.push(...validateConnection("local", n.local));
-    if (!containsUnknown(n.remote)) f.push(...validateConnection("remote", n.remote));
-    if (!containsUnknown(n.local) && !containsUnknown(n.remote) && f.length === 0) {
+    if (apiKey) {
+        if (n.remote !== undefined && n.remote !== null) {
+            f.push({ property: "remote", reason: `goes with model "certificate" only: with model "apiKey" the role lives on the local cluster alone (the cross-cluster API key limits what its users reach on the remote), so leave remote out` });
+        }
+    } else if (!containsUnknown(n.remote)) {
+        f.push(...validateConnection("remote", n.remote));
+    }
+    if (!apiKey && !containsUnknown(n.local) && !containsUnknown(n.remote) && f.length === 0) {
         const shared = sameUrl((n.local as ClusterConnection | undefined)?.urls, (n.remote as ClusterConnection | undefined)?.urls);
         if (shared !== undefined) {
             f.push({ property: "remote.urls", reason: `is the same cluster as local (${redactUrl(String(shared))}): a role name is one role on a cluster, so the local and remote definitions would overwrite each other` });
@@ -97,12 +134,6 @@ export function validateRoleInputs(n: Record<string, unknown>): CheckFailure[] {
     return f;
 }
 
-/** Throws the first failure as an {@link InputError}: the hooks never write on bad input, even if check was bypassed. */
-function assertValid(n: Record<string, unknown>): void {
-    const f = validateRoleInputs(n);
-    if (f.length) throw new InputError(f[0].property, `${f[0].reason}. Nothing was written.`);
-}
-
 /** The role on one side as Elasticsearch returns it, or undefined when absent. @internal */
 export async function getRole(client: Client, side: Side, conn: ClusterConnection, name: string): Promise<RoleBody | undefined> {
     const res = await callCluster(side, conn, `read role '${name}' (GET _security/role)`, () =>
@@ -110,13 +141,6 @@ export async function getRole(client: Client, side: Side, conn: ClusterConnectio
     if (res.statusCode === 404) return undefined;
     const found = res.body?.[name];
     return found && typeof found === "object" ? found : undefined;
-}
-
-/** The cluster's UUID, to tell two connections to one cluster apart from two clusters. */
-async function clusterUuid(client: Client, side: Side, conn: ClusterConnection): Promise<string | undefined> {
-    const res = await callCluster(side, conn, "read the cluster UUID (GET _cluster/state/metadata)", () =>
-        client.transport.request<{ metadata?: { cluster_uuid?: string } }>({ method: "GET", path: "/_cluster/state/metadata", querystring: { filter_path: "metadata.cluster_uuid" } }));
-    return res?.metadata?.cluster_uuid;
 }
 
 async function putRole(client: Client, side: Side, conn: ClusterConnection, name: string, body: RoleBody): Promise<void> {
@@ -133,34 +157,59 @@ async function deleteRole(client: Client, side: Side, conn: ClusterConnection, n
     return res.statusCode !== 404 && res.body?.found !== false;
 }
 
-interface Clients {
-    local: Client;
-    remote: Client;
+/** The UUIDs of the clusters the inputs reach (the remote one in the certificate model only). */
+async function uuids(i: RoleInputs): Promise<{ local?: string; remote?: string }> {
+    const [local, remote] = await Promise.all([
+        clusterUuidOf("local", i.local),
+        twoSided(i) && i.remote ? clusterUuidOf("remote", i.remote) : Promise.resolve(undefined),
+    ]);
+    return { local, remote };
 }
 
-/** The two sides' shared clients (see {@link clientFor}). */
-function clients(i: { local: ClusterConnection; remote: ClusterConnection }): Clients {
-    return { local: clientFor(i.local), remote: clientFor(i.remote) };
-}
-
-function outputs(inputs: RoleInputs, found: { local?: RoleBody; remote?: RoleBody }, adoptedFrom?: RoleOutputs["adoptedFrom"]): RoleOutputs {
+function outputs(inputs: RoleInputs, found: { local?: RoleBody | null; remote?: RoleBody | null }, extra: Partial<RoleOutputs>): RoleOutputs {
     return plain({
         ...inputs,
         localRole: found.local ? normaliseRole(found.local) : null,
         remoteRole: found.remote ? normaliseRole(found.remote) : null,
-        localExists: found.local !== undefined,
-        remoteExists: found.remote !== undefined,
-        adoptedFrom,
+        localExists: !!found.local,
+        remoteExists: !!found.remote,
+        ...extra,
     });
+}
+
+/** The inputs part of a state, for `read`'s `inputs`. */
+function inputsOf(o: RoleOutputs): RoleInputs {
+    const out: Record<string, unknown> = {};
+    for (const k of INPUT_KEYS) out[k] = (o as unknown as Record<string, unknown>)[k];
+    return plain(out) as RoleInputs;
+}
+
+/** Refuses an update whose connection now reaches another cluster than the state records (diff replaces it). */
+async function assertSameClusters(o: RoleOutputs, i: RoleInputs, now: { local?: string; remote?: string }): Promise<void> {
+    for (const side of ["local", "remote"] as const) {
+        const was = side === "local" ? o.localClusterUuid : o.remoteClusterUuid;
+        if (was && now[side] && was !== now[side]) {
+            throw new EsRemoteError(
+                `role '${i.name}': ${side}.urls (${urlsOf(i[side])}) now reach another cluster (cluster_uuid ${now[side]}, the state records ${was}). ` +
+                `Nothing was written. Run pulumi up again: its preview replaces the role (created on the new cluster, deleted from the old one).`,
+                { name: i.name, side, recordedClusterUuid: was, clusterUuid: now[side] });
+        }
+    }
+}
+
+/** The engine's `__provider` of the inputs: the host does not add it to an error's properties, and later hooks need it. */
+function withProvider(properties: Record<string, unknown>, news: unknown): Record<string, unknown> {
+    const p = (news as { __provider?: unknown }).__provider;
+    return p === undefined ? properties : { ...properties, __provider: p };
 }
 
 // ---------------------------------------------------------------------------------------- hooks
 
-export async function check(_olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
+export async function check(_olds: Partial<RoleInputs>, news: RoleInputs): Promise<pulumi.dynamic.CheckResult<RoleInputs>> {
     const n = (news ?? {}) as Record<string, unknown>;
     const failures = validateRoleInputs(n);
     for (const side of ["local", "remote"] as const) {
-        if (!containsUnknown(n[side])) insecureWarnings(side, n[side]).forEach((m) => pulumi.log.warn(m));
+        if (!containsUnknown(n[side]) && n[side] !== undefined) insecureWarnings(side, n[side]).forEach((m) => pulumi.log.warn(m));
     }
     if (!failures.length && containsUnknown(n)) {
         pulumi.log.info(`role '${containsUnknown(n.name) ? "(name not known yet)" : String(n.name)}': some inputs are not known yet; they are checked again at update time`);
@@ -168,160 +217,206 @@ export async function check(_olds: any, news: any): Promise<pulumi.dynamic.Check
     return { inputs: news, failures };
 }
 
-export async function diff(_id: string, olds: any, news: any): Promise<pulumi.dynamic.DiffResult> {
-    const o = olds as RoleOutputs;
-    const n = news as RoleInputs;
+export async function diff(_id: string, olds: RoleOutputs, news: RoleInputs): Promise<pulumi.dynamic.DiffResult> {
+    const o = olds;
+    const n = news;
     const replaces: string[] = [];
-    // The role name is the role's identity on both clusters: a new name is a new pair. New URLs for
-    // a connection are another way to reach the same cluster (as for RemoteClusterLink).
+    let deleteBeforeReplace = false;
+    // The role name is the role's identity on its clusters: a new name is a new role.
     if (!containsUnknown(n.name) && o.name !== n.name) replaces.push("name");
+    // Another model puts the role on other clusters; the name stays, so the old one goes first.
+    if (!containsUnknown(n.model) && (o.model ?? "certificate") !== (n.model ?? "certificate")) {
+        replaces.push("model");
+        deleteBeforeReplace = o.name === n.name;
+    }
+    // New URLs are usually another way to reach the same cluster (an update); URLs that reach
+    // another cluster are a new role there. States of earlier releases have no UUID: no replace.
+    for (const side of ["local", "remote"] as const) {
+        const was = side === "local" ? o.localClusterUuid : o.remoteClusterUuid;
+        const conn = n[side];
+        if (!was || !conn || containsUnknown(conn) || !urlsDiffer(o[side], conn)) continue;
+        try {
+            const now = await clusterUuidOf(side, conn);
+            if (now && now !== was) {
+                replaces.push(side);
+                pulumi.log.info(`role '${n.name}': ${side}.urls now reach another cluster (cluster_uuid ${now}, was ${was}): the role is replaced`);
+            }
+        } catch (e) {
+            pulumi.log.warn(`role '${n.name}': could not tell which cluster the new ${side}.urls reach (${(e as Error).message}); the update checks it again`);
+        }
+    }
     if (containsUnknown(n)) {
-        return { changes: true, replaces };
+        return { changes: true, replaces, deleteBeforeReplace };
     }
     const changed: string[] = [];
+    if (o.createInterrupted) changed.push("createInterrupted");
     const desired = roleBodies(n);
     const before = o.localRole === undefined || o.remoteRole === undefined ? roleBodies(o) : { local: o.localRole, remote: o.remoteRole };
     if (o.localExists === false || !sameRole(before.local, desired.local)) changed.push("localRole");
-    if (o.remoteExists === false || !sameRole(before.remote, desired.remote)) changed.push("remoteRole");
-    for (const k of ["local", "remote", "preset", "indices", "followerIndices", "localIndices", "localDefinition", "remoteDefinition", "adoptExisting"] as const) {
+    if (twoSided(n) && (o.remoteExists === false || !sameRole(before.remote, desired.remote))) changed.push("remoteRole");
+    for (const k of ["local", "remote", "adoptExisting", ...ROLE_SPEC_KEYS] as const) {
         if (JSON.stringify(o[k] ?? null) !== JSON.stringify(n[k] ?? null)) changed.push(k);
     }
-    return { changes: changed.length > 0 || replaces.length > 0, replaces, deleteBeforeReplace: false };
+    return { changes: changed.length > 0 || replaces.length > 0, replaces, deleteBeforeReplace };
 }
 
-export async function create(news: any): Promise<pulumi.dynamic.CreateResult> {
-    assertValid(news ?? {});
-    const inputs = news as RoleInputs;
+export async function create(news: RoleInputs): Promise<pulumi.dynamic.CreateResult<RoleOutputs>> {
+    failOnInvalid(validateRoleInputs((news ?? {}) as Record<string, unknown>));
+    const inputs = news;
     const name = inputs.name;
     const bodies = roleBodies(inputs);
-    const c = clients(inputs);
+    const remote = twoSided(inputs) ? { conn: inputs.remote!, client: clientFor(inputs.remote!), body: bodies.remote! } : undefined;
+    const localClient = clientFor(inputs.local);
     const [existingLocal, existingRemote] = await Promise.all([
-        getRole(c.local, "local", inputs.local, name),
-        getRole(c.remote, "remote", inputs.remote, name),
+        getRole(localClient, "local", inputs.local, name),
+        remote ? getRole(remote.client, "remote", remote.conn, name) : Promise.resolve(undefined),
     ]);
     if ((existingLocal || existingRemote) && !inputs.adoptExisting) {
-        const sides = [existingRemote && `the remote cluster (${where(inputs.remote)})`, existingLocal && `the local cluster (${where(inputs.local)})`].filter(Boolean).join(" and ");
-        throw new EsRemoteError(
+        const sides = [existingRemote && `the remote cluster (${urlsOf(inputs.remote)})`, existingLocal && `the local cluster (${urlsOf(inputs.local)})`].filter(Boolean).join(" and ");
+        throw new ConflictError(
             `role '${name}' already exists on ${sides}; set adoptExisting: true to take it over (pulumi import does not work for dynamic resources), or choose another name. Nothing was written.`,
-            { name, localExists: !!existingLocal, remoteExists: !!existingRemote },
+            { kind: "role", name, localExists: !!existingLocal, remoteExists: !!existingRemote },
         );
     }
-    const [localUuid, remoteUuid] = await Promise.all([clusterUuid(c.local, "local", inputs.local), clusterUuid(c.remote, "remote", inputs.remote)]);
-    if (localUuid && localUuid === remoteUuid) {
+    const ids = await uuids(inputs);
+    if (remote && ids.local && ids.local === ids.remote) {
         throw new EsRemoteError(
-            `the local (${where(inputs.local)}) and remote (${where(inputs.remote)}) connections reach the same cluster (cluster_uuid ${localUuid}): ` +
+            `the local (${urlsOf(inputs.local)}) and remote (${urlsOf(inputs.remote)}) connections reach the same cluster (cluster_uuid ${ids.local}): ` +
             `a role name is one role on a cluster, so the two definitions would overwrite each other. Nothing was written.`,
-            { name, clusterUuid: localUuid },
+            { name, clusterUuid: ids.local },
         );
     }
     const adoptedFrom = existingLocal || existingRemote
         ? plain({ local: existingLocal && writableRole(existingLocal), remote: existingRemote && writableRole(existingRemote) })
         : undefined;
+    const extra: Partial<RoleOutputs> = { adoptedFrom, localClusterUuid: ids.local, remoteClusterUuid: ids.remote };
+    /** Records what may be on the clusters, so the next `up` finishes it (see CreateInterruptedError). */
+    const interrupted = (message: string, cause: unknown): CreateInterruptedError => new CreateInterruptedError(
+        `${message}. What it wrote may be on the cluster${remote ? "s" : ""}, ${interruptedAdvice("role")}`,
+        name,
+        withProvider({ ...outputs(inputs, {}, extra), createInterrupted: true }, news),
+        { name },
+        cause,
+    );
 
     // Remote first: a local role whose remote counterpart is missing would let the user in
     // locally and fail on every cross-cluster request.
-    try {
-        await putRole(c.remote, "remote", inputs.remote, name, bodies.remote);
-    } catch (e) {
-        throw new EsRemoteError(
-            `role '${name}' could not be written on the remote cluster (${where(inputs.remote)}): ${reasonOf(e)}. Nothing was written.`,
-            { name, localExists: !!existingLocal, remoteExists: !!existingRemote },
-            { cause: e },
-        );
+    if (remote) {
+        try {
+            await putRole(remote.client, "remote", remote.conn, name, remote.body);
+        } catch (e) {
+            const msg = `role '${name}' could not be written on the remote cluster (${urlsOf(remote.conn)}): ${reasonWithHint(e)}`;
+            if (mayHaveLanded(e)) throw interrupted(`${msg}; the request was sent, so it may have been applied`, e);
+            throw wrap(`${msg}. Nothing was written.`, e, { name, localExists: !!existingLocal, remoteExists: !!existingRemote });
+        }
     }
     try {
-        await putRole(c.local, "local", inputs.local, name, bodies.local);
+        await putRole(localClient, "local", inputs.local, name, bodies.local);
     } catch (localErr) {
-        const why = reasonOf(localErr);
+        const why = reasonWithHint(localErr);
+        const msg = `role '${name}' could not be written on the local cluster (${urlsOf(inputs.local)}): ${why}`;
+        if (mayHaveLanded(localErr)) throw interrupted(`${msg}; the request was sent, so it may have been applied`, localErr);
+        if (!remote) throw wrap(`${msg}. Nothing was written.`, localErr, { name, localExists: !!existingLocal });
         const undo = adoptedFrom?.remote ? "restore the remote side's previous definition" : "remove the remote side again";
         try {
-            if (adoptedFrom?.remote) await putRole(c.remote, "remote", inputs.remote, name, adoptedFrom.remote);
-            else await deleteRole(c.remote, "remote", inputs.remote, name);
+            if (adoptedFrom?.remote) await putRole(remote.client, "remote", remote.conn, name, adoptedFrom.remote);
+            else await deleteRole(remote.client, "remote", remote.conn, name);
         } catch (undoErr) {
-            throw new EsRemoteError(
-                `role '${name}' could not be written on the local cluster (${where(inputs.local)}): ${why}. ` +
-                `Trying to ${undo} failed too (${reasonOf(undoErr)}), so role '${name}' now EXISTS on the remote cluster (${where(inputs.remote)}) ` +
-                `with the new definition and ${existingLocal ? "keeps its previous definition" : "does NOT exist"} on the local cluster. ` +
-                `Delete it on the remote cluster by hand (DELETE _security/role/${name}) or fix the cause and run pulumi up again.`,
-                { name, localExists: !!existingLocal, remoteExists: true },
-                { cause: localErr },
+            throw interrupted(
+                `${msg}. Trying to ${undo} failed too (${reasonOf(undoErr)}), so role '${name}' now EXISTS on the remote cluster (${urlsOf(remote.conn)}) ` +
+                `with the new definition and ${existingLocal ? "keeps its previous definition" : "does NOT exist"} on the local cluster`,
+                localErr,
             );
         }
-        throw new EsRemoteError(
-            `role '${name}' could not be written on the local cluster (${where(inputs.local)}): ${why}. ` +
-            (adoptedFrom?.remote
+        throw wrap(
+            `${msg}. ` + (adoptedFrom?.remote
                 ? `The remote side's previous definition was restored, so both clusters are as before.`
                 : `The remote side was removed again, so neither cluster has the role (nothing half-created).`),
+            localErr,
             { name, localExists: !!existingLocal, remoteExists: !!existingRemote },
-            { cause: localErr },
         );
     }
-    return { id: name, outs: outputs(inputs, bodies, adoptedFrom) };
+    return { id: name, outs: outputs(inputs, bodies, extra) };
 }
 
-export async function read(id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
-    const state = props as RoleOutputs;
+export async function read(id: string, props: RoleOutputs): Promise<pulumi.dynamic.ReadResult<RoleOutputs>> {
+    const state = props;
     const name = state.name ?? id;
-    const c = clients(state);
-    const [local, remote] = await Promise.all([
-        getRole(c.local, "local", state.local, name),
-        getRole(c.remote, "remote", state.remote, name),
+    const remote = twoSided(state) && state.remote ? state.remote : undefined;
+    const [local, remoteRole] = await Promise.all([
+        getRole(clientFor(state.local), "local", state.local, name),
+        remote ? getRole(clientFor(remote), "remote", remote, name) : Promise.resolve(undefined),
     ]);
-    if (!local && !remote) {
-        // Removed by hand on both sides: the resource is gone, the next `up` creates it again.
+    if (!local && !remoteRole) {
+        // Removed by hand (or an interrupted create that never landed): the resource is gone, the
+        // next `up` creates it again.
         return {};
     }
-    return { id: name, props: outputs(state, { local, remote }, state.adoptedFrom) };
+    // States of earlier releases have no UUIDs: record them now, from the connections they hold.
+    const ids = state.localClusterUuid && (!remote || state.remoteClusterUuid) ? {} : await uuids(state);
+    // The spec as found, in input names: `preview --diff` then shows what was changed by hand.
+    const seen = observedSpec(specOf(state), { local, remote: remoteRole });
+    const now = outputs({ ...state, ...Object.fromEntries(ROLE_SPEC_KEYS.map((k) => [k, undefined])), ...seen } as RoleInputs, { local, remote: remoteRole }, {
+        adoptedFrom: state.adoptedFrom,
+        localClusterUuid: state.localClusterUuid ?? ids.local,
+        remoteClusterUuid: state.remoteClusterUuid ?? ids.remote,
+        createInterrupted: state.createInterrupted,
+    });
+    // `ReadResult.inputs` is typed as the outputs; the engine takes any object of input names.
+    return { id: name, props: now, inputs: inputsOf(now) as RoleOutputs };
 }
 
-export async function update(_id: string, olds: any, news: any): Promise<pulumi.dynamic.UpdateResult> {
-    assertValid(news ?? {});
-    const o = olds as RoleOutputs;
-    const inputs = news as RoleInputs;
+export async function update(_id: string, olds: RoleOutputs, news: RoleInputs): Promise<pulumi.dynamic.UpdateResult<RoleOutputs>> {
+    failOnInvalid(validateRoleInputs((news ?? {}) as Record<string, unknown>));
+    const o = olds;
+    const inputs = news;
     const name = inputs.name;
     const bodies = roleBodies(inputs);
-    const c = clients(inputs);
-    try {
-        await putRole(c.remote, "remote", inputs.remote, name, bodies.remote);
-    } catch (e) {
-        throw new EsRemoteError(
-            `role '${name}' could not be updated on the remote cluster (${where(inputs.remote)}): ${reasonOf(e)}. Neither side was changed.`,
-            { name, remoteUpdated: false, localUpdated: false },
-            { cause: e },
-        );
+    const ids = await uuids(inputs);
+    await assertSameClusters(o, inputs, ids);
+    const extra: Partial<RoleOutputs> = { adoptedFrom: o.adoptedFrom, localClusterUuid: ids.local, remoteClusterUuid: ids.remote };
+    if (twoSided(inputs)) {
+        try {
+            await putRole(clientFor(inputs.remote!), "remote", inputs.remote!, name, bodies.remote!);
+        } catch (e) {
+            throw wrap(
+                `role '${name}' could not be updated on the remote cluster (${urlsOf(inputs.remote)}): ${reasonWithHint(e)}. ` +
+                (mayHaveLanded(e) ? `The request was sent and may have been applied; the local side was not changed. Run pulumi up again.` : `Neither side was changed.`),
+                e, { name, remoteUpdated: false, localUpdated: false });
+        }
     }
     try {
-        await putRole(c.local, "local", inputs.local, name, bodies.local);
+        await putRole(clientFor(inputs.local), "local", inputs.local, name, bodies.local);
     } catch (e) {
-        throw new EsRemoteError(
-            `role '${name}' was updated on the remote cluster (${where(inputs.remote)}) but not on the local cluster (${where(inputs.local)}): ${reasonOf(e)}. ` +
-            `The local side ${o.localExists === false ? "is still missing" : "keeps its previous definition"}; fix the cause and run pulumi up again.`,
-            { name, remoteUpdated: true, localUpdated: false },
-            { cause: e },
-        );
+        throw wrap(
+            (twoSided(inputs) ? `role '${name}' was updated on the remote cluster (${urlsOf(inputs.remote)}) but not on the local cluster (${urlsOf(inputs.local)}): ` : `role '${name}' could not be updated on the local cluster (${urlsOf(inputs.local)}): `) +
+            `${reasonWithHint(e)}. The local side ${o.localExists === false || o.createInterrupted ? "may still be missing" : "keeps its previous definition"}; fix the cause and run pulumi up again.`,
+            e, { name, remoteUpdated: twoSided(inputs), localUpdated: false });
     }
-    return { outs: outputs(inputs, bodies, o.adoptedFrom) };
+    return { outs: outputs(inputs, bodies, extra) };
 }
 
-export async function delete_(id: string, props: any): Promise<void> {
-    const state = props as RoleOutputs;
+export async function delete_(id: string, props: RoleOutputs): Promise<void> {
+    const state = props;
     const name = state.name ?? id;
-    const c = clients(state);
-    // Both sides are attempted even if one fails, so a retry has as little left to do as possible.
-    const [local, remote] = await Promise.allSettled([
-        deleteRole(c.local, "local", state.local, name),
-        deleteRole(c.remote, "remote", state.remote, name),
-    ]);
-    const failed = ([["local", local], ["remote", remote]] as const).filter(([, r]) => r.status === "rejected");
+    const sides: Array<[Side, ClusterConnection]> = [["local", state.local]];
+    if (twoSided(state) && state.remote) sides.push(["remote", state.remote]);
+    // Every side is attempted even if one fails, so a retry has as little left to do as possible.
+    const results = await Promise.allSettled(sides.map(([side, conn]) => deleteRole(clientFor(conn), side, conn, name)));
+    const failed = sides.map((s, i) => [s, results[i]] as const).filter(([, r]) => r.status === "rejected");
     if (failed.length) {
-        const gone = ([["local", local], ["remote", remote]] as const).filter(([, r]) => r.status === "fulfilled").map(([s]) => s);
-        throw new EsRemoteError(
-            `role '${name}' could not be deleted on the ${failed.map(([s]) => `${s} cluster (${where(state[s])})`).join(" and ")}: ` +
+        const gone = sides.filter((_, i) => results[i].status === "fulfilled").map(([s]) => s);
+        const first = (failed[0][1] as PromiseRejectedResult).reason;
+        throw wrap(
+            `role '${name}' could not be deleted on the ${failed.map(([[s, conn]]) => `${s} cluster (${urlsOf(conn)})`).join(" and ")}: ` +
             failed.map(([, r]) => reasonOf((r as PromiseRejectedResult).reason)).join("; ") +
             (gone.length ? `. It is gone from the ${gone[0]} cluster; run pulumi destroy again to finish.` : ". Nothing was deleted; run pulumi destroy again."),
-            { name, deleted: gone },
-            { cause: (failed[0][1] as PromiseRejectedResult).reason },
+            first, { name, deleted: gone },
         );
     }
 }
 export { delete_ as delete };
+
+/** Compile-time proof that these hooks match the resource's types. */
+const _hooks: HookModule<RoleInputs, RoleOutputs> = { check, diff, create, read, update, delete: delete_ };
+void _hooks;

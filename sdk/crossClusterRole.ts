@@ -2,12 +2,47 @@ import * as pulumi from "@pulumi/pulumi";
 import { dispatchingProvider } from "../provider/core/dynamic";
 import { ClusterConnectionArgs, secretConnection } from "./connection";
 
-/** Arguments of {@link CrossClusterRole}. Give either `preset` (with `indices`) or `localDefinition`/`remoteDefinition`. */
+/**
+ * Arguments of {@link CrossClusterRole}. Give either `preset` (with `indices`) or
+ * `localDefinition`/`remoteDefinition`. The provider's input type is derived from this interface
+ * (`pulumi.Unwrap`), so this is the one description of the inputs.
+ */
 export interface CrossClusterRoleArgs {
+    /**
+     * Which security model the remote cluster is connected with (Elastic's "Remote clusters"):
+     * - `certificate`: the user's role *names* travel to the remote cluster, which applies its own
+     *   role of that name, so the role is written on both clusters (`remote` required);
+     * - `apiKey`: the remote cluster is connected with a cross-cluster API key (8.14+, Enterprise or
+     *   trial license on both clusters). The role exists on the local cluster only and grants
+     *   `remote_indices` (and `remote_cluster`) privileges for the aliases in `clusters`; the remote
+     *   side is limited by the API key's access, so no role is written there and `remote` must be
+     *   left out.
+     *
+     * Changing it replaces the role (the old one is deleted first: the name is the same).
+     * @default "certificate"
+     */
+    model?: pulumi.Input<"certificate" | "apiKey">;
     /** The cluster the users log in to and search from (the follower cluster for replication). Required. */
     local: pulumi.Input<ClusterConnectionArgs>;
-    /** The cluster that holds the data (the leader cluster for replication). Required. */
-    remote: pulumi.Input<ClusterConnectionArgs>;
+    /**
+     * The cluster that holds the data (the leader cluster for replication). Required with
+     * `model: "certificate"`; refused with `model: "apiKey"` (no role is written on the remote cluster).
+     */
+    remote?: pulumi.Input<ClusterConnectionArgs>;
+    /**
+     * `model: "apiKey"` with a preset only: the remote cluster aliases (as registered on the local
+     * cluster, e.g. the `alias` of a `RemoteClusterLink`) the role's `remote_indices` and
+     * `remote_cluster` entries apply to; `*` wildcards allowed. Required with `model: "apiKey"` and a
+     * preset, not empty.
+     */
+    clusters?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * `model: "apiKey"` with a preset only: cluster privileges on the remote clusters in `clusters`,
+     * written as the role's `remote_cluster` entry. Elasticsearch accepts `monitor_enrich` (8.15+,
+     * ES|QL `ENRICH` across clusters) and `monitor_stats` (8.17+).
+     * @default none
+     */
+    remoteClusterPrivileges?: pulumi.Input<pulumi.Input<"monitor_enrich" | "monitor_stats">[]>;
     /**
      * The role name, the same on both clusters: it is what travels from the local cluster to the
      * remote one. 1–507 printable ASCII characters, no leading or trailing space, no comma, not a
@@ -15,13 +50,21 @@ export interface CrossClusterRoleArgs {
      */
     name: pulumi.Input<string>;
     /**
-     * A ready-made role pair, from Elastic's "Configure roles and users for remote clusters":
+     * A ready-made role, from Elastic's "Configure roles and users for remote clusters". With
+     * `model: "certificate"` (a pair):
      * - `search`: on the remote cluster `read`, `read_cross_cluster` and `view_index_metadata` on
      *   `indices`; on the local cluster an empty role (or `read` and `view_index_metadata` on
      *   `localIndices`);
      * - `replication`: on the remote cluster the cluster privilege `read_ccr` and `monitor`, `read`
      *   on the leader `indices`; on the local cluster `manage_ccr` and `monitor`, `read`, `write`,
      *   `manage_follow_index` on `followerIndices`.
+     *
+     * With `model: "apiKey"` (the local cluster only):
+     * - `search`: `remote_indices` `read`, `read_cross_cluster`, `view_index_metadata` on `indices`
+     *   of the `clusters` (plus `localIndices` as above);
+     * - `replication`: `manage_ccr`, `remote_indices` `cross_cluster_replication` on the leader
+     *   `indices` of the `clusters`, and `monitor`, `read`, `write`, `manage_follow_index` on the
+     *   local `followerIndices`.
      *
      * Excludes `localDefinition` and `remoteDefinition`.
      * @default none: then `localDefinition`/`remoteDefinition` are required
@@ -49,7 +92,7 @@ export interface CrossClusterRoleArgs {
     localDefinition?: pulumi.Input<Record<string, any>>;
     /**
      * Explicit role body for the remote cluster; index names as the remote cluster knows them.
-     * Excludes `preset`.
+     * Excludes `preset` and `model: "apiKey"`.
      * @default `{}` (an empty role) when only `localDefinition` is given
      */
     remoteDefinition?: pulumi.Input<Record<string, any>>;
@@ -63,7 +106,9 @@ export interface CrossClusterRoleArgs {
 }
 
 /**
- * One role name on two clusters linked by certificate trust, with a definition for each side. The
+ * One role name on two clusters linked by certificate trust, with a definition for each side; or,
+ * with `model: "apiKey"`, the local user's role for a remote cluster connected with a cross-cluster
+ * API key (`remote_indices` on the local cluster only). The
  * user logs in on the local cluster and its role names travel to the remote cluster, which applies
  * its own role of the same name — so the pair must exist on both, which this resource guarantees:
  * the remote side is written first, a failure on the local side removes it again, `pulumi refresh`
@@ -79,6 +124,11 @@ export interface CrossClusterRoleArgs {
  *     local: euConnection, remote: usConnection,
  *     name: "remote-search", preset: "search", indices: ["logs-*"],
  * });
+ * // API-key model: one role on the local cluster, for the remote registered as "us"
+ * const viaKey = new CrossClusterRole("logs-search-key", {
+ *     model: "apiKey", local: euConnection, clusters: ["us"],
+ *     name: "remote-search-key", preset: "search", indices: ["logs-*"],
+ * });
  * ```
  */
 export class CrossClusterRole extends pulumi.dynamic.Resource {
@@ -86,12 +136,16 @@ export class CrossClusterRole extends pulumi.dynamic.Resource {
     declare readonly name: pulumi.Output<string>;
     /** The local side as found at the last create, update or refresh (normal form); null when absent. */
     declare readonly localRole: pulumi.Output<Record<string, any> | null>;
-    /** The remote side as found at the last create, update or refresh (normal form); null when absent. */
+    /** The remote side as found at the last create, update or refresh (normal form); null when absent (always with `model: "apiKey"`). */
     declare readonly remoteRole: pulumi.Output<Record<string, any> | null>;
     /** Whether the role exists on the local cluster (false after it was deleted there by hand). */
     declare readonly localExists: pulumi.Output<boolean>;
-    /** Whether the role exists on the remote cluster (false after it was deleted there by hand). */
+    /** Whether the role exists on the remote cluster (false after it was deleted there by hand; always false with `model: "apiKey"`). */
     declare readonly remoteExists: pulumi.Output<boolean>;
+    /** The `cluster_uuid` of the local cluster: a connection that reaches another cluster replaces the role. */
+    declare readonly localClusterUuid: pulumi.Output<string | undefined>;
+    /** The `cluster_uuid` of the remote cluster (certificate model). */
+    declare readonly remoteClusterUuid: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: CrossClusterRoleArgs, opts?: pulumi.CustomResourceOptions) {
         super(
@@ -105,6 +159,8 @@ export class CrossClusterRole extends pulumi.dynamic.Resource {
                 remoteRole: undefined,
                 localExists: undefined,
                 remoteExists: undefined,
+                localClusterUuid: undefined,
+                remoteClusterUuid: undefined,
             },
             { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "local", "remote"] },
             "es-remote",

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { dispatchingProvider } from "../provider/core/dynamic";
 import { ClusterConnectionArgs, secretConnection } from "./connection";
 
-/** Arguments of {@link CrossClusterUser}. */
+/** Arguments of {@link CrossClusterUser}; the provider's input type is derived from it (`pulumi.Unwrap`). */
 export interface CrossClusterUserArgs {
     /**
      * The local cluster, where the user is created (the only one: with certificate trust the remote
@@ -77,6 +77,8 @@ export class CrossClusterUser extends pulumi.dynamic.Resource {
     declare readonly passwordGenerated: pulumi.Output<boolean>;
     /** False when the password no longer authenticates (changed by hand), seen at the last refresh. */
     declare readonly passwordInSync: pulumi.Output<boolean | undefined>;
+    /** The `cluster_uuid` of the local cluster: a connection that reaches another cluster replaces the user. */
+    declare readonly localClusterUuid: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: CrossClusterUserArgs, opts?: pulumi.CustomResourceOptions) {
         super(
@@ -88,6 +90,7 @@ export class CrossClusterUser extends pulumi.dynamic.Resource {
                 password: args.password === undefined ? undefined : pulumi.secret(args.password),
                 passwordGenerated: undefined,
                 passwordInSync: undefined,
+                localClusterUuid: undefined,
             },
             { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "local", "password"] },
             "es-remote",

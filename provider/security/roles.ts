@@ -21,16 +21,38 @@
  *   `names` list is refused, and `PUT` without a body is refused ("request body is required");
  * - `GET _security/role/<name>` adds defaults to what was written: `cluster: []`, `indices: []`,
  *   `applications: []`, `run_as: []`, `metadata: {}`, `transient_metadata: {enabled: true}`, and
- *   `allow_restricted_indices: false` on each index entry; a `query` comes back as a JSON string.
+ *   `allow_restricted_indices: false` on each index entry; a `query` comes back as a JSON string;
+ * - API-key model ("Configure roles and users" for API-key remote clusters): the role lives on the
+ *   local cluster only; `remote_indices` entries name the remote cluster aliases (`clusters`), search
+ *   needs `read` + `read_cross_cluster`, replication the cluster privilege `manage_ccr` and
+ *   `cross_cluster_replication` on the leader indices; `remote_cluster` entries take the cluster
+ *   privileges `monitor_enrich` (8.15+) and `monitor_stats` (8.17+) only. What a user reaches on the
+ *   remote is further limited by the cross-cluster API key's access.
  */
+import type * as pulumi from "@pulumi/pulumi";
+import type { CrossClusterRoleArgs } from "../../sdk/crossClusterRole";
 import type { CheckFailure } from "../core/validation";
 import { containsUnknown } from "../core/dynamic";
+import { aliasProblem } from "../link/settings";
 
 /** The ready-made role pairs. */
 export type RolePreset = "search" | "replication";
 
 /** Every preset, in the order the docs list them. */
 export const ROLE_PRESETS: readonly RolePreset[] = ["search", "replication"];
+
+/** How the remote cluster is connected: certificate trust (a role on each side) or a cross-cluster API key (local role only). */
+export type RoleModel = "certificate" | "apiKey";
+
+/** Every security model. */
+export const ROLE_MODELS: readonly RoleModel[] = ["certificate", "apiKey"];
+
+/** `remote_indices` privileges of the search preset in the API-key model. */
+export const APIKEY_SEARCH_REMOTE_INDEX_PRIVILEGES: readonly string[] = ["read", "read_cross_cluster", "view_index_metadata"];
+/** `remote_indices` privileges of the replication preset in the API-key model, on the leader indices. */
+export const APIKEY_REPLICATION_REMOTE_INDEX_PRIVILEGES: readonly string[] = ["cross_cluster_replication"];
+/** The cluster privileges a `remote_cluster` entry accepts (8.15: monitor_enrich; 8.17: monitor_stats). */
+export const REMOTE_CLUSTER_PRIVILEGES: readonly string[] = ["monitor_enrich", "monitor_stats"];
 
 /** A role body as the create-or-update roles API takes it (`cluster`, `indices`, `run_as`, …). */
 export type RoleBody = Record<string, unknown>;
@@ -272,28 +294,66 @@ export function validateRoleBody(v: unknown, property: string): CheckFailure[] {
     return f;
 }
 
-/** The role-shaping inputs of a `CrossClusterRole`, resolved. */
-export interface RoleSpec {
-    preset?: RolePreset;
-    /** Preset only: index patterns on the remote cluster (the leader indices for replication). */
-    indices?: string[];
-    /** Replication preset only: index patterns of the follower indices on the local cluster. */
-    followerIndices?: string[];
-    /** Search preset only: local index patterns the role may also search. */
-    localIndices?: string[];
+/**
+ * The role-shaping inputs of a `CrossClusterRole`, resolved: the sdk's arguments unwrapped (one
+ * source for both). Explicit definitions are role bodies.
+ */
+export type RoleSpec = pulumi.Unwrap<Pick<CrossClusterRoleArgs,
+    "model" | "preset" | "indices" | "followerIndices" | "localIndices" | "clusters" | "remoteClusterPrivileges">> & {
     /** Explicit role body for the local cluster (excludes `preset`). */
     localDefinition?: RoleBody;
-    /** Explicit role body for the remote cluster (excludes `preset`). */
+    /** Explicit role body for the remote cluster (excludes `preset` and the API-key model). */
     remoteDefinition?: RoleBody;
-}
+};
 
+/** The keys of {@link RoleSpec}, in the order a reader meets them. */
+export const ROLE_SPEC_KEYS = ["model", "preset", "indices", "followerIndices", "localIndices", "clusters", "remoteClusterPrivileges", "localDefinition", "remoteDefinition"] as const;
+
+/**
+ * Validates `clusters` of the API-key model: a non-empty list of remote cluster aliases as the
+ * local cluster knows them; `*` wildcards allowed (Elasticsearch matches them against aliases).
+ */
+export function validateClusterAliases(v: unknown, property: string): CheckFailure[] {
+    if (containsUnknown(v)) return [];
+    if (!Array.isArray(v)) {
+        return [{ property, reason: `must be a list of remote cluster aliases, e.g. ["cluster_two"] (the alias of the RemoteClusterLink)` }];
+    }
+    if (v.length === 0) {
+        return [{ property, reason: `is empty: give at least one remote cluster alias, e.g. ["cluster_two"]` }];
+    }
+    const f: CheckFailure[] = [];
+    v.forEach((a, i) => {
+        if (containsUnknown(a)) return;
+        const problem = typeof a === "string" && a.includes("*")
+            ? (a.replace(/\*/g, "") === "" ? undefined : aliasProblem(a.replace(/\*/g, "")))
+            : aliasProblem(a);
+        if (problem) f.push({ property: `${property}[${i}]`, reason: problem.replace(/^is required:/, "is empty:") });
+    });
+    return f;
+}
 /**
  * Validates the role-shaping inputs (not the connections or the name), each failure naming its
  * property. Unknown values (preview) are skipped.
  */
 export function validateRoleSpec(n: Record<string, unknown>): CheckFailure[] {
     const f: CheckFailure[] = [];
+    const model = n.model;
+    if (model !== undefined && model !== null && !containsUnknown(model) && !ROLE_MODELS.includes(model as RoleModel)) {
+        f.push({ property: "model", reason: `must be one of ${ROLE_MODELS.map((m) => `"${m}"`).join(", ")} (got ${JSON.stringify(model)}): "certificate" writes the role on both clusters, "apiKey" on the local cluster only` });
+    }
+    const apiKey = model === "apiKey";
+    const modelKnown = !containsUnknown(model);
     const explicit = (["localDefinition", "remoteDefinition"] as const).filter((k) => n[k] !== undefined && n[k] !== null);
+    if (apiKey && n.remoteDefinition !== undefined && n.remoteDefinition !== null) {
+        f.push({ property: "remoteDefinition", reason: `goes with model "certificate" only: with model "apiKey" no role is written on the remote cluster (the cross-cluster API key's access limits what the local users reach); put remote_indices in localDefinition` });
+    }
+    if (modelKnown && !apiKey) {
+        for (const k of ["clusters", "remoteClusterPrivileges"]) {
+            if (n[k] !== undefined && n[k] !== null) {
+                f.push({ property: k, reason: `goes with model: "apiKey" only (the remote cluster aliases of the role's remote_indices); with certificate trust the role is written on the remote cluster itself` });
+            }
+        }
+    }
     const preset = n.preset;
     if (preset !== undefined && preset !== null) {
         if (!containsUnknown(preset) && !ROLE_PRESETS.includes(preset as RolePreset)) {
@@ -306,6 +366,14 @@ export function validateRoleSpec(n: Record<string, unknown>): CheckFailure[] {
             f.push({ property: "indices", reason: `is required with a preset: the index patterns on the remote cluster, e.g. ["logs-*"]` });
         } else {
             f.push(...validateIndexPatterns(n.indices, "indices", { remoteSide: true }));
+        }
+        if (apiKey) {
+            if (n.clusters === undefined || n.clusters === null) {
+                f.push({ property: "clusters", reason: `is required with model "apiKey" and a preset: the remote cluster aliases the role applies to, e.g. ["cluster_two"] (the alias of the RemoteClusterLink)` });
+            } else {
+                f.push(...validateClusterAliases(n.clusters, "clusters"));
+            }
+            f.push(...validateRemoteClusterPrivileges(n.remoteClusterPrivileges, "remoteClusterPrivileges"));
         }
         const known = !containsUnknown(preset);
         if (known && preset === "replication") {
@@ -325,25 +393,40 @@ export function validateRoleSpec(n: Record<string, unknown>): CheckFailure[] {
         }
         return f;
     }
-    for (const k of ["indices", "followerIndices", "localIndices"]) {
-        if (n[k] !== undefined) {
-            f.push({ property: k, reason: `goes with a preset only; with explicit definitions, put the indices inside localDefinition/remoteDefinition` });
+    for (const k of ["indices", "followerIndices", "localIndices", ...(apiKey ? ["clusters", "remoteClusterPrivileges"] : [])]) {
+        if (n[k] !== undefined && n[k] !== null) {
+            f.push({ property: k, reason: `goes with a preset only; with explicit definitions, put it inside ${apiKey ? "localDefinition" : "localDefinition/remoteDefinition"}` });
         }
     }
     if (explicit.length === 0) {
-        f.push({ property: "preset", reason: `give either preset ("search" or "replication", with indices) or explicit localDefinition/remoteDefinition` });
+        f.push({ property: "preset", reason: `give either preset ("search" or "replication", with indices) or explicit ${apiKey ? "localDefinition" : "localDefinition/remoteDefinition"}` });
     }
     f.push(...validateRoleBody(n.localDefinition ?? undefined, "localDefinition"));
-    f.push(...validateRoleBody(n.remoteDefinition ?? undefined, "remoteDefinition"));
+    if (!apiKey) f.push(...validateRoleBody(n.remoteDefinition ?? undefined, "remoteDefinition"));
+    return f;
+}
+
+/** Validates `remoteClusterPrivileges`: absent, or a list of the privileges a `remote_cluster` entry accepts. */
+function validateRemoteClusterPrivileges(v: unknown, property: string): CheckFailure[] {
+    if (v === undefined || v === null || containsUnknown(v)) return [];
+    if (!Array.isArray(v)) return [{ property, reason: `must be a list, e.g. ["monitor_enrich"]` }];
+    const f: CheckFailure[] = [];
+    v.forEach((p, i) => {
+        if (!containsUnknown(p) && !REMOTE_CLUSTER_PRIVILEGES.includes(p as string)) {
+            f.push({ property: `${property}[${i}]`, reason: `${JSON.stringify(p)} is not a remote cluster privilege: Elasticsearch accepts ${REMOTE_CLUSTER_PRIVILEGES.join(" (8.15+), ")} (8.17+) here` });
+        }
+    });
     return f;
 }
 
 /**
- * The two role bodies a spec declares. The local side of the search preset is the empty role the
- * docs prescribe (`{}`), or read access to `localIndices` when given. Explicit mode: a side left
- * out is the empty role, since the name must exist on both clusters.
+ * The role bodies a spec declares. Certificate model: the two sides; the local side of the search
+ * preset is the empty role the docs prescribe (`{}`), or read access to `localIndices` when given;
+ * in explicit mode a side left out is the empty role, since the name must exist on both clusters.
+ * API-key model: the local role only (`remote` is null: nothing is written on the remote cluster).
  */
-export function roleBodies(spec: RoleSpec): { local: RoleBody; remote: RoleBody } {
+export function roleBodies(spec: RoleSpec): { local: RoleBody; remote: RoleBody | null } {
+    if (spec.model === "apiKey") return { local: apiKeyLocalRole(spec), remote: null };
     if (spec.preset === "search") {
         const local: RoleBody = spec.localIndices?.length
             ? { indices: [{ names: [...spec.localIndices], privileges: [...SEARCH_LOCAL_INDEX_PRIVILEGES] }] }
@@ -366,6 +449,77 @@ export function roleBodies(spec: RoleSpec): { local: RoleBody; remote: RoleBody 
         };
     }
     return { local: { ...(spec.localDefinition ?? {}) }, remote: { ...(spec.remoteDefinition ?? {}) } };
+}
+
+/** The local role of the API-key model: `remote_indices` (and `remote_cluster`) for the aliases in `clusters`. */
+function apiKeyLocalRole(spec: RoleSpec): RoleBody {
+    if (spec.preset !== "search" && spec.preset !== "replication") return { ...(spec.localDefinition ?? {}) };
+    const clusters = [...(spec.clusters ?? [])];
+    const body: RoleBody = {};
+    if (spec.preset === "replication") {
+        body.cluster = [...REPLICATION_LOCAL_CLUSTER_PRIVILEGES];
+        body.indices = [{ names: [...(spec.followerIndices ?? [])], privileges: [...REPLICATION_LOCAL_INDEX_PRIVILEGES] }];
+    } else if (spec.localIndices?.length) {
+        body.indices = [{ names: [...spec.localIndices], privileges: [...SEARCH_LOCAL_INDEX_PRIVILEGES] }];
+    }
+    const privileges = spec.preset === "search" ? APIKEY_SEARCH_REMOTE_INDEX_PRIVILEGES : APIKEY_REPLICATION_REMOTE_INDEX_PRIVILEGES;
+    body.remote_indices = [{ clusters, names: [...(spec.indices ?? [])], privileges: [...privileges] }];
+    if (spec.remoteClusterPrivileges?.length) {
+        body.remote_cluster = [{ clusters: [...clusters], privileges: [...spec.remoteClusterPrivileges] }];
+    }
+    return body;
+}
+
+/** Only the spec's own keys (no connections, no outputs). */
+export function specOf(v: RoleSpec): RoleSpec {
+    const out: Record<string, unknown> = {};
+    for (const k of ROLE_SPEC_KEYS) out[k] = (v as Record<string, unknown>)[k];
+    return out as RoleSpec;
+}
+
+function firstEntry(body: RoleBody | undefined, field: string): Record<string, unknown> | undefined {
+    const list = body?.[field];
+    return Array.isArray(list) && list.length === 1 && isPlainObject(list[0]) ? list[0] : undefined;
+}
+
+function stringList(v: unknown): string[] | undefined {
+    return Array.isArray(v) && v.every((x) => typeof x === "string") ? [...v] : typeof v === "string" ? [v] : undefined;
+}
+
+/**
+ * The spec as found on the clusters, in the user's input names, so that `pulumi preview --diff`
+ * after a refresh shows `old => new` for what was changed by hand. A side that is as declared keeps
+ * the declared form; a preset whose bodies were edited within its shape (other index patterns,
+ * other aliases) stays a preset with the found patterns; anything else becomes explicit
+ * `localDefinition`/`remoteDefinition` in normal form (a side absent on its cluster is left out).
+ */
+export function observedSpec(spec: RoleSpec, found: { local?: RoleBody; remote?: RoleBody }): RoleSpec {
+    const declared = roleBodies(spec);
+    const apiKey = spec.model === "apiKey";
+    const localSame = found.local !== undefined && sameRole(found.local, declared.local);
+    const remoteSame = apiKey || (found.remote !== undefined && sameRole(found.remote, declared.remote));
+    if (localSame && remoteSame) return specOf(spec);
+    if (spec.preset && found.local && (apiKey || found.remote)) {
+        const remoteIdx = apiKey ? firstEntry(found.local, "remote_indices") : firstEntry(found.remote, "indices");
+        const localIdx = firstEntry(found.local, "indices");
+        const candidate: RoleSpec = {
+            ...specOf(spec),
+            indices: stringList(remoteIdx?.names) ?? spec.indices,
+            ...(spec.preset === "replication" ? { followerIndices: stringList(localIdx?.names) ?? spec.followerIndices } : {}),
+            ...(spec.preset === "search" ? { localIndices: stringList(localIdx?.names) } : {}),
+            ...(apiKey ? {
+                clusters: stringList(remoteIdx?.clusters) ?? spec.clusters,
+                remoteClusterPrivileges: stringList(firstEntry(found.local, "remote_cluster")?.privileges) as RoleSpec["remoteClusterPrivileges"],
+            } : {}),
+        };
+        const bodies = roleBodies(candidate);
+        if (sameRole(bodies.local, found.local) && (apiKey || sameRole(bodies.remote, found.remote))) return candidate;
+    }
+    return {
+        model: spec.model,
+        localDefinition: found.local === undefined ? undefined : localSame ? declared.local : normaliseRole(found.local),
+        remoteDefinition: apiKey || found.remote === undefined ? undefined : remoteSame ? declared.remote ?? undefined : normaliseRole(found.remote),
+    };
 }
 
 // ------------------------------------------------------------------------------- normal form

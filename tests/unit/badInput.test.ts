@@ -72,8 +72,8 @@ describe("bad input: every resource refuses malformed input at check, naming the
         assert.deepStrictEqual((await sharedCa.check({}, GOOD_INPUTS.SharedCa(ctx))).failures, undefined);
         assert.deepStrictEqual((await nodeCertificate.check({} as any, GOOD_INPUTS.NodeCertificate(ctx) as any)).failures, undefined);
         assert.deepStrictEqual(link.validateLinkInputs(GOOD_INPUTS.RemoteClusterLink(ctx)), []);
-        assert.deepStrictEqual((await crossClusterRole.check({}, GOOD_INPUTS.CrossClusterRole(ctx))).failures, []);
-        assert.deepStrictEqual((await crossClusterUser.check({}, GOOD_INPUTS.CrossClusterUser(ctx))).failures, []);
+        assert.deepStrictEqual((await crossClusterRole.check({}, GOOD_INPUTS.CrossClusterRole(ctx) as any)).failures, []);
+        assert.deepStrictEqual((await crossClusterUser.check({}, GOOD_INPUTS.CrossClusterUser(ctx) as any)).failures, []);
     });
 
     // Each case asserts on its own that nothing reached the double, so it proves that alone under --grep.

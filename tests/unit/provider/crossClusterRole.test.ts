@@ -5,10 +5,14 @@
  */
 import * as assert from "assert";
 import * as util from "util";
-import * as role from "../../../provider/crossClusterRole";
-import * as user from "../../../provider/crossClusterUser";
-import { UNKNOWN } from "../../../provider/core/dynamic";
+import * as roleHooks from "../../../provider/crossClusterRole";
+import * as userHooks from "../../../provider/crossClusterUser";
+import { HookModule, UNKNOWN } from "../../../provider/core/dynamic";
 import { roleBodies, normaliseRole } from "../../../provider/security/roles";
+
+// The engine hands the hooks any JSON: these tests do too.
+const role: HookModule<any, any> = roleHooks;
+const user: HookModule<any, any> & { generatePassword(): string } = userHooks;
 
 const CONN = { urls: ["https://127.0.0.1:1"], username: "elastic", password: "pw-of-elastic", maxRetries: 0, requestTimeoutSeconds: 2 };
 const REMOTE = { ...CONN, urls: ["https://127.0.0.2:1"] };
@@ -51,7 +55,6 @@ const BAD_ROLES: Array<{ why: string; news: Record<string, unknown>; property: s
 ];
 
 describe("CrossClusterRole.check refuses each bad input, naming the property", () => {
-    it(`has at least 10 cases (${BAD_ROLES.length})`, () => assert.ok(BAD_ROLES.length >= 10));
     for (const c of BAD_ROLES) {
         it(`${c.property}: ${c.why}`, async () => {
             const r = await role.check({}, c.news);
@@ -186,5 +189,47 @@ describe("CrossClusterUser: passwords", () => {
         assert.strictEqual((await user.diff("u", { ...generated, roles: ["remote-search", "superuser"] }, USER)).changes, true);
         assert.strictEqual((await user.diff("u", { ...generated, roles: ["remote-search", "remote-search"] }, USER)).changes, false);
         assert.deepStrictEqual((await user.diff("u", generated, { ...USER, username: "other" })).replaces, ["username"]);
+    });
+});
+
+describe("CrossClusterRole in the API-key model, at hook level", () => {
+    const KEYED = { model: "apiKey", local: CONN, name: "remote-search-key", preset: "search", clusters: ["us"], indices: ["logs-*"] };
+    it("needs no remote connection, and refuses one (no role is written on the remote)", async () => {
+        assert.deepStrictEqual((await role.check({}, KEYED)).failures, []);
+        const r = await role.check({}, { ...KEYED, remote: REMOTE });
+        assert.deepStrictEqual(r.failures!.map((f) => f.property), ["remote"]);
+        assert.match(r.failures![0].reason, /leave remote out/);
+    });
+    it("create refuses a bad alias before any request (InputError, nothing written)", async () => {
+        await assert.rejects(role.create({ ...KEYED, clusters: ["no spaces"] }), (e: Error) => {
+            assert.strictEqual(e.name, "InputError");
+            assert.match(e.message, /^clusters\[0\]: contains whitespace.*Nothing was written\.$/);
+            return true;
+        });
+    });
+    it("diff: no remote side to drift; a changed alias is an update; another model replaces, deleting first (same name)", async () => {
+        const outs = outsOf(KEYED);
+        outs.remoteRole = null;
+        outs.remoteExists = false;
+        assert.strictEqual((await role.diff("r", outs, KEYED)).changes, false);
+        assert.deepStrictEqual((await role.diff("r", outs, { ...KEYED, clusters: ["eu"] })).replaces, []);
+        assert.strictEqual((await role.diff("r", outs, { ...KEYED, clusters: ["eu"] })).changes, true);
+        const d = await role.diff("r", outs, { ...SEARCH, name: KEYED.name });
+        assert.deepStrictEqual([d.replaces, d.deleteBeforeReplace], [["model"], true]);
+    });
+});
+
+describe("CrossClusterRole/User diff: interrupted creates and cluster identity", () => {
+    it("a state recorded by an interrupted create is always a change (the next up finishes it)", async () => {
+        assert.strictEqual((await role.diff("r", { ...outsOf(SEARCH), createInterrupted: true }, SEARCH)).changes, true);
+        const u = { ...USER, password: "p-123456", passwordGenerated: false, passwordInSync: true };
+        assert.strictEqual((await user.diff("u", { ...u, createInterrupted: true }, { ...USER, password: "p-123456" })).changes, true);
+    });
+    it("a state of an earlier release (no cluster_uuid) with new URLs is an update, never a replace, and asks no cluster", async () => {
+        const moved = { ...SEARCH, local: { ...CONN, urls: ["https://127.0.0.3:1"] } };
+        const d = await role.diff("r", outsOf(SEARCH), moved);
+        assert.deepStrictEqual([d.changes, d.replaces], [true, []]);
+        const u = await user.diff("u", { ...USER, password: "p", passwordGenerated: true }, { ...USER, local: moved.local });
+        assert.deepStrictEqual([u.changes, u.replaces], [true, []]);
     });
 });

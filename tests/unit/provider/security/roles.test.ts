@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fc from "fast-check";
 import { UNKNOWN } from "../../../../provider/core/dynamic";
 import {
-    MAX_NAME_LENGTH, normaliseRole, RESERVED_ROLE_NAMES, securityIndexHint, RESERVED_USERNAMES, roleBodies, RoleBody, sameRole, validateIndexPatterns,
+    MAX_NAME_LENGTH, normaliseRole, observedSpec, RESERVED_ROLE_NAMES, securityIndexHint, RESERVED_USERNAMES, roleBodies, RoleBody, RoleSpec, sameRole, specOf, validateIndexPatterns,
     validateRoleBody, validateRoleName, validateRoleSpec, validateUsername, writableRole,
 } from "../../../../provider/security/roles";
 
@@ -58,8 +58,8 @@ describe("roles: presets as role bodies (Elastic's 'Configure roles and users fo
 
     it("the preset bodies are fresh copies (mutating one does not change the next)", () => {
         const a = roleBodies({ preset: "search", indices: ["x"] });
-        (a.remote.indices as any[])[0].privileges.push("write");
-        assert.deepStrictEqual((roleBodies({ preset: "search", indices: ["x"] }).remote.indices as any[])[0].privileges, ["read", "read_cross_cluster", "view_index_metadata"]);
+        (a.remote!.indices as any[])[0].privileges.push("write");
+        assert.deepStrictEqual((roleBodies({ preset: "search", indices: ["x"] }).remote!.indices as any[])[0].privileges, ["read", "read_cross_cluster", "view_index_metadata"]);
     });
 });
 
@@ -181,7 +181,7 @@ describe("roles: normal form (no false drift, real drift seen)", () => {
         ]) {
             const b = roleBodies(spec);
             assert.ok(sameRole(b.local, esEcho(b.local)), JSON.stringify(b.local));
-            assert.ok(sameRole(b.remote, esEcho(b.remote)), JSON.stringify(b.remote));
+            assert.ok(sameRole(b.remote, esEcho(b.remote!)), JSON.stringify(b.remote));
         }
     });
     it("the empty role equals Elasticsearch's echo of {} exactly as seen on 8.19/9.x", () => {
@@ -201,7 +201,7 @@ describe("roles: normal form (no false drift, real drift seen)", () => {
         assert.ok(!sameRole({ indices: [{ ...base, field_security: { grant: ["x"] } }] }, { indices: [{ ...base, field_security: { grant: ["x"], except: ["y"] } }] }));
     });
     it("allow_restricted_indices: true, another privilege, another index, another cluster privilege are drift", () => {
-        const b = roleBodies({ preset: "replication", indices: ["leader"], followerIndices: ["f"] }).remote;
+        const b = roleBodies({ preset: "replication", indices: ["leader"], followerIndices: ["f"] }).remote!;
         const e = esEcho(b) as any;
         assert.ok(!sameRole(b, { ...e, indices: [{ ...e.indices[0], allow_restricted_indices: true }] }));
         assert.ok(!sameRole(b, { ...e, indices: [{ ...e.indices[0], privileges: ["read"] }] }));
@@ -247,5 +247,88 @@ describe("roles: securityIndexHint", () => {
     it("explains the integ-test-zip's missing analysis-common module, as real 8.19/9.x answer a first PUT of a role", () => {
         assert.match(securityIndexHint("HTTP 400 illegal_argument_exception: Unknown filter type [pattern_capture] for [email]"), /lacks the analysis-common module/);
         assert.strictEqual(securityIndexHint("HTTP 400 action_request_validation_exception: Role [superuser] is reserved"), "");
+    });
+});
+
+describe("roles: the API-key model (a local role with remote_indices, nothing on the remote)", () => {
+    it("search: remote_indices read, read_cross_cluster, view_index_metadata on indices of the clusters; no remote body", () => {
+        assert.deepStrictEqual(roleBodies({ model: "apiKey", preset: "search", clusters: ["us"], indices: ["logs-*"] }), {
+            local: { remote_indices: [{ clusters: ["us"], names: ["logs-*"], privileges: ["read", "read_cross_cluster", "view_index_metadata"] }] },
+            remote: null,
+        });
+    });
+    it("search with localIndices and remoteClusterPrivileges", () => {
+        assert.deepStrictEqual(roleBodies({ model: "apiKey", preset: "search", clusters: ["us", "eu-*"], indices: ["a"], localIndices: ["l"], remoteClusterPrivileges: ["monitor_enrich"] }).local, {
+            indices: [{ names: ["l"], privileges: ["read", "view_index_metadata"] }],
+            remote_indices: [{ clusters: ["us", "eu-*"], names: ["a"], privileges: ["read", "read_cross_cluster", "view_index_metadata"] }],
+            remote_cluster: [{ clusters: ["us", "eu-*"], privileges: ["monitor_enrich"] }],
+        });
+    });
+    it("replication: manage_ccr, cross_cluster_replication on the leaders, the follower privileges on the local followers", () => {
+        assert.deepStrictEqual(roleBodies({ model: "apiKey", preset: "replication", clusters: ["us"], indices: ["leader-*"], followerIndices: ["f-*"] }).local, {
+            cluster: ["manage_ccr"],
+            indices: [{ names: ["f-*"], privileges: ["monitor", "read", "write", "manage_follow_index"] }],
+            remote_indices: [{ clusters: ["us"], names: ["leader-*"], privileges: ["cross_cluster_replication"] }],
+        });
+    });
+    it("explicit: localDefinition only", () => {
+        const local = { remote_indices: [{ clusters: ["x"], names: ["i"], privileges: ["read"] }] };
+        assert.deepStrictEqual(roleBodies({ model: "apiKey", localDefinition: local }), { local, remote: null });
+    });
+
+    const base = { model: "apiKey", preset: "search", clusters: ["us"], indices: ["logs-*"] };
+    const bad: Array<[Record<string, unknown>, string, string]> = [
+        [{ ...base, clusters: undefined }, "clusters", "is required with model \"apiKey\""],
+        [{ ...base, clusters: [] }, "clusters", "is empty"],
+        [{ ...base, clusters: "us" }, "clusters", "must be a list"],
+        [{ ...base, clusters: ["us", "bad alias"] }, "clusters[1]", "only accepts ASCII letters"],
+        [{ ...base, clusters: ["us:x"] }, "clusters[0]", "only accepts ASCII letters"],
+        [{ ...base, clusters: [""] }, "clusters[0]", "is empty"],
+        [{ ...base, indices: ["us:logs-*"] }, "indices[0]", 'write "logs-*"'],
+        [{ ...base, remoteClusterPrivileges: ["read_ccr"] }, "remoteClusterPrivileges[0]", "is not a remote cluster privilege"],
+        [{ model: "apiKey", localDefinition: {}, remoteDefinition: {} }, "remoteDefinition", 'goes with model "certificate" only'],
+        [{ model: "apiKey", localDefinition: {}, clusters: ["us"] }, "clusters", "goes with a preset only"],
+        [{ preset: "search", indices: ["a"], clusters: ["us"] }, "clusters", 'goes with model: "apiKey" only'],
+        [{ ...base, model: "api-key" }, "model", 'must be one of "certificate", "apiKey"'],
+    ];
+    for (const [spec, property, fragment] of bad) {
+        it(`refuses ${property}: ${fragment}`, () => {
+            const f = validateRoleSpec(spec);
+            assert.ok(f.some((x) => x.property === property && x.reason.includes(fragment)), JSON.stringify(f));
+        });
+    }
+    it("accepts aliases with wildcards and both remote cluster privileges", () => {
+        assert.deepStrictEqual(validateRoleSpec({ ...base, clusters: ["us", "eu-*", "*"], remoteClusterPrivileges: ["monitor_enrich", "monitor_stats"] }), []);
+    });
+});
+
+describe("roles: observedSpec (drift in input names, for preview --diff)", () => {
+    const search = { preset: "search" as const, indices: ["logs-*"] };
+    const echo = (s: RoleSpec) => { const b = roleBodies(s); return { local: esEcho(b.local), remote: b.remote ? esEcho(b.remote) : undefined }; };
+    it("as declared: the declared spec, untouched", () => {
+        assert.deepStrictEqual(observedSpec(search, echo(search)), specOf(search));
+    });
+    it("a preset edited within its shape stays a preset with what was found (indices old => new)", () => {
+        const found = echo({ ...search, indices: ["logs-*", "secret"] });
+        const seen = observedSpec(search, found);
+        assert.strictEqual(seen.preset, "search");
+        assert.deepStrictEqual(seen.indices, ["logs-*", "secret"]);
+    });
+    it("API-key model: another alias found is shown as clusters", () => {
+        const spec = { model: "apiKey" as const, preset: "search" as const, clusters: ["us"], indices: ["a"] };
+        const seen = observedSpec(spec, echo({ ...spec, clusters: ["eu"] }));
+        assert.deepStrictEqual([seen.preset, seen.clusters, seen.indices], ["search", ["eu"], ["a"]]);
+    });
+    it("a body outside the preset's shape becomes explicit definitions in normal form; the unchanged side keeps its declared form", () => {
+        const found = echo(search);
+        found.remote = { ...found.remote!, cluster: ["monitor"] };
+        const seen = observedSpec(search, found);
+        assert.strictEqual(seen.preset, undefined);
+        assert.deepStrictEqual(seen.localDefinition, {});
+        assert.deepStrictEqual(seen.remoteDefinition, normaliseRole(found.remote));
+    });
+    it("a side deleted by hand is left out", () => {
+        const seen = observedSpec(search, { local: esEcho({}) });
+        assert.deepStrictEqual([seen.preset, seen.localDefinition, seen.remoteDefinition], [undefined, {}, undefined]);
     });
 });
