@@ -328,7 +328,8 @@ async function deliverAndVerify(outs: NodeCertificateOutputs, keepAside: boolean
                 o.keptAsidePaths = keepOriginals(t);
             } catch (err) {
                 const e = err as NodeJS.ErrnoException;
-                throw new Error(`could not keep the current files of ${t.directory} aside before writing over them (nothing was written): ${e.code ?? ""} ${e.message}`.replace(/\s+/g, " "), { cause: err });
+                throw e.code === undefined ? e : new Error(
+                    `could not keep the current files of ${t.directory} aside before writing over them (nothing was written): ${e.code} ${e.message}`.replace(/\s+/g, " "), { cause: err });
             }
         }
         deliverFiles(t, o);

@@ -193,15 +193,7 @@ function fsyncDirectory(dir: string): void {
  * Throws with a message naming the directory if it does not exist or is not writable.
  */
 export function deliverFiles(t: DeliveryTarget, pems: DeliveredPems): void {
-    let st: fs.Stats;
-    try {
-        st = fs.statSync(t.directory);
-    } catch {
-        throw new Error(`delivery.directory ${t.directory} does not exist; create it (e.g. the node's config directory) or fix the path`);
-    }
-    if (!st.isDirectory()) {
-        throw new Error(`delivery.directory ${t.directory} is not a directory`);
-    }
+    assertDirectory(t);
     const p = deliveryPaths(t);
     try {
         writeFileAtomic(p.ca, trustFileContent(t, pems.caPem), PUBLIC_FILE_MODE);
@@ -210,6 +202,19 @@ export function deliverFiles(t: DeliveryTarget, pems: DeliveredPems): void {
     } catch (err) {
         const e = err as NodeJS.ErrnoException;
         throw new Error(`could not write the certificate files to ${t.directory}: ${e.code ?? ""} ${e.message}`.replace(/\s+/g, " "), { cause: err });
+    }
+}
+
+/** Throws with a message naming `t.directory` if it does not exist or is not a directory. */
+function assertDirectory(t: DeliveryTarget): void {
+    let st: fs.Stats;
+    try {
+        st = fs.statSync(t.directory);
+    } catch {
+        throw new Error(`delivery.directory ${t.directory} does not exist; create it (e.g. the node's config directory) or fix the path`);
+    }
+    if (!st.isDirectory()) {
+        throw new Error(`delivery.directory ${t.directory} is not a directory`);
     }
 }
 
@@ -276,6 +281,7 @@ export function findOriginal(file: string): Original | undefined {
  * record is always of the state before the *first* delivery. Returns the paths of the records.
  */
 export function keepOriginals(t: DeliveryTarget): string[] {
+    assertDirectory(t);
     const out: string[] = [];
     for (const [role, file] of Object.entries(deliveryPaths(t))) {
         const found = findOriginal(file);
