@@ -9,36 +9,22 @@ import {
     DEFAULT_CA_VALIDITY_DAYS, DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, KeyAlgorithm, MAX_VALIDITY_DAYS, checkCaPair, describeCertificate, generateCa,
     isKeyAlgorithm, keyMatchesCertificate,
 } from "./certs/pem";
-import type { CheckFailure } from "./core/validation";
-import { containsUnknown, plain, plainInputs } from "./core/dynamic";
-import { InputError } from "./core/errors";
+import { CheckFailure, failOnInvalid } from "./core/validation";
+import { HookModule, containsUnknown, plain, plainInputs } from "./core/dynamic";
 import * as crypto from "crypto";
+import type { SharedCaArgs } from "../sdk/sharedCa";
 
 /** Default subject CN of a generated CA. */
 export const DEFAULT_CA_COMMON_NAME = "es-remote-ca";
 
-/** The inputs the hooks receive (unwrapped). Generation options and `certPem`/`keyPem` exclude each other. */
-export interface SharedCaInputs {
-    /** Subject CN of a generated CA. */
-    commonName?: string;
-    /** Subject O of a generated CA. */
-    organization?: string;
-    /** Subject OU of a generated CA. */
-    organizationalUnit?: string;
-    /** Subject C of a generated CA (two letters). */
-    country?: string;
-    /** Lifetime of a generated CA in days. */
-    validityDays?: number;
-    /** Key algorithm of a generated CA. */
-    keyAlgorithm?: KeyAlgorithm;
-    /** Certificate of an adopted CA (PEM). */
-    certPem?: string;
-    /** Private key of an adopted CA (PEM: PKCS#8, PKCS#1 or SEC1, unencrypted). */
-    keyPem?: string;
-}
+/**
+ * The inputs the hooks receive: the sdk's {@link SharedCaArgs}, resolved by the engine (one source
+ * for both). Generation options and `certPem`/`keyPem` exclude each other.
+ */
+export type SharedCaInputs = pulumi.Unwrap<SharedCaArgs>;
 
 /** The state the hooks write: the inputs as given plus the CA's facts. */
-export interface SharedCaOutputs extends SharedCaInputs {
+export interface SharedCaOutputs extends Omit<SharedCaInputs, "certPem" | "keyPem"> {
     /** CA certificate, PEM. */
     certPem: string;
     /** CA private key, PKCS#8 PEM (an adopted key is converted). Secret. */
@@ -117,7 +103,7 @@ function checkInputs(i: SharedCaInputs): CheckFailure[] {
 }
 
 /** Validates the inputs; values not known yet (preview) are skipped. */
-export async function check(_olds: SharedCaInputs, news: SharedCaInputs): Promise<pulumi.dynamic.CheckResult> {
+export async function check(_olds: Partial<SharedCaInputs>, news: SharedCaInputs): Promise<pulumi.dynamic.CheckResult<SharedCaInputs>> {
     const inputs = plainInputs<SharedCaInputs>(news);
     const failures = checkInputs(inputs);
     return failures.length ? { inputs, failures } : { inputs };
@@ -167,18 +153,15 @@ function sameKey(a: string | undefined, b: string | undefined): boolean {
 }
 
 /** Generates the CA, or adopts the given one (its key converted to PKCS#8). */
-export async function create(inputs: SharedCaInputs): Promise<pulumi.dynamic.CreateResult> {
+export async function create(inputs: SharedCaInputs): Promise<pulumi.dynamic.CreateResult<SharedCaOutputs>> {
     const i = plain(inputs);
-    const failures = checkInputs(i);
-    if (failures.length) {
-        throw new InputError(failures[0].property, failures[0].reason);
-    }
+    failOnInvalid(checkInputs(i));
     let outs: SharedCaOutputs;
     if (isAdopting(i)) {
         const certPem = i.certPem!;
         const keyPem = crypto.createPrivateKey(i.keyPem!).export({ type: "pkcs8", format: "pem" }).toString();
         if (!keyMatchesCertificate(certPem, keyPem)) {
-            throw new InputError("keyPem", "the CA key does not match the CA certificate");
+            failOnInvalid([{ property: "keyPem", reason: "the CA key does not match the CA certificate" }]);
         }
         const info = describeCertificate(certPem);
         outs = {
@@ -201,17 +184,21 @@ export async function create(inputs: SharedCaInputs): Promise<pulumi.dynamic.Cre
 }
 
 /** The CA lives only in the state: what is there is what exists. */
-export async function read(id: string, props: SharedCaOutputs): Promise<pulumi.dynamic.ReadResult> {
+export async function read(id: string, props: SharedCaOutputs): Promise<pulumi.dynamic.ReadResult<SharedCaOutputs>> {
     return { id, props: plain(props) };
 }
 
 /** Never needed (every change replaces); keeps the state as it is. */
-export async function update(_id: string, olds: SharedCaOutputs, _news: SharedCaInputs): Promise<pulumi.dynamic.UpdateResult> {
+export async function update(_id: string, olds: SharedCaOutputs, _news: SharedCaInputs): Promise<pulumi.dynamic.UpdateResult<SharedCaOutputs>> {
     return { outs: plain(olds) };
 }
 
 /** Nothing outside the state to remove. */
 export async function delete_(_id: string, _props: SharedCaOutputs): Promise<void> {
-    return;
+    // The CA exists only in the state; the engine drops it from there.
 }
 export { delete_ as delete };
+
+/** Compile-time proof that the six hooks match the resource's types. */
+const _hooks: HookModule<SharedCaInputs, SharedCaOutputs> = { check, diff, create, read, update, delete: delete_ };
+void _hooks;

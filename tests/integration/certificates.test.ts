@@ -195,7 +195,7 @@ describe("certificates on real nodes (own 9.x and 8.19.x clusters): trust, rejec
     async function newCa(commonName: string): Promise<SharedCaOutputs> {
         const checked = await sharedCa.check({}, { commonName });
         assert.strictEqual(checked.failures, undefined);
-        return (await sharedCa.create(checked.inputs)).outs as SharedCaOutputs;
+        return (await sharedCa.create(checked.inputs!)).outs as SharedCaOutputs;
     }
 
     /** Creates a NodeCertificate through check + create; create returns once the node serves it (verifyOn). */

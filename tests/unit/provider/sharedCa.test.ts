@@ -18,12 +18,6 @@ describe("provider/sharedCa hooks", function () {
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-    it("exports the six hooks", () => {
-        for (const h of ["check", "diff", "create", "read", "update", "delete"]) {
-            assert.strictEqual(typeof hooks[h], "function", h);
-        }
-    });
-
     describe("check", () => {
         it("accepts no options (generate with defaults) and every generation option", async () => {
             assert.deepStrictEqual(await hooks.check({}, {}), { inputs: {} });
@@ -128,8 +122,13 @@ describe("provider/sharedCa hooks", function () {
             assert.match(openssl(["verify", "-CAfile", writeTemp(ca.certPem), writeTemp(n.certPem)]), /: OK/);
         });
 
-        it("refuses bad inputs naming the property, like check", async () => {
-            await assert.rejects(hooks.create({ country: "xx" }), (e: Error & { property?: string }) => e.property === "country");
+        it("refuses bad inputs naming the property, like check, and says nothing was made", async () => {
+            await assert.rejects(hooks.create({ country: "xx" }), (e: Error & { property?: string }) => {
+                assert.strictEqual(e.name, "InputError");
+                assert.strictEqual(e.property, "country");
+                assert.match(e.message, /^country: must be a two-letter ISO 3166 code.*Nothing was written\.$/);
+                return true;
+            });
         });
 
         function writeTemp(content: string): string {
@@ -181,13 +180,23 @@ describe("provider/sharedCa hooks", function () {
         });
     });
 
-    describe("read, update, delete", () => {
-        it("read returns the state as is; update keeps it; delete touches nothing", async () => {
+    describe("read, update", () => {
+        // The CA lives only in the state: refresh has nothing else to look at, and every change of
+        // what the CA is replaces it (diff above), so update never makes another CA.
+        it("refresh keeps the CA exactly as stored (no drift to report, no inputs returned)", async () => {
             const ca = await generateCa({ commonName: "x" });
             const state = { ...ca, adopted: false, commonName: "x" };
-            assert.deepStrictEqual(await hooks.read(ca.serialNumber, state), { id: ca.serialNumber, props: state });
-            assert.deepStrictEqual(await hooks.update(ca.serialNumber, state, { commonName: "x" }), { outs: state });
-            assert.strictEqual(await hooks.delete(ca.serialNumber, state), undefined);
+            const r = await hooks.read(ca.serialNumber, state);
+            assert.deepStrictEqual(r, { id: ca.serialNumber, props: state });
+            assert.ok(!("inputs" in r));
+        });
+
+        it("update keeps the stored CA (same key and certificate) even if asked with other options", async () => {
+            const ca = await generateCa({ commonName: "x" });
+            const state = { ...ca, adopted: false, commonName: "x" };
+            const r = await hooks.update(ca.serialNumber, state, { commonName: "y", validityDays: 5 });
+            assert.strictEqual(r.outs.keyPem, ca.keyPem);
+            assert.strictEqual(r.outs.certPem, ca.certPem);
         });
     });
 });

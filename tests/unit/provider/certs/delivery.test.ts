@@ -73,7 +73,7 @@ describe("provider/certs/delivery", () => {
         });
     });
 
-    describe("deliverFiles / readDelivered / removeDelivered", () => {
+    describe("deliverFiles / readDelivered / keepOriginals / releaseDelivered", () => {
         it("writes the three files under the default names with their modes", () => {
             deliverFiles({ directory: dir }, PEMS);
             assert.deepStrictEqual(fs.readdirSync(dir).sort(), [DEFAULT_FILES.caFile, DEFAULT_FILES.certFile, DEFAULT_FILES.keyFile].sort());
