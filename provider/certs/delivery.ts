@@ -282,33 +282,33 @@ export function findOriginal(file: string): Original | undefined {
  */
 export function keepOriginals(t: DeliveryTarget): string[] {
     assertDirectory(t);
-    const out: string[] = [];
-    for (const [role, file] of Object.entries(deliveryPaths(t))) {
-        const found = findOriginal(file);
-        if (found) {
-            out.push(found.path);
-            continue;
-        }
-        let st: fs.Stats | undefined;
-        try {
-            st = fs.statSync(file);
-        } catch (err) {
-            if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
-                throw err;
-            }
-        }
-        let record: string;
-        if (st && st.isFile()) {
-            const mode = st.mode & 0o777;
-            record = path.join(t.directory, `.${path.basename(file)}${ORIGINAL_TAG}${mode.toString(8).padStart(4, "0")}`);
-            writeFileAtomic(record, fs.readFileSync(file, "utf8"), role === "key" ? DEFAULT_KEY_FILE_MODE : mode, { uid: st.uid, gid: st.gid });
-        } else {
-            record = path.join(t.directory, `.${path.basename(file)}${ABSENT_TAG}`);
-            writeFileAtomic(record, "", PUBLIC_FILE_MODE);
-        }
-        out.push(record);
+    return Object.entries(deliveryPaths(t)).map(([role, file]) => keepOriginal(file, role === "key"));
+}
+
+/** {@link keepOriginals} for one file; `secret`: the record is mode 0600. Returns the record's path. */
+function keepOriginal(file: string, secret: boolean): string {
+    const found = findOriginal(file);
+    if (found) {
+        return found.path;
     }
-    return out;
+    let st: fs.Stats | undefined;
+    try {
+        st = fs.statSync(file);
+    } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
+            throw err;
+        }
+    }
+    const dir = path.dirname(file);
+    if (st && st.isFile()) {
+        const mode = st.mode & 0o777;
+        const record = path.join(dir, `.${path.basename(file)}${ORIGINAL_TAG}${mode.toString(8).padStart(4, "0")}`);
+        writeFileAtomic(record, fs.readFileSync(file, "utf8"), secret ? DEFAULT_KEY_FILE_MODE : mode, { uid: st.uid, gid: st.gid });
+        return record;
+    }
+    const record = path.join(dir, `.${path.basename(file)}${ABSENT_TAG}`);
+    writeFileAtomic(record, "", PUBLIC_FILE_MODE);
+    return record;
 }
 
 /**
@@ -380,36 +380,102 @@ export function releaseDelivered(t: DeliveryTarget, pems: DeliveredPems, mode: O
         return keepAll("delivered by an earlier release that kept nothing aside, so there is nothing to put back; left so the node can restart");
     }
     const ownCa = on.caPem === trustFileContent(t, pems.caPem);
-    const entries: Array<[string, boolean]> = [[p.key, true], [p.cert, true], [p.ca, ownCa]];
-    for (const [file, own] of entries) {
-        const rec = findOriginal(file);
-        if (mode === "keep") {
-            report.kept.push({ file, why: "delivery.onDelete is \"keep\"" });
-            if (rec) {
-                fs.rmSync(rec.path, { force: true });
-            }
-            continue;
-        }
-        if (!own) {
-            report.kept.push({ file, why: "it no longer holds what was delivered (changed by hand?)" });
-        } else if (rec?.kind === "kept") {
-            const st = fs.statSync(rec.path);
-            writeFileAtomic(file, fs.readFileSync(rec.path, "utf8"), rec.mode, { uid: st.uid, gid: st.gid });
-            fs.rmSync(rec.path, { force: true });
-            report.restored.push(file);
-        } else if (rec?.kind === "absent") {
-            const yml = configNaming(file);
-            if (yml) {
-                report.kept.push({ file, why: `it did not exist before the first delivery, but ${yml} names it (the node would not start without it)` });
-            } else {
-                fs.rmSync(file, { force: true });
-                report.removed.push(file);
-            }
-            fs.rmSync(rec.path, { force: true });
-        } else {
-            report.kept.push({ file, why: "nothing was kept aside for it (record removed by hand?)" });
-        }
+    for (const [file, own] of [[p.key, true], [p.cert, true], [p.ca, ownCa]] as const) {
+        releaseFile(file, own, mode, report);
     }
+    fsyncDirectory(t.directory);
+    return report;
+}
+
+/** Gives up one delivered file (see {@link releaseDelivered}); `own`: it still holds what was written. */
+function releaseFile(file: string, own: boolean, mode: OnDelete, report: ReleaseReport): void {
+    const rec = findOriginal(file);
+    if (mode === "keep") {
+        report.kept.push({ file, why: "delivery.onDelete is \"keep\"" });
+        if (rec) {
+            fs.rmSync(rec.path, { force: true });
+        }
+        return;
+    }
+    if (!own) {
+        report.kept.push({ file, why: "it no longer holds what was delivered (changed by hand?)" });
+    } else if (rec?.kind === "kept") {
+        const st = fs.statSync(rec.path);
+        writeFileAtomic(file, fs.readFileSync(rec.path, "utf8"), rec.mode, { uid: st.uid, gid: st.gid });
+        fs.rmSync(rec.path, { force: true });
+        report.restored.push(file);
+    } else if (rec?.kind === "absent") {
+        const yml = configNaming(file);
+        if (yml) {
+            report.kept.push({ file, why: `it did not exist before the first delivery, but ${yml} names it (the node would not start without it)` });
+        } else {
+            fs.rmSync(file, { force: true });
+            report.removed.push(file);
+        }
+        fs.rmSync(rec.path, { force: true });
+    } else {
+        report.kept.push({ file, why: "nothing was kept aside for it (record removed by hand?)" });
+    }
+}
+
+// ---- a trust file alone -----------------------------------------------------------------------
+
+/**
+ * Where a CA file alone goes: the trust side of a certificate, e.g. the local cluster's nodes
+ * trusting a remote cluster server's CA (`xpack.security.remote_cluster_client.ssl.certificate_authorities`).
+ */
+export interface TrustFileTarget {
+    /** Absolute path of an existing directory (a node's config directory or a folder in it). */
+    directory: string;
+    /** File name. Default `remote-cluster-client-ca.crt`. */
+    caFile?: string;
+    /** What giving the file up does; see {@link OnDelete}. Default `restore`. */
+    onDelete?: OnDelete;
+}
+
+/** Default name of a trust file. */
+export const DEFAULT_TRUST_FILE = "remote-cluster-client-ca.crt";
+
+/** Absolute path of the trust file of `t`. */
+export function trustFilePath(t: TrustFileTarget): string {
+    return path.join(t.directory, t.caFile ?? DEFAULT_TRUST_FILE);
+}
+
+/** What a trust file holding `caPems` contains: the PEMs, one after the other, each ending in a newline. */
+export function trustPemsContent(caPems: string[]): string {
+    return caPems.map((p) => (p.endsWith("\n") ? p : `${p}\n`)).join("");
+}
+
+/**
+ * Writes the CA certificates `caPems` into the trust file of `t` (atomically, mode 0644, owner
+ * kept), after keeping what was there aside like {@link keepOriginals}. Returns the record's path.
+ * Elasticsearch re-reads a changed CA file like a certificate (about every 5 s).
+ */
+export function deliverTrustFile(t: TrustFileTarget, caPems: string[]): string {
+    assertDirectory(t);
+    const file = trustFilePath(t);
+    const record = keepOriginal(file, false);
+    writeFileAtomic(file, trustPemsContent(caPems), PUBLIC_FILE_MODE);
+    return record;
+}
+
+/**
+ * Gives up the trust file of `t` (delete, or a move elsewhere): with `restore` (default) it gets back
+ * what it held before the first delivery, or is removed if it did not exist and no
+ * `elasticsearch.yml` names it; with `keep` it stays. Only while it still holds `caPems`.
+ */
+export function releaseTrustFile(t: TrustFileTarget, caPems: string[]): ReleaseReport {
+    const file = trustFilePath(t);
+    const report: ReleaseReport = { restored: [], removed: [], kept: [] };
+    const on = readOrUndefined(file);
+    if (on === undefined) {
+        return report;
+    }
+    if (on !== trustPemsContent(caPems)) {
+        report.kept.push({ file, why: "it no longer holds what was delivered (a newer delivery or a hand edit)" });
+        return report;
+    }
+    releaseFile(file, true, t.onDelete ?? "restore", report);
     fsyncDirectory(t.directory);
     return report;
 }

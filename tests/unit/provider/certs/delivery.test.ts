@@ -2,8 +2,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import {
-    DEFAULT_FILES, deliverFiles, deliveredMatches, deliveryPaths, deliveryProblems, findOriginal, keepOriginals, readDelivered, releaseDelivered,
-    trustFileContent, writeFileAtomic,
+    DEFAULT_FILES, deliverFiles, deliveredMatches, deliverTrustFile, deliveryPaths, deliveryProblems, findOriginal, keepOriginals, readDelivered, releaseDelivered,
+    releaseTrustFile, trustFileContent, trustFilePath, writeFileAtomic,
 } from "../../../../provider/certs/delivery";
 import { tempDir } from "../certTestSupport";
 
@@ -274,6 +274,44 @@ describe("provider/certs/delivery", () => {
             assert.deepStrictEqual(deliveryProblems({ directory: "/x", extraTrustedCaPems: "pem" }).map((p) => p.property), ["extraTrustedCaPems"]);
             const good = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
             assert.deepStrictEqual(deliveryProblems({ directory: "/x", extraTrustedCaPems: [good, "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----"] }).map((p) => p.property), ["extraTrustedCaPems[1]"]);
+        });
+    });
+
+    describe("a trust file alone (deliverTrustFile / releaseTrustFile)", () => {
+        it("writes the CA certificates under remote-cluster-client-ca.crt, and delete restores the node's own file", () => {
+            const t = { directory: dir };
+            const file = trustFilePath(t);
+            assert.strictEqual(path.basename(file), "remote-cluster-client-ca.crt");
+            fs.writeFileSync(file, "OWN CA\n", { mode: 0o640 });
+            fs.chmodSync(file, 0o640);
+            const record = deliverTrustFile(t, ["SERVER CA", "NEXT CA\n"]);
+            assert.strictEqual(path.basename(record), ".remote-cluster-client-ca.crt.es-remote-orig-0640");
+            assert.strictEqual(fs.readFileSync(file, "utf8"), "SERVER CA\nNEXT CA\n");
+            assert.strictEqual(mode(file), 0o644);
+            const r = releaseTrustFile(t, ["SERVER CA", "NEXT CA\n"]);
+            assert.deepStrictEqual(r.restored, [file]);
+            assert.strictEqual(fs.readFileSync(file, "utf8"), "OWN CA\n");
+            assert.strictEqual(mode(file), 0o640);
+            assert.deepStrictEqual(fs.readdirSync(dir), ["remote-cluster-client-ca.crt"]);
+        });
+
+        it("a file that did not exist is removed unless elasticsearch.yml names it; a changed file is left; keep leaves it", () => {
+            const t = { directory: dir, caFile: "rcc-ca.crt" };
+            deliverTrustFile(t, ["CA"]);
+            fs.writeFileSync(path.join(dir, "elasticsearch.yml"), "xpack.security.remote_cluster_client.ssl.certificate_authorities: [ rcc-ca.crt ]\n");
+            assert.match(releaseTrustFile(t, ["CA"]).kept[0].why, /names it/);
+            assert.ok(fs.existsSync(trustFilePath(t)));
+            fs.rmSync(path.join(dir, "elasticsearch.yml"));
+            fs.rmSync(trustFilePath(t));
+
+            deliverTrustFile(t, ["CA"]);
+            assert.deepStrictEqual(releaseTrustFile(t, ["OTHER CA"]).kept.map((k) => k.file), [trustFilePath(t)], "not ours: left");
+            assert.deepStrictEqual(releaseTrustFile(t, ["CA"]).removed, [trustFilePath(t)]);
+            assert.deepStrictEqual(fs.readdirSync(dir), []);
+
+            deliverTrustFile({ ...t, onDelete: "keep" }, ["CA"]);
+            releaseTrustFile({ ...t, onDelete: "keep" }, ["CA"]);
+            assert.deepStrictEqual(fs.readdirSync(dir), ["rcc-ca.crt"]);
         });
     });
 });
