@@ -433,6 +433,24 @@ export interface TrustFileTarget {
     onDelete?: OnDelete;
 }
 
+/**
+ * Why `t` is not a usable trust file target, as `{ property, reason }` relative to the target, or
+ * an empty list. Only looks at the values, never at the disk.
+ */
+export function trustFileProblems(t: unknown): Array<{ property: string; reason: string }> {
+    if (t === null || typeof t !== "object" || Array.isArray(t)) {
+        return [{ property: "", reason: "must be an object like { directory: \"/etc/elasticsearch/certs\" }" }];
+    }
+    const d = t as Record<string, unknown>;
+    // The same rules as a certificate's delivery, for the fields a trust file has.
+    const asDelivery = {
+        directory: d.directory, caFile: d.caFile ?? DEFAULT_TRUST_FILE, onDelete: d.onDelete, extraTrustedCaPems: d.extraTrustedCaPems,
+        certFile: "\0unused-cert", keyFile: "\0unused-key",
+    };
+    // The placeholder names fail the file-name rule on purpose (so they clash with nothing) and are dropped here.
+    return deliveryProblems(asDelivery).filter((p) => p.property !== "certFile" && p.property !== "keyFile");
+}
+
 /** Default name of a trust file. */
 export const DEFAULT_TRUST_FILE = "remote-cluster-client-ca.crt";
 

@@ -199,4 +199,61 @@ describe("provider/sharedCa hooks", function () {
             assert.strictEqual(r.outs.certPem, ca.certPem);
         });
     });
+
+    describe("trustDeliveries (the CA written into nodes' trust files)", () => {
+        let certs: string;
+        beforeEach(() => {
+            certs = fs.mkdtempSync(path.join(dir, "certs-"));
+        });
+        const file = (name = "remote-cluster-client-ca.crt") => path.join(certs, name);
+
+        it("create writes the CA (and extra CAs) into each file; delete puts back what was there", async () => {
+            fs.writeFileSync(file(), "THE NODE'S OWN CA\n");
+            const extra = (await generateCa({ commonName: "next" })).certPem;
+            const inputs = { commonName: "rcs CA", trustDeliveries: [{ directory: certs, extraTrustedCaPems: [extra] }, { directory: certs, caFile: "b.crt" }] };
+            assert.deepStrictEqual(await hooks.check({}, inputs), { inputs });
+            const o = (await hooks.create(inputs)).outs;
+            assert.strictEqual(fs.readFileSync(file(), "utf8"), o.certPem + extra);
+            assert.strictEqual(fs.readFileSync(file("b.crt"), "utf8"), o.certPem);
+            assert.strictEqual(o.trustInSync, true);
+            assert.strictEqual(o.trustKeptAsidePaths.length, 2);
+            await hooks.delete(o.serialNumber, o);
+            assert.strictEqual(fs.readFileSync(file(), "utf8"), "THE NODE'S OWN CA\n");
+            assert.deepStrictEqual(fs.readdirSync(certs), ["remote-cluster-client-ca.crt"]);
+        });
+
+        it("refresh reports a trust file changed by hand (trustInSync false, observedDrift); up rewrites it", async () => {
+            const inputs = { commonName: "rcs CA", trustDeliveries: [{ directory: certs }] };
+            const o = (await hooks.create(inputs)).outs;
+            assert.strictEqual((await hooks.read(o.serialNumber, o)).inputs, undefined);
+            fs.writeFileSync(file(), "hand edit\n");
+            const r = await hooks.read(o.serialNumber, o);
+            assert.strictEqual(r.props.trustInSync, false);
+            assert.deepStrictEqual(r.inputs.observedDrift, [`trustDeliveries[0]: ${file()} holds other CA certificates`]);
+            assertNoSecrets(r.inputs, [o.keyPem]);
+            assert.deepStrictEqual(await hooks.diff(o.serialNumber, r.props, inputs), { changes: true, replaces: [] });
+            const u = (await hooks.update(o.serialNumber, r.props, inputs)).outs;
+            assert.strictEqual(fs.readFileSync(file(), "utf8"), o.certPem);
+            assert.strictEqual(u.keyPem, o.keyPem, "the CA itself is unchanged");
+        });
+
+        it("adding or dropping an entry is an in-place update; a dropped file is given up", async () => {
+            const o = (await hooks.create({ commonName: "rcs CA" })).outs;
+            const withTrust = { commonName: "rcs CA", trustDeliveries: [{ directory: certs }] };
+            assert.deepStrictEqual(await hooks.diff("id", o, withTrust), { changes: true, replaces: [] });
+            const u = (await hooks.update("id", o, withTrust)).outs;
+            assert.strictEqual(fs.readFileSync(file(), "utf8"), o.certPem);
+            const dropped = (await hooks.update("id", u, { commonName: "rcs CA" })).outs;
+            assert.deepStrictEqual(fs.readdirSync(certs), [], "the file did not exist before: removed with its record");
+            assert.strictEqual(dropped.trustInSync, undefined);
+        });
+
+        it("names bad entries", async () => {
+            const r = await hooks.check({}, { trustDeliveries: [{ directory: "rel" }, { directory: certs, caFile: "a/b" }, { directory: certs }, { directory: certs }] });
+            assertFailure(r.failures, "trustDeliveries[0].directory", "is relative");
+            assertFailure(r.failures, "trustDeliveries[1].caFile", "plain file name");
+            assertFailure(r.failures, "trustDeliveries[3]", "give each file once");
+            assertFailure((await hooks.check({}, { trustDeliveries: "x" })).failures, "trustDeliveries", "must be a list");
+        });
+    });
 });
