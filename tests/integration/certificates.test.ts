@@ -480,6 +480,8 @@ describe("certificates on a real node: destroy leaves it restartable; the remote
         // The node's own remote cluster server certificate: a copy of its bootstrap transport pair.
         copyAs(path.join(certs(), "transport.crt"), path.join(certs(), "remote-cluster-server.crt"));
         copyAs(path.join(certs(), "transport.key"), path.join(certs(), "remote-cluster-server.key"));
+        // And its own trust for remote cluster servers (the client side of API-key links).
+        copyAs(path.join(certs(), "transport-ca.crt"), path.join(certs(), "remote-cluster-client-ca.crt"));
         const yml = path.join(node.configDir, "elasticsearch.yml");
         fs.appendFileSync(yml, [
             "remote_cluster_server.enabled: true",
@@ -487,6 +489,7 @@ describe("certificates on a real node: destroy leaves it restartable; the remote
             `remote_cluster.port: ${await freePort()}`,
             "xpack.security.remote_cluster_server.ssl.key: certs/remote-cluster-server.key",
             "xpack.security.remote_cluster_server.ssl.certificate: certs/remote-cluster-server.crt",
+            "xpack.security.remote_cluster_client.ssl.certificate_authorities: certs/remote-cluster-client-ca.crt",
             "",
         ].join("\n"));
         node = c = await restartCluster(node);
@@ -600,5 +603,24 @@ describe("certificates on a real node: destroy leaves it restartable; the remote
         await waitForSerial(rcsAddress, original, "remote cluster server after delete");
         assert.ok(!fs.existsSync(path.join(certs(), "remote-cluster-server-ca.crt")), "the CA file did not exist before and no setting names it: removed");
         await restartAndCheck("after the remote cluster server certificate's destroy", transportNow, original);
+    });
+
+    it("SharedCa trustDeliveries: the node reloads the delivered remote cluster client CA without a restart; delete puts its own back", async function () {
+        const clientCa = async () => (await withClient(node, (client) => client.ssl.certificates()))
+            .filter((e) => e.path.endsWith("remote-cluster-client-ca.crt")).map((e) => normalizeSerial(e.serial_number));
+        const own = await clientCa();
+        assert.strictEqual(own.length, 1, "the node reads its own trust file");
+        const mark = logMark(node);
+        const t0 = Date.now();
+        const inputs = { commonName: "certs-rcs-client CA", trustDeliveries: [{ directory: certs() }] };
+        const ca = (await sharedCa.create((await sharedCa.check({}, inputs)).inputs!)).outs!;
+        assert.deepStrictEqual(await clientCa(), [ca.serialNumber]);
+        const line = await waitForLogLine(node, mark, /SSLConfigurationReloader.*remote-cluster-client-ca\.crt/, 60000);
+        figure(`remote cluster client CA ${ca.serialNumber} written; reloaded without a restart in ${secs(t0)}: ${line.slice(0, 300)}`);
+        assert.strictEqual((await sharedCa.read(ca.serialNumber, ca)).props!.trustInSync, true);
+
+        await sharedCa.delete(ca.serialNumber, ca);
+        assert.deepStrictEqual(await clientCa(), own, "its own CA is back");
+        assert.deepStrictEqual(fs.readdirSync(certs()).filter((f) => f.includes("es-remote")), []);
     });
 });
