@@ -444,9 +444,12 @@ export async function read(id: string, props: NodeCertificateOutputs): Promise<p
     if (!drift.length) {
         return { id, props: out };
     }
-    // The inputs as the state implies them (the CA's certificate is the issuer's; its key is never
-    // stored, so it is absent here), plus what differs.
-    const inputs = { caCertPem: o.caPem, ...echo(o), observedDrift: drift };
+    // The inputs as the state implies them, plus what differs. Left out: the CA's key (never stored)
+    // and verifyOn (its connection holds credentials; nothing here may depend on the engine marking
+    // them secret again), so the preview also lists those two as given by the program.
+    const { verifyOn: _verifyOn, ...rest } = echo(o);
+    void _verifyOn;
+    const inputs = { caCertPem: o.caPem, ...rest, observedDrift: drift };
     return { id, props: out, inputs: plain(inputs) as unknown as NodeCertificateOutputs };
 }
 

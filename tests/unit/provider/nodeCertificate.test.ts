@@ -457,8 +457,12 @@ describe("provider/nodeCertificate hooks", function () {
             node.setTransportCert(created);
             assert.strictEqual((await hooks.read("id", state)).props.servedByNode, true);
             node.setTransportCert(old);
-            const stale = (await hooks.read("id", state)).props;
+            const staleRead = await hooks.read("id", state);
+            const stale = staleRead.props;
             assert.strictEqual(stale.servedByNode, false);
+            assert.match(staleRead.inputs.observedDrift[0], new RegExp(`^verifyOn: node es-node-1 does not serve certificate ${created.serialNumber}: its transport layer .* presents certificate ${old.serialNumber}`));
+            assert.ok(!("verifyOn" in staleRead.inputs), "the connection's credentials are not echoed into the inputs");
+            assert.ok(!JSON.stringify(staleRead.inputs).includes("s3cret-pw"));
             assert.deepStrictEqual(await hooks.diff("id", stale, inputs), { changes: true, replaces: [], deleteBeforeReplace: false });
             node.setTransportCert(created);
             const repaired = (await hooks.update("id", stale, inputs)).outs;
