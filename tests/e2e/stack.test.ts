@@ -37,7 +37,7 @@ describe("e2e: the whole stack (demo program) with the real Pulumi CLI", functio
         if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    it("up, no-change preview, refresh finds hand edits, up repairs, destroy removes everything, no secret in plaintext", async function () {
+    it("up, no-change preview, refresh finds hand edits, up repairs, destroy removes everything (and puts the nodes' own certificate files back), no secret in plaintext", async function () {
         [a, b] = await Promise.all([
             startCluster({ name: "e2e-a", version: ES_VERSIONS.v9 }),
             startCluster({ name: "e2e-b", version: ES_VERSIONS.v819 }),
@@ -58,6 +58,10 @@ describe("e2e: the whole stack (demo program) with the real Pulumi CLI", functio
         await run(["stack", "init", "e2e"]);
         await run(["config", "set", "clusters", JSON.stringify(exampleConfig([a, b]))]);
         await run(["config", "set", "--secret", "elasticPassword", a.password]);
+
+        // The nodes' own (bootstrap) transport files, which destroy must put back.
+        const certFiles = ["transport.crt", "transport.key", "transport-ca.crt"];
+        const ownFiles = new Map([a, b].map((c) => [c, certFiles.map((f) => fs.readFileSync(path.join(c.configDir, "certs", f), "utf8"))]));
 
         // The certificates do not exist yet: the links' trust checks wait for them (waitForCertificates).
         const first = await run(["preview"]);
@@ -116,9 +120,9 @@ describe("e2e: the whole stack (demo program) with the real Pulumi CLI", functio
             assert.deepStrictEqual(await remoteKeys(c), {});
             assert.strictEqual(await roleExists(c, ROLE), false);
             assert.strictEqual(await userExists(c, USER), false);
-            for (const f of ["transport.crt", "transport.key", "transport-ca.crt"]) {
-                assert.ok(!fs.existsSync(path.join(c.configDir, "certs", f)), `${c.name}: ${f} should be removed`);
-            }
+            // The node's own files are back (a node must stay restartable), and nothing kept aside is left.
+            assert.deepStrictEqual(certFiles.map((f) => fs.readFileSync(path.join(c.configDir, "certs", f), "utf8")), ownFiles.get(c), `${c.name}: own files back`);
+            assert.deepStrictEqual(fs.readdirSync(path.join(c.configDir, "certs")).filter((f) => f.includes("es-remote")), [], `${c.name}: records left`);
         }
     });
 });
