@@ -24,6 +24,7 @@ import { describeError } from "./core/errors";
 import { CERTIFICATE_PURPOSES, CertificatePurpose, LISTENERS, VerifyOn, checkServing, clientForNode, waitUntilServed } from "./certs/verify";
 import {
     DeliveryTarget, OnDelete, deliverFiles, deliveredMatches, deliveryPaths, deliveryProblems, keepOriginals, readDelivered, releaseDelivered,
+    trustFileContent,
 } from "./certs/delivery";
 import type { NodeCertificateArgs } from "../sdk/nodeCertificate";
 
@@ -416,7 +417,7 @@ export async function read(id: string, props: NodeCertificateOutputs): Promise<p
             if (onDisk.keyPem !== o.keyPem) {
                 parts.push(`${p.key} ${onDisk.keyPem === undefined ? "is missing" : "holds another key"}`);
             }
-            if (!deliveredMatches({ ...t, certFile: t.certFile }, { ...o, certPem: onDisk.certPem ?? "", keyPem: onDisk.keyPem ?? "" })) {
+            if (onDisk.caPem !== trustFileContent(t, o.caPem)) {
                 parts.push(`${p.ca} ${onDisk.caPem === undefined ? "is missing" : "holds other CA certificates"}`);
             }
             drift.push(`delivery: ${parts.join("; ")}`);
