@@ -109,7 +109,10 @@ export interface NodeCertificateArgs {
      *   `remote_cluster_server.enabled: true`, a static setting). Default file names become
      *   `remote-cluster-server.crt/.key/-ca.crt`, and `verifyOn` shakes hands with the node's remote
      *   cluster server address instead of its transport address. The local cluster's nodes must
-     *   trust this certificate's CA in `xpack.security.remote_cluster_client.ssl.certificate_authorities`.
+     *   trust this certificate's CA in `xpack.security.remote_cluster_client.ssl.certificate_authorities`
+     *   (a {@link SharedCa}'s `trustDeliveries` writes it), and they check the host name by default
+     *   (`verification_mode: full`): put the address the local cluster's seeds or `proxy_address`
+     *   use into `dnsNames`/`ipAddresses`.
      * Both get serverAuth and clientAuth usages. Changing it replaces the certificate.
      * @default "transport"
      */

@@ -97,6 +97,13 @@ describe("e2e: the whole stack (demo program) with the real Pulumi CLI", functio
         const changed = [...new Set([...refresh.output.matchAll(/~ [^\n]*\(update\)\n(?:\s*\[id=[^\]]*\]\n)?\s*\[urn=[^\]]*::([^\]]+)\]/g)].map((m) => m[1]))].sort();
         assert.deepStrictEqual(changed, ["demo-search-role", "e2e-a-transport", "e2e-b-to-e2e-a"], refresh.output);
 
+        // preview --diff shows what refresh found on the node's disk (read returns it as an input).
+        const drift = await run(["preview", "--diff"]);
+        const driftLines = drift.output.split("\n").filter((l) => /observedDrift|holds certificate/.test(l));
+        process.stderr.write(`[e2e] preview --diff after refresh:\n${driftLines.join("\n")}\n`);
+        assert.match(drift.output, /observedDrift/, drift.output);
+        assert.match(drift.output, new RegExp(`transport\\.crt holds certificate ${rogue.fingerprintSha256}`), drift.output);
+
         const repair = await run(["up", "--yes", "--skip-preview"]);
         assert.match(repair.output, /updated/);
         assert.strictEqual((await remoteKeys(b, "e2e-a"))["cluster.remote.e2e-a.skip_unavailable"], "true");
