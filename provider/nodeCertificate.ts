@@ -12,6 +12,7 @@
  * Delete: the files get back what they held before the first delivery (kept aside then), or stay
  * (`delivery.onDelete`); see `releaseDelivered`. A node this resource touched stays restartable.
  */
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import {
     DEFAULT_KEY_ALGORITHM, DEFAULT_NODE_VALIDITY_DAYS, KEY_ALGORITHMS, MAX_VALIDITY_DAYS, canonicalIp, checkCaPair, describeCertificate,
@@ -240,6 +241,14 @@ function fingerprintOr(pem: unknown, fallback: string): string {
     }
 }
 
+function serialOr(pem: string): string | undefined {
+    try {
+        return describeCertificate(pem).serialNumber;
+    } catch {
+        return undefined;
+    }
+}
+
 function sameJson(a: unknown, b: unknown): boolean {
     return JSON.stringify(plain(a ?? null)) === JSON.stringify(plain(b ?? null));
 }
@@ -408,19 +417,21 @@ export async function read(id: string, props: NodeCertificateOutputs): Promise<p
         o.deliveredFingerprintSha256 = fingerprintOr(onDisk.certPem, "");
         o.deliveryInSync = deliveredMatches(t, o);
         if (!o.deliveryInSync) {
-            const parts: string[] = [];
+            // One short sentence per file (the CLI cuts long strings in preview --diff); the
+            // directory is in delivery.directory next to it.
+            const name = (f: string) => path.basename(f);
             if (onDisk.certPem === undefined) {
-                parts.push(`${p.cert} is missing`);
+                drift.push(`delivery: ${name(p.cert)} is missing`);
             } else if (onDisk.certPem !== o.certPem) {
-                parts.push(`${p.cert} holds ${o.deliveredFingerprintSha256 ? `certificate ${o.deliveredFingerprintSha256}` : "no readable certificate"}, not ${o.fingerprintSha256}`);
+                const serial = serialOr(onDisk.certPem);
+                drift.push(`delivery: ${name(p.cert)} holds ${serial ? `serial ${serial}` : "no readable certificate"}, not ${o.serialNumber}`);
             }
             if (onDisk.keyPem !== o.keyPem) {
-                parts.push(`${p.key} ${onDisk.keyPem === undefined ? "is missing" : "holds another key"}`);
+                drift.push(`delivery: ${name(p.key)} ${onDisk.keyPem === undefined ? "is missing" : "holds another key"}`);
             }
             if (onDisk.caPem !== trustFileContent(t, o.caPem)) {
-                parts.push(`${p.ca} ${onDisk.caPem === undefined ? "is missing" : "holds other CA certificates"}`);
+                drift.push(`delivery: ${name(p.ca)} ${onDisk.caPem === undefined ? "is missing" : "holds other CA certificates"}`);
             }
-            drift.push(`delivery: ${parts.join("; ")}`);
         }
     }
     if (o.verifyOn) {
