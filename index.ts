@@ -5,7 +5,7 @@
  * {@link CrossClusterRole}, {@link CrossClusterUser}. Plain functions: {@link checkCompatibility}.
  */
 export { ClusterConnectionArgs } from "./sdk/connection";
-export { SharedCa, SharedCaArgs } from "./sdk/sharedCa";
+export { SharedCa, SharedCaArgs, SharedCaTrustDeliveryArgs } from "./sdk/sharedCa";
 export { NodeCertificate, NodeCertificateArgs, NodeCertificateDeliveryArgs, NodeCertificateVerifyArgs } from "./sdk/nodeCertificate";
 export { RemoteClusterLink, RemoteClusterLinkArgs } from "./sdk/remoteClusterLink";
 export { MeshLinkOptions, MeshMember, RemoteClusterMesh, RemoteClusterMeshArgs } from "./sdk/remoteClusterMesh";

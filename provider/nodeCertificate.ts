@@ -1,55 +1,57 @@
 /**
- * Hooks of the `NodeCertificate` resource: a node's transport certificate signed by a CA (usually a
- * `SharedCa`), renewed by replacement when it enters its renewal window, optionally written to the
- * node's config directory and optionally verified on the node (a TLS handshake with its transport
- * layer, see {@link checkServing}).
+ * Hooks of the `NodeCertificate` resource: a node's transport (or remote cluster server)
+ * certificate signed by a CA (usually a `SharedCa`), renewed by replacement when it enters its
+ * renewal window, optionally written to the node's config directory and optionally verified on the
+ * node (a TLS handshake with its listener, see {@link checkServing}).
  *
  * Drift and repair: `read` (i.e. `pulumi refresh`) records the fingerprint of the certificate file
- * actually on disk and whether the node serves our serial; `diff` compares those with the
+ * actually on disk and whether the node serves our serial, and returns what it found as the
+ * `observedDrift` input, so `pulumi preview --diff` shows it; `diff` compares those with the
  * certificate in the state, so the next `pulumi up` rewrites the files and waits for the node again.
+ *
+ * Delete: the files get back what they held before the first delivery (kept aside then), or stay
+ * (`delivery.onDelete`); see `releaseDelivered`. A node this resource touched stays restartable.
  */
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    DEFAULT_KEY_ALGORITHM, DEFAULT_NODE_VALIDITY_DAYS, KEY_ALGORITHMS, KeyAlgorithm, MAX_VALIDITY_DAYS, canonicalIp, checkCaPair, describeCertificate,
-    dnsNameProblem, isKeyAlgorithm, isPemCertificate, issueNodeCertificate, normalizeSerial,
+    DEFAULT_KEY_ALGORITHM, DEFAULT_NODE_VALIDITY_DAYS, KEY_ALGORITHMS, MAX_VALIDITY_DAYS, canonicalIp, checkCaPair, describeCertificate,
+    dnsNameProblem, isKeyAlgorithm, isPemCertificate, issueNodeCertificate,
 } from "./certs/pem";
-import { CheckFailure, ClusterConnection, callCluster, insecureWarnings, validateConnection } from "./core/client";
-import { containsUnknown, plain, plainInputs } from "./core/dynamic";
-import { InputError, TrustError, describeError } from "./core/errors";
-import type { Client } from "@elastic/elasticsearch";
-import { VerifyOn, checkServing, clientForNode, waitUntilServed } from "./certs/verify";
-import { DeliveryTarget, deliverFiles, deliveredMatches, deliveryPaths, deliveryProblems, readDelivered, removeDelivered } from "./certs/delivery";
+import { ClusterConnection, insecureWarnings, validateConnection } from "./core/client";
+import { HookModule, containsUnknown, plain, plainInputs } from "./core/dynamic";
+import { CheckFailure, failOnInvalid } from "./core/validation";
+import { describeError } from "./core/errors";
+import { CERTIFICATE_PURPOSES, CertificatePurpose, LISTENERS, VerifyOn, checkServing, clientForNode, waitUntilServed } from "./certs/verify";
+import {
+    DeliveryTarget, OnDelete, deliverFiles, deliveredMatches, deliveryPaths, deliveryProblems, keepOriginals, readDelivered, releaseDelivered,
+    trustFileContent,
+} from "./certs/delivery";
+import type { NodeCertificateArgs } from "../sdk/nodeCertificate";
 
 /** Default renewal window in days. */
 export const DEFAULT_RENEW_BEFORE_DAYS = 30;
 const DAY_MS = 86400 * 1000;
 
-/** The inputs the hooks receive (unwrapped). */
-export interface NodeCertificateInputs {
-    /** Issuing CA's certificate, PEM. */
-    caCertPem: string;
-    /** Issuing CA's private key, PEM (secret; never stored in this resource's outputs). */
-    caKeyPem: string;
-    /** Subject CN. */
-    commonName: string;
-    /** DNS SANs. */
-    dnsNames?: string[];
-    /** IP SANs. */
-    ipAddresses?: string[];
-    /** Lifetime in days. Default 365. */
-    validityDays?: number;
-    /** Node key algorithm. Default `ecdsa-p256`. */
-    keyAlgorithm?: KeyAlgorithm;
-    /** Renew (replace) when fewer than this many days are left. Default 30. */
-    renewBeforeDays?: number;
-    /** Where to write the files. */
+/** Default file names per purpose: fixed, so Elasticsearch's settings never change on rotation. */
+export const DEFAULT_FILES_BY_PURPOSE: Record<CertificatePurpose, { certFile: string; keyFile: string; caFile: string }> = {
+    transport: { certFile: "transport.crt", keyFile: "transport.key", caFile: "transport-ca.crt" },
+    remoteClusterServer: { certFile: "remote-cluster-server.crt", keyFile: "remote-cluster-server.key", caFile: "remote-cluster-server-ca.crt" },
+};
+
+/**
+ * The inputs the hooks receive: the sdk's {@link NodeCertificateArgs}, resolved by the engine (one
+ * source for both), with the connection in the provider's shape.
+ */
+export type NodeCertificateInputs = Omit<pulumi.Unwrap<NodeCertificateArgs>, "delivery" | "verifyOn"> & {
     delivery?: DeliveryTarget;
-    /** Which node must serve the certificate. */
     verifyOn?: VerifyOn;
-}
+    /** Only in the inputs `read` returns: what `pulumi refresh` found that differs from the state, for `preview --diff`. */
+    observedDrift?: string[];
+};
 
 /** The state the hooks write: the inputs (without the CA's key and certificate) plus the certificate. */
-export interface NodeCertificateOutputs extends Omit<NodeCertificateInputs, "caCertPem" | "caKeyPem"> {
+export interface NodeCertificateOutputs extends Omit<NodeCertificateInputs, "caCertPem" | "caKeyPem" | "observedDrift"> {
     /** The node certificate, PEM. */
     certPem: string;
     /** The node's private key, PKCS#8 PEM. Secret. */
@@ -70,8 +72,28 @@ export interface NodeCertificateOutputs extends Omit<NodeCertificateInputs, "caC
     deliveredFingerprintSha256?: string;
     /** With `delivery`: true if all three files on disk held exactly our PEMs when last written or read. */
     deliveryInSync?: boolean;
-    /** With `verifyOn`: true if the node's transport layer presented this certificate when last created, updated or read. */
+    /** With `verifyOn`: true if the node's listener presented this certificate when last created, updated or read. */
     servedByNode?: boolean;
+    /**
+     * With `delivery`: the records of what the three files held before the first delivery (see
+     * `keepOriginals`). Absent in states written by releases that kept nothing aside: their delete
+     * leaves the files in place.
+     */
+    keptAsidePaths?: string[];
+}
+
+/** The delivery target with the purpose's default file names filled in. */
+export function targetOf(i: { delivery?: DeliveryTarget; purpose?: CertificatePurpose }): DeliveryTarget | undefined {
+    if (!i.delivery) {
+        return undefined;
+    }
+    const defaults = DEFAULT_FILES_BY_PURPOSE[i.purpose ?? "transport"] ?? DEFAULT_FILES_BY_PURPOSE.transport;
+    return {
+        ...i.delivery,
+        certFile: i.delivery.certFile ?? defaults.certFile,
+        keyFile: i.delivery.keyFile ?? defaults.keyFile,
+        caFile: i.delivery.caFile ?? defaults.caFile,
+    };
 }
 
 /** The inputs with defaults applied. */
@@ -85,6 +107,7 @@ function effective(i: NodeCertificateInputs | NodeCertificateOutputs) {
         validityDays: i.validityDays ?? DEFAULT_NODE_VALIDITY_DAYS,
         keyAlgorithm: i.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM,
         renewBeforeDays: i.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS,
+        purpose: i.purpose ?? "transport",
     };
 }
 
@@ -160,8 +183,12 @@ function checkInputs(i: NodeCertificateInputs): CheckFailure[] {
         f.push({ property: "keyAlgorithm", reason: `unknown key algorithm ${JSON.stringify(i.keyAlgorithm)}; use one of ${KEY_ALGORITHMS.join(", ")}` });
     }
 
+    if (known(i.purpose) && !CERTIFICATE_PURPOSES.includes(i.purpose as CertificatePurpose)) {
+        f.push({ property: "purpose", reason: `must be one of ${CERTIFICATE_PURPOSES.map((p) => JSON.stringify(p)).join(", ")}, got ${JSON.stringify(i.purpose)}` });
+    }
     if (known(i.delivery)) {
-        for (const p of deliveryProblems(i.delivery)) {
+        const t = i.delivery !== null && typeof i.delivery === "object" && !Array.isArray(i.delivery) && !containsUnknown(i.purpose) ? targetOf(i) : i.delivery;
+        for (const p of deliveryProblems(t)) {
             f.push({ property: p.property ? `delivery.${p.property}` : "delivery", reason: p.reason });
         }
     }
@@ -193,8 +220,10 @@ function checkInputs(i: NodeCertificateInputs): CheckFailure[] {
 }
 
 /** Validates the inputs; values not known yet (preview) are skipped. */
-export async function check(_olds: NodeCertificateInputs, news: NodeCertificateInputs): Promise<pulumi.dynamic.CheckResult> {
+export async function check(_olds: Partial<NodeCertificateInputs>, news: NodeCertificateInputs): Promise<pulumi.dynamic.CheckResult<NodeCertificateInputs>> {
     const inputs = plainInputs<NodeCertificateInputs>(news);
+    // Drift `read` reported belongs to the refreshed state, never to the program's inputs.
+    delete inputs.observedDrift;
     const failures = checkInputs(inputs);
     // check runs for every preview and update: a connection that does not verify TLS says so each time.
     const v = inputs.verifyOn as unknown;
@@ -212,13 +241,24 @@ function fingerprintOr(pem: unknown, fallback: string): string {
     }
 }
 
+function serialOr(pem: string): string | undefined {
+    try {
+        return describeCertificate(pem).serialNumber;
+    } catch {
+        return undefined;
+    }
+}
+
 function sameJson(a: unknown, b: unknown): boolean {
     return JSON.stringify(plain(a ?? null)) === JSON.stringify(plain(b ?? null));
 }
 
 /** The delivery target with defaults filled in, for comparing two targets. */
-function deliveryKey(d: DeliveryTarget | undefined): unknown {
-    return d === undefined ? null : { ...deliveryPaths(d), keyFileMode: d.keyFileMode ?? null, extraTrustedCaPems: d.extraTrustedCaPems ?? [] };
+function deliveryKey(i: { delivery?: DeliveryTarget; purpose?: CertificatePurpose }): unknown {
+    const d = targetOf(i);
+    return d === undefined
+        ? null
+        : { ...deliveryPaths(d), keyFileMode: d.keyFileMode ?? null, extraTrustedCaPems: d.extraTrustedCaPems ?? [], onDelete: d.onDelete ?? "restore" };
 }
 
 /**
@@ -227,13 +267,15 @@ function deliveryKey(d: DeliveryTarget | undefined): unknown {
  * and for drift found by the last `read`.
  */
 export async function diff(_id: string, olds: NodeCertificateOutputs, news: NodeCertificateInputs): Promise<pulumi.dynamic.DiffResult> {
+    olds = plain(olds);
+    news = plain(news);
     const replaces: string[] = [];
     if (containsUnknown(news.caCertPem) || fingerprintOr(news.caCertPem, "?") !== olds.caFingerprintSha256) {
         replaces.push("caCertPem");
     }
     const before = effective(olds);
     const after = effective(news);
-    for (const k of ["commonName", "dnsNames", "ipAddresses", "validityDays", "keyAlgorithm"] as const) {
+    for (const k of ["commonName", "dnsNames", "ipAddresses", "validityDays", "keyAlgorithm", "purpose"] as const) {
         if (containsUnknown(news[k]) || !sameJson(before[k], after[k])) {
             replaces.push(k);
         }
@@ -245,7 +287,7 @@ export async function diff(_id: string, olds: NodeCertificateOutputs, news: Node
     }
 
     let update = false;
-    if (containsUnknown(news.delivery) || !sameJson(deliveryKey(olds.delivery), deliveryKey(news.delivery))) {
+    if (containsUnknown(news.delivery) || !sameJson(deliveryKey(olds), deliveryKey({ delivery: news.delivery, purpose: after.purpose }))) {
         update = true;
     }
     if (containsUnknown(news.verifyOn) || !sameJson(olds.verifyOn, news.verifyOn)) {
@@ -264,8 +306,9 @@ export async function diff(_id: string, olds: NodeCertificateOutputs, news: Node
 }
 
 /** The inputs we keep in the state (never the CA's key). */
-function echo(i: NodeCertificateInputs): Omit<NodeCertificateInputs, "caCertPem" | "caKeyPem"> {
+function echo(i: Omit<NodeCertificateInputs, "caCertPem" | "caKeyPem">): Omit<NodeCertificateInputs, "caCertPem" | "caKeyPem" | "observedDrift"> {
     return {
+        purpose: i.purpose,
         commonName: i.commonName,
         dnsNames: i.dnsNames,
         ipAddresses: i.ipAddresses,
@@ -277,36 +320,70 @@ function echo(i: NodeCertificateInputs): Omit<NodeCertificateInputs, "caCertPem"
     };
 }
 
-function failFast(i: NodeCertificateInputs): void {
-    const failures = checkInputs(i);
-    if (failures.length) {
-        throw new InputError(failures[0].property, failures[0].reason);
-    }
-}
-
-/** Writes the files (if asked), then waits for the node (if asked); returns the delivery/verification outputs. */
-async function deliverAndVerify(outs: NodeCertificateOutputs): Promise<NodeCertificateOutputs> {
+/**
+ * Writes the files (if asked), then waits for the node (if asked); returns the delivery/verification
+ * outputs. With `keepAside` (every delivery except those of a state from a release that kept nothing
+ * aside) what the files held before the first delivery is recorded first.
+ */
+async function deliverAndVerify(outs: NodeCertificateOutputs, keepAside: boolean): Promise<NodeCertificateOutputs> {
     const o: NodeCertificateOutputs = { ...outs };
     delete o.deliveredFingerprintSha256;
     delete o.deliveryInSync;
     delete o.servedByNode;
-    if (o.delivery) {
-        deliverFiles(o.delivery, o);
-        pulumi.log.info(`wrote ${Object.values(deliveryPaths(o.delivery)).join(", ")} (certificate serial ${o.serialNumber})`);
+    delete o.keptAsidePaths;
+    const t = targetOf(o);
+    if (t) {
+        if (keepAside) {
+            try {
+                o.keptAsidePaths = keepOriginals(t);
+            } catch (err) {
+                const e = err as NodeJS.ErrnoException;
+                throw e.code === undefined ? e : new Error(
+                    `could not keep the current files of ${t.directory} aside before writing over them (nothing was written): ${e.code} ${e.message}`.replace(/\s+/g, " "), { cause: err });
+            }
+        }
+        deliverFiles(t, o);
+        pulumi.log.info(`wrote ${Object.values(deliveryPaths(t)).join(", ")} (certificate serial ${o.serialNumber})`);
         o.deliveredFingerprintSha256 = o.fingerprintSha256;
         o.deliveryInSync = true;
     }
     if (o.verifyOn) {
-        await waitUntilServed(o.verifyOn, o);
+        await waitUntilServed(o.verifyOn, o, o.purpose ?? "transport");
         o.servedByNode = true;
     }
     return o;
 }
 
+/** Gives up the files of `o`'s delivery (delete, or a move elsewhere), logging what was done and why. */
+function release(o: NodeCertificateOutputs, what: string): void {
+    const t = targetOf(o);
+    if (!t || !o.certPem || !o.keyPem || !o.caPem) {
+        return;
+    }
+    // A state written before anything was kept aside: the files are the node's only certificate.
+    const mode: OnDelete | "legacy" = o.keptAsidePaths === undefined ? "legacy" : t.onDelete ?? "restore";
+    const r = releaseDelivered(t, o, mode);
+    if (r.restored.length) {
+        pulumi.log.info(`${what}: put back what ${r.restored.join(", ")} held before the first delivery`);
+    }
+    if (r.removed.length) {
+        pulumi.log.info(`${what}: removed ${r.removed.join(", ")} (they did not exist before the first delivery)`);
+    }
+    const byWhy = new Map<string, string[]>();
+    for (const k of r.kept) {
+        byWhy.set(k.why, [...(byWhy.get(k.why) ?? []), k.file]);
+    }
+    for (const [why, files] of byWhy) {
+        const line = `${what}: left ${files.join(", ")} in place: ${why}`;
+        mode === "legacy" ? pulumi.log.warn(line) : pulumi.log.info(line);
+    }
+}
+
 /** Issues the certificate, writes the files (with `delivery`) and waits for the node (with `verifyOn`). */
-export async function create(inputs: NodeCertificateInputs): Promise<pulumi.dynamic.CreateResult> {
+export async function create(inputs: NodeCertificateInputs): Promise<pulumi.dynamic.CreateResult<NodeCertificateOutputs>> {
     const i = plain(inputs);
-    failFast(i);
+    delete i.observedDrift;
+    failOnInvalid(checkInputs(i));
     const e = effective(i);
     const issued = await issueNodeCertificate({ certPem: i.caCertPem, keyPem: i.caKeyPem }, {
         commonName: i.commonName,
@@ -319,74 +396,111 @@ export async function create(inputs: NodeCertificateInputs): Promise<pulumi.dyna
     if (Date.parse(issued.notAfter) > Date.parse(ca.notAfter)) {
         pulumi.log.warn(`the certificate for ${i.commonName} is valid until ${issued.notAfter} but its CA only until ${ca.notAfter}: it stops working when the CA expires; renew the CA first or lower validityDays`);
     }
-    const outs = await deliverAndVerify({ ...echo(i), ...issued, caFingerprintSha256: ca.fingerprintSha256 });
+    const outs = await deliverAndVerify({ ...echo(i), ...issued, caFingerprintSha256: ca.fingerprintSha256 }, true);
     return { id: outs.serialNumber, outs: plain(outs) };
 }
 
 /**
  * Reports what is live: the fingerprint of the certificate file on disk (and whether all three
  * files are ours) and whether the node serves our serial. Never fails because a node is down: that
- * is reported as `servedByNode: false`, which the next update repairs.
+ * is reported as `servedByNode: false`, which the next update repairs. When something differs from
+ * the state, the returned inputs carry it as `observedDrift` (one sentence per finding), so the next
+ * `pulumi preview --diff` shows what was found; the program never sets it, so `up` clears it.
  */
-export async function read(id: string, props: NodeCertificateOutputs): Promise<pulumi.dynamic.ReadResult> {
+export async function read(id: string, props: NodeCertificateOutputs): Promise<pulumi.dynamic.ReadResult<NodeCertificateOutputs>> {
     const o: NodeCertificateOutputs = plain(props);
-    if (o.delivery) {
-        const onDisk = readDelivered(o.delivery);
+    const drift: string[] = [];
+    const t = targetOf(o);
+    if (t) {
+        const onDisk = readDelivered(t);
+        const p = deliveryPaths(t);
         o.deliveredFingerprintSha256 = fingerprintOr(onDisk.certPem, "");
-        o.deliveryInSync = deliveredMatches(o.delivery, o);
+        o.deliveryInSync = deliveredMatches(t, o);
+        if (!o.deliveryInSync) {
+            // One short sentence per file (the CLI cuts long strings in preview --diff); the
+            // directory is in delivery.directory next to it.
+            const name = (f: string) => path.basename(f);
+            if (onDisk.certPem === undefined) {
+                drift.push(`delivery: ${name(p.cert)} is missing`);
+            } else if (onDisk.certPem !== o.certPem) {
+                const serial = serialOr(onDisk.certPem);
+                drift.push(`delivery: ${name(p.cert)} holds ${serial ? `serial ${serial}` : "no readable certificate"}, not ${o.serialNumber}`);
+            }
+            if (onDisk.keyPem !== o.keyPem) {
+                drift.push(`delivery: ${name(p.key)} ${onDisk.keyPem === undefined ? "is missing" : "holds another key"}`);
+            }
+            if (onDisk.caPem !== trustFileContent(t, o.caPem)) {
+                drift.push(`delivery: ${name(p.ca)} ${onDisk.caPem === undefined ? "is missing" : "holds other CA certificates"}`);
+            }
+        }
     }
     if (o.verifyOn) {
-        let client: Client | undefined;
+        const layer = LISTENERS[o.purpose ?? "transport"].name;
         try {
-            client = await clientForNode(o.verifyOn);
-            const r = await checkServing(o.verifyOn, client, o);
+            const client = await clientForNode(o.verifyOn);
+            const r = await checkServing(o.verifyOn, client, o, {}, o.purpose ?? "transport");
             o.servedByNode = r.served;
             if (!r.served) {
                 pulumi.log.info(`node ${o.verifyOn.nodeName} does not serve certificate ${o.serialNumber}: ${r.detail}`);
+                drift.push(`verifyOn: node ${o.verifyOn.nodeName} does not serve certificate ${o.serialNumber}: ${r.detail}`);
             } else if (r.evidence === "files") {
                 pulumi.log.warn(`node ${o.verifyOn.nodeName}: ${r.detail}; only its files were checked`);
             }
         } catch (err) {
-            pulumi.log.warn(`could not ask node ${o.verifyOn.nodeName} which certificate it serves: ${describeError(err)}`);
+            pulumi.log.warn(`could not ask node ${o.verifyOn.nodeName} which certificate its ${layer} serves: ${describeError(err)}`);
             o.servedByNode = false;
+            drift.push(`verifyOn: could not ask node ${o.verifyOn.nodeName} which certificate it serves: ${describeError(err)}`);
         }
     }
-    return { id, props: plain(o) };
+    const out = plain(o);
+    if (!drift.length) {
+        return { id, props: out };
+    }
+    // The inputs as the state implies them, plus what differs. Left out: the CA's key (never stored)
+    // and verifyOn (its connection holds credentials; nothing here may depend on the engine marking
+    // them secret again), so the preview also lists those two as given by the program.
+    const { verifyOn: _verifyOn, ...rest } = echo(o);
+    void _verifyOn;
+    const inputs = { caCertPem: o.caPem, ...rest, observedDrift: drift };
+    return { id, props: out, inputs: plain(inputs) as unknown as NodeCertificateOutputs };
 }
 
 /** Moves or rewrites the files and re-verifies; the certificate itself never changes here. */
-export async function update(_id: string, olds: NodeCertificateOutputs, news: NodeCertificateInputs): Promise<pulumi.dynamic.UpdateResult> {
+export async function update(_id: string, olds: NodeCertificateOutputs, news: NodeCertificateInputs): Promise<pulumi.dynamic.UpdateResult<NodeCertificateOutputs>> {
     const n = plain(news);
-    failFast(n);
+    delete n.observedDrift;
+    failOnInvalid(checkInputs(n));
     const o = plain(olds);
-    // Files at new paths replace the old ones; files at the same paths are overwritten in place
-    // (atomically, owner kept), never removed first, so a node never sees them missing.
-    if (o.delivery && !sameJson(o.delivery && deliveryPaths(o.delivery), n.delivery && deliveryPaths(n.delivery))) {
-        const { kept } = removeDelivered(o.delivery, o);
-        if (kept.length) {
-            pulumi.log.info(`left ${kept.join(", ")} in place: they no longer hold this certificate`);
-        }
-    }
+    const oldTarget = targetOf(o);
+    const newTarget = targetOf({ delivery: n.delivery, purpose: o.purpose });
+    const moved = oldTarget !== undefined && !sameJson(deliveryPaths(oldTarget), newTarget && deliveryPaths(newTarget));
+    // Files at the same paths are overwritten in place (atomically, owner kept), never removed
+    // first, so a node never sees them missing. A state from a release that kept nothing aside
+    // keeps delivering to the same paths as before (its files are the only record); at new paths
+    // the originals are kept aside first, like any first delivery.
+    const legacy = oldTarget !== undefined && o.keptAsidePaths === undefined && !moved;
     const outs = await deliverAndVerify({
         ...o,
         renewBeforeDays: n.renewBeforeDays,
         delivery: n.delivery,
         verifyOn: n.verifyOn,
-    });
+    }, !legacy);
+    // The old paths are given up only once the new ones are written (and served, with verifyOn).
+    if (moved) {
+        release(o, "delivery moved");
+    }
     return { outs: plain(outs) };
 }
 
-/** Removes the delivered files that still hold this certificate (see `removeDelivered`). */
+/**
+ * Gives up the delivered files (see `releaseDelivered`): by default they get back what they held
+ * before the first delivery, so the node's next restart reads a certificate again.
+ */
 export async function delete_(_id: string, props: NodeCertificateOutputs): Promise<void> {
-    const o = plain(props);
-    if (o.delivery && o.certPem && o.keyPem && o.caPem) {
-        const { removed, kept } = removeDelivered(o.delivery, o);
-        if (removed.length) {
-            pulumi.log.info(`removed ${removed.join(", ")}`);
-        }
-        if (kept.length) {
-            pulumi.log.info(`left ${kept.join(", ")} in place: they no longer hold certificate ${o.serialNumber} (a newer certificate or a hand-placed file)`);
-        }
-    }
+    release(plain(props), "delete");
 }
 export { delete_ as delete };
+
+/** Compile-time proof that the six hooks match the resource's types. */
+const _hooks: HookModule<NodeCertificateInputs, NodeCertificateOutputs> = { check, diff, create, read, update, delete: delete_ };
+void _hooks;

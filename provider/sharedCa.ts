@@ -1,44 +1,36 @@
 /**
  * Hooks of the `SharedCa` resource: a certificate authority that signs the transport certificates
  * of both clusters (one CA on both sides is the simplest trust). Either generated here or adopted
- * from an existing certificate + key (e.g. `@pulumi/tls` outputs). Nothing outside the state: no
- * cluster, no files.
+ * from an existing certificate + key (e.g. `@pulumi/tls` outputs). The CA lives in the state; with
+ * `trustDeliveries` its certificate is also written into nodes' trust files (kept aside and put
+ * back like a NodeCertificate's files, see `deliverTrustFile`/`releaseTrustFile`).
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
     DEFAULT_CA_VALIDITY_DAYS, DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, KeyAlgorithm, MAX_VALIDITY_DAYS, checkCaPair, describeCertificate, generateCa,
     isKeyAlgorithm, keyMatchesCertificate,
 } from "./certs/pem";
-import type { CheckFailure } from "./core/validation";
-import { containsUnknown, plain, plainInputs } from "./core/dynamic";
-import { InputError } from "./core/errors";
+import { CheckFailure, failOnInvalid } from "./core/validation";
+import { HookModule, containsUnknown, plain, plainInputs } from "./core/dynamic";
 import * as crypto from "crypto";
+import * as fs from "fs";
+import type { SharedCaArgs } from "../sdk/sharedCa";
+import { TrustFileTarget, deliverTrustFile, releaseTrustFile, trustFilePath, trustFileProblems, trustPemsContent } from "./certs/delivery";
 
 /** Default subject CN of a generated CA. */
 export const DEFAULT_CA_COMMON_NAME = "es-remote-ca";
 
-/** The inputs the hooks receive (unwrapped). Generation options and `certPem`/`keyPem` exclude each other. */
-export interface SharedCaInputs {
-    /** Subject CN of a generated CA. */
-    commonName?: string;
-    /** Subject O of a generated CA. */
-    organization?: string;
-    /** Subject OU of a generated CA. */
-    organizationalUnit?: string;
-    /** Subject C of a generated CA (two letters). */
-    country?: string;
-    /** Lifetime of a generated CA in days. */
-    validityDays?: number;
-    /** Key algorithm of a generated CA. */
-    keyAlgorithm?: KeyAlgorithm;
-    /** Certificate of an adopted CA (PEM). */
-    certPem?: string;
-    /** Private key of an adopted CA (PEM: PKCS#8, PKCS#1 or SEC1, unencrypted). */
-    keyPem?: string;
-}
+/**
+ * The inputs the hooks receive: the sdk's {@link SharedCaArgs}, resolved by the engine (one source
+ * for both). Generation options and `certPem`/`keyPem` exclude each other.
+ */
+export type SharedCaInputs = pulumi.Unwrap<SharedCaArgs>;
+
+/** One trust file the CA's certificate is written into. */
+export type TrustDelivery = TrustFileTarget & { extraTrustedCaPems?: string[] };
 
 /** The state the hooks write: the inputs as given plus the CA's facts. */
-export interface SharedCaOutputs extends SharedCaInputs {
+export interface SharedCaOutputs extends Omit<SharedCaInputs, "certPem" | "keyPem"> {
     /** CA certificate, PEM. */
     certPem: string;
     /** CA private key, PKCS#8 PEM (an adopted key is converted). Secret. */
@@ -53,6 +45,10 @@ export interface SharedCaOutputs extends SharedCaInputs {
     notBefore: string;
     /** ISO 8601. */
     notAfter: string;
+    /** With `trustDeliveries`: true if every trust file held exactly what was written when last written or read. */
+    trustInSync?: boolean;
+    /** With `trustDeliveries`: the records of what the trust files held before the first write. */
+    trustKeptAsidePaths?: string[];
 }
 
 const GENERATION_OPTIONS = ["commonName", "organization", "organizationalUnit", "country", "validityDays", "keyAlgorithm"] as const;
@@ -74,6 +70,35 @@ function effectiveGeneration(i: SharedCaInputs): Record<string, unknown> {
 }
 
 function checkInputs(i: SharedCaInputs): CheckFailure[] {
+    return [...checkCa(i), ...checkTrust(i)];
+}
+
+function checkTrust(i: SharedCaInputs): CheckFailure[] {
+    const f: CheckFailure[] = [];
+    const v = i.trustDeliveries as unknown;
+    if (v === undefined || containsUnknown(v)) {
+        return f;
+    }
+    if (!Array.isArray(v)) {
+        return [{ property: "trustDeliveries", reason: "must be a list of { directory, caFile?, extraTrustedCaPems?, onDelete? }" }];
+    }
+    const seen = new Map<string, number>();
+    v.forEach((t, n) => {
+        for (const p of trustFileProblems(t)) {
+            f.push({ property: p.property ? `trustDeliveries[${n}].${p.property}` : `trustDeliveries[${n}]`, reason: p.reason });
+        }
+        if (t && typeof t === "object" && typeof t.directory === "string") {
+            const file = trustFilePath(t as TrustFileTarget);
+            if (seen.has(file)) {
+                f.push({ property: `trustDeliveries[${n}]`, reason: `writes ${file} like trustDeliveries[${seen.get(file)}]; give each file once` });
+            }
+            seen.set(file, n);
+        }
+    });
+    return f;
+}
+
+function checkCa(i: SharedCaInputs): CheckFailure[] {
     const f: CheckFailure[] = [];
     if (isAdopting(i)) {
         for (const k of GENERATION_OPTIONS) {
@@ -117,8 +142,10 @@ function checkInputs(i: SharedCaInputs): CheckFailure[] {
 }
 
 /** Validates the inputs; values not known yet (preview) are skipped. */
-export async function check(_olds: SharedCaInputs, news: SharedCaInputs): Promise<pulumi.dynamic.CheckResult> {
-    const inputs = plainInputs<SharedCaInputs>(news);
+export async function check(_olds: Partial<SharedCaInputs>, news: SharedCaInputs): Promise<pulumi.dynamic.CheckResult<SharedCaInputs>> {
+    const inputs = plainInputs<SharedCaInputs & { observedDrift?: string[] }>(news);
+    // Drift `read` reported belongs to the refreshed state, never to the program's inputs.
+    delete inputs.observedDrift;
     const failures = checkInputs(inputs);
     return failures.length ? { inputs, failures } : { inputs };
 }
@@ -146,7 +173,49 @@ export async function diff(_id: string, olds: SharedCaOutputs, news: SharedCaInp
             }
         }
     }
-    return { changes: replaces.length > 0, replaces };
+    const update = containsUnknown(news.trustDeliveries) || JSON.stringify(trustKey(olds.trustDeliveries)) !== JSON.stringify(trustKey(news.trustDeliveries))
+        || (olds.trustDeliveries?.length ? olds.trustInSync === false : false);
+    return { changes: replaces.length > 0 || update, replaces };
+}
+
+/** The trust deliveries with defaults filled in, for comparing two lists. */
+function trustKey(ds: TrustDelivery[] | undefined): unknown {
+    return (ds ?? []).map((d) => ({ file: trustFilePath(d), extra: d.extraTrustedCaPems ?? [], onDelete: d.onDelete ?? "restore" }));
+}
+
+/** The CA certificates a trust file of this CA holds. */
+function trustPems(certPem: string, d: TrustDelivery): string[] {
+    return [certPem, ...(d.extraTrustedCaPems ?? [])];
+}
+
+/** Writes every trust file; returns the outputs with the records. */
+function deliverTrust(o: SharedCaOutputs): SharedCaOutputs {
+    const out: SharedCaOutputs = { ...o };
+    delete out.trustInSync;
+    delete out.trustKeptAsidePaths;
+    const ds = o.trustDeliveries ?? [];
+    if (ds.length) {
+        out.trustKeptAsidePaths = ds.map((d) => deliverTrustFile(d, trustPems(o.certPem, d)));
+        out.trustInSync = true;
+        pulumi.log.info(`wrote CA ${o.serialNumber} into ${ds.map(trustFilePath).join(", ")}`);
+    }
+    return out;
+}
+
+/** Gives up the trust files `ds` (delete, or entries dropped), logging what was done. */
+function releaseTrust(certPem: string, ds: TrustDelivery[], what: string): void {
+    for (const d of ds) {
+        const r = releaseTrustFile(d, trustPems(certPem, d));
+        for (const f of r.restored) {
+            pulumi.log.info(`${what}: put back what ${f} held before the first write`);
+        }
+        for (const f of r.removed) {
+            pulumi.log.info(`${what}: removed ${f} (it did not exist before the first write)`);
+        }
+        for (const k of r.kept) {
+            pulumi.log.info(`${what}: left ${k.file} in place: ${k.why}`);
+        }
+    }
 }
 
 function sameCertificate(a: string | undefined, b: string | undefined): boolean {
@@ -167,22 +236,19 @@ function sameKey(a: string | undefined, b: string | undefined): boolean {
 }
 
 /** Generates the CA, or adopts the given one (its key converted to PKCS#8). */
-export async function create(inputs: SharedCaInputs): Promise<pulumi.dynamic.CreateResult> {
+export async function create(inputs: SharedCaInputs): Promise<pulumi.dynamic.CreateResult<SharedCaOutputs>> {
     const i = plain(inputs);
-    const failures = checkInputs(i);
-    if (failures.length) {
-        throw new InputError(failures[0].property, failures[0].reason);
-    }
+    failOnInvalid(checkInputs(i));
     let outs: SharedCaOutputs;
     if (isAdopting(i)) {
         const certPem = i.certPem!;
         const keyPem = crypto.createPrivateKey(i.keyPem!).export({ type: "pkcs8", format: "pem" }).toString();
         if (!keyMatchesCertificate(certPem, keyPem)) {
-            throw new InputError("keyPem", "the CA key does not match the CA certificate");
+            failOnInvalid([{ property: "keyPem", reason: "the CA key does not match the CA certificate" }]);
         }
         const info = describeCertificate(certPem);
         outs = {
-            certPem, keyPem, adopted: true,
+            certPem, keyPem, adopted: true, trustDeliveries: i.trustDeliveries,
             fingerprintSha256: info.fingerprintSha256, serialNumber: info.serialNumber, notBefore: info.notBefore, notAfter: info.notAfter,
         };
     } else {
@@ -197,21 +263,62 @@ export async function create(inputs: SharedCaInputs): Promise<pulumi.dynamic.Cre
         });
         outs = { ...i, ...ca, adopted: false };
     }
-    return { id: outs.serialNumber, outs: plain(outs) };
+    return { id: outs.serialNumber, outs: plain(deliverTrust(outs)) };
 }
 
-/** The CA lives only in the state: what is there is what exists. */
-export async function read(id: string, props: SharedCaOutputs): Promise<pulumi.dynamic.ReadResult> {
-    return { id, props: plain(props) };
+/**
+ * The CA itself lives only in the state: what is there is what exists. With `trustDeliveries`,
+ * refresh reads the trust files: one changed by hand is reported as `trustInSync: false` (the next
+ * `up` rewrites it) and, for a generated CA, as the `observedDrift` input `preview --diff` shows.
+ */
+export async function read(id: string, props: SharedCaOutputs): Promise<pulumi.dynamic.ReadResult<SharedCaOutputs>> {
+    const o = plain(props);
+    const ds = o.trustDeliveries ?? [];
+    if (!ds.length) {
+        return { id, props: o };
+    }
+    const drift: string[] = [];
+    ds.forEach((d, n) => {
+        const file = trustFilePath(d);
+        let on: string | undefined;
+        try {
+            on = fs.readFileSync(file, "utf8");
+        } catch {
+            on = undefined;
+        }
+        if (on !== trustPemsContent(trustPems(o.certPem, d))) {
+            drift.push(`trustDeliveries[${n}]: ${file} ${on === undefined ? "is missing" : "holds other CA certificates"}`);
+        }
+    });
+    o.trustInSync = drift.length === 0;
+    if (!drift.length || o.adopted) {
+        return { id, props: plain(o) };
+    }
+    const inputs = { ...Object.fromEntries(GENERATION_OPTIONS.map((k) => [k, o[k]])), trustDeliveries: o.trustDeliveries, observedDrift: drift };
+    return { id, props: plain(o), inputs: plain(inputs) as unknown as SharedCaOutputs };
 }
 
-/** Never needed (every change replaces); keeps the state as it is. */
-export async function update(_id: string, olds: SharedCaOutputs, _news: SharedCaInputs): Promise<pulumi.dynamic.UpdateResult> {
-    return { outs: plain(olds) };
+/**
+ * Only `trustDeliveries` change in place (every change of the CA replaces it): every listed file is
+ * (re)written, and files no longer listed are given up (restored or kept, see `onDelete`).
+ */
+export async function update(_id: string, olds: SharedCaOutputs, news: SharedCaInputs): Promise<pulumi.dynamic.UpdateResult<SharedCaOutputs>> {
+    const o = plain(olds);
+    const n = plain(news);
+    failOnInvalid(checkTrust(n));
+    const outs = deliverTrust({ ...o, trustDeliveries: n.trustDeliveries });
+    const kept = new Set((n.trustDeliveries ?? []).map(trustFilePath));
+    releaseTrust(o.certPem, (o.trustDeliveries ?? []).filter((d) => !kept.has(trustFilePath(d))), "trust file dropped");
+    return { outs: plain(outs) };
 }
 
-/** Nothing outside the state to remove. */
-export async function delete_(_id: string, _props: SharedCaOutputs): Promise<void> {
-    return;
+/** The CA exists only in the state (the engine drops it); its trust files are given up. */
+export async function delete_(_id: string, props: SharedCaOutputs): Promise<void> {
+    const o = plain(props);
+    releaseTrust(o.certPem, o.trustDeliveries ?? [], "delete");
 }
 export { delete_ as delete };
+
+/** Compile-time proof that the six hooks match the resource's types. */
+const _hooks: HookModule<SharedCaInputs, SharedCaOutputs> = { check, diff, create, read, update, delete: delete_ };
+void _hooks;

@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { KeyAlgorithm } from "../provider/certs/pem";
+import type { OnDelete } from "../provider/certs/delivery";
+import type { CertificatePurpose } from "../provider/certs/verify";
 import { dispatchingProvider } from "../provider/core/dynamic";
 import { ClusterConnectionArgs } from "./connection";
 
@@ -8,7 +10,14 @@ import { ClusterConnectionArgs } from "./connection";
  * Elasticsearch's file watcher (it re-reads changed certificate files about every 5 s) loads a
  * renewed certificate without a restart. Point the node's settings at them once:
  * `xpack.security.transport.ssl.certificate: certs/transport.crt`, `.key: certs/transport.key`,
- * `.certificate_authorities: [certs/transport-ca.crt]`.
+ * `.certificate_authorities: [certs/transport-ca.crt]` (with `purpose: "remoteClusterServer"`:
+ * `xpack.security.remote_cluster_server.ssl.certificate: certs/remote-cluster-server.crt`,
+ * `.key: certs/remote-cluster-server.key`).
+ *
+ * Before the first delivery, what each of the three files held (or that it did not exist) is kept
+ * aside in the same directory under a hidden name Elasticsearch never reads
+ * (`.transport.key.es-remote-orig-0600`, `.transport.crt.es-remote-absent`; a key kept aside is
+ * mode 0600, owner and group kept). `onDelete` says what delete does with it.
  */
 export interface NodeCertificateDeliveryArgs {
     /**
@@ -19,17 +28,17 @@ export interface NodeCertificateDeliveryArgs {
     directory: pulumi.Input<string>;
     /**
      * File name of the node certificate.
-     * @default "transport.crt"
+     * @default "transport.crt" (`"remote-cluster-server.crt"` with `purpose: "remoteClusterServer"`)
      */
     certFile?: pulumi.Input<string>;
     /**
      * File name of the node's private key (PKCS#8 PEM).
-     * @default "transport.key"
+     * @default "transport.key" (`"remote-cluster-server.key"` with `purpose: "remoteClusterServer"`)
      */
     keyFile?: pulumi.Input<string>;
     /**
      * File name of the CA certificate.
-     * @default "transport-ca.crt"
+     * @default "transport-ca.crt" (`"remote-cluster-server-ca.crt"` with `purpose: "remoteClusterServer"`)
      */
     caFile?: pulumi.Input<string>;
     /**
@@ -47,6 +56,23 @@ export interface NodeCertificateDeliveryArgs {
      * @default []
      */
     extraTrustedCaPems?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * What `pulumi destroy` (or moving the delivery to another directory) does with the files:
+     * - `"restore"`: put back what the files held before the first delivery (same mode and owner), so
+     *   the node is left exactly as it was found and its next restart reads the certificate it had
+     *   before; a file that did not exist before is removed, unless the node's `elasticsearch.yml`
+     *   (in `directory` or up to three folders above) names it.
+     * - `"keep"`: leave the delivered files (the node keeps this certificate until it expires, also
+     *   across restarts) and remove only what was kept aside.
+     *
+     * Either way nothing is touched unless the certificate and key files still both hold this
+     * resource's certificate (a renewal's successor or a hand-placed pair is never split), and a
+     * file with nothing kept aside for it is never removed. Certificates delivered by releases before
+     * this option kept nothing aside: their files are left in place on delete (with a message).
+     * Restoring needs the node to trust the original certificate's CA again, as it did before.
+     * @default "restore"
+     */
+    onDelete?: pulumi.Input<OnDelete>;
 }
 
 /**
@@ -74,6 +100,23 @@ export interface NodeCertificateVerifyArgs {
 
 /** Arguments of {@link NodeCertificate}. */
 export interface NodeCertificateArgs {
+    /**
+     * Which TLS listener of the node the certificate is for:
+     * - `"transport"`: the transport layer (`xpack.security.transport.ssl.*`, mutual TLS between
+     *   nodes, the certificate-trust remote cluster model);
+     * - `"remoteClusterServer"`: the remote cluster server of the API-key model
+     *   (`xpack.security.remote_cluster_server.ssl.*`, port 9443 by default; needs
+     *   `remote_cluster_server.enabled: true`, a static setting). Default file names become
+     *   `remote-cluster-server.crt/.key/-ca.crt`, and `verifyOn` shakes hands with the node's remote
+     *   cluster server address instead of its transport address. The local cluster's nodes must
+     *   trust this certificate's CA in `xpack.security.remote_cluster_client.ssl.certificate_authorities`
+     *   (a {@link SharedCa}'s `trustDeliveries` writes it), and they check the host name by default
+     *   (`verification_mode: full`): put the address the local cluster's seeds or `proxy_address`
+     *   use into `dnsNames`/`ipAddresses`.
+     * Both get serverAuth and clientAuth usages. Changing it replaces the certificate.
+     * @default "transport"
+     */
+    purpose?: pulumi.Input<CertificatePurpose>;
     /** Certificate of the issuing CA (PEM), usually a {@link SharedCa}'s `certPem`. Changing it replaces the certificate. */
     caCertPem: pulumi.Input<string>;
     /**
@@ -116,14 +159,15 @@ export interface NodeCertificateArgs {
     renewBeforeDays?: pulumi.Input<number>;
     /**
      * Write the certificate, key and CA to a node's config directory (on the machine running
-     * Pulumi). `pulumi refresh` records the fingerprint found on disk, and the next `pulumi up`
-     * rewrites files changed by hand. Delete (and a move to another directory) removes the files
-     * only while they still hold this certificate, so a renewal never removes its successor's files.
+     * Pulumi). `pulumi refresh` records the fingerprint found on disk (a hand edit shows in
+     * `pulumi preview --diff` as `observedDrift`), and the next `pulumi up` rewrites files changed
+     * by hand. Delete puts back what was there before the first delivery (see `onDelete`).
      * @default not written
      */
     delivery?: pulumi.Input<NodeCertificateDeliveryArgs>;
     /**
-     * After writing the files, wait until the named node's transport layer presents this
+     * After writing the files, wait until the named node's transport layer (or remote cluster
+     * server, with `purpose: "remoteClusterServer"`) presents this
      * certificate (Elasticsearch reloads changed files about every 5 s); `pulumi refresh` reports a
      * node that serves another one as `servedByNode: false`, and the next `pulumi up` rewrites the
      * files and waits again. Requires `delivery`.
@@ -133,8 +177,8 @@ export interface NodeCertificateArgs {
 }
 
 /**
- * A node's transport certificate, signed by a CA (usually a {@link SharedCa}), with serverAuth and
- * clientAuth usages (transport TLS is mutual). Optionally written to the node's config directory
+ * A node's transport (or remote cluster server) certificate, signed by a CA (usually a
+ * {@link SharedCa}), with serverAuth and clientAuth usages (transport TLS is mutual). Optionally written to the node's config directory
  * and verified on the node. The private key is a secret output.
  *
  * ```ts
@@ -169,6 +213,11 @@ export class NodeCertificate extends pulumi.dynamic.Resource {
     declare readonly deliveryInSync: pulumi.Output<boolean | undefined>;
     /** With `verifyOn`: whether the node's transport layer presented this certificate at the last create, update or refresh. */
     declare readonly servedByNode: pulumi.Output<boolean | undefined>;
+    /**
+     * With `delivery`: the hidden files in `delivery.directory` that record what the three files held
+     * before the first delivery (what `onDelete: "restore"` puts back).
+     */
+    declare readonly keptAsidePaths: pulumi.Output<string[] | undefined>;
 
     constructor(name: string, args: NodeCertificateArgs, opts?: pulumi.CustomResourceOptions) {
         super(
@@ -190,6 +239,7 @@ export class NodeCertificate extends pulumi.dynamic.Resource {
                 deliveredFingerprintSha256: undefined,
                 deliveryInSync: undefined,
                 servedByNode: undefined,
+                keptAsidePaths: undefined,
             },
             { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "keyPem", "verifyOn"] },
             "es-remote",

@@ -1,6 +1,37 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { KeyAlgorithm } from "../provider/certs/pem";
+import type { OnDelete } from "../provider/certs/delivery";
 import { dispatchingProvider } from "../provider/core/dynamic";
+
+/**
+ * A node's trust file that {@link SharedCa} writes its certificate into: e.g. on every node of the
+ * local cluster, the CA that `xpack.security.remote_cluster_client.ssl.certificate_authorities`
+ * names, so the local nodes trust the remote cluster server certificates this CA issues (API-key
+ * remote clusters). Written atomically (mode 0644, owner kept); Elasticsearch reloads it within
+ * about 5 s. What was there before the first write is kept aside like a `NodeCertificate`'s files.
+ */
+export interface SharedCaTrustDeliveryArgs {
+    /** Absolute path of an existing directory on the machine running Pulumi (the node's config directory or a folder in it). */
+    directory: pulumi.Input<string>;
+    /**
+     * File name.
+     * @default "remote-cluster-client-ca.crt"
+     */
+    caFile?: pulumi.Input<string>;
+    /**
+     * More CA certificates (PEM) written after this CA, e.g. the next CA during a rotation (trust
+     * both, rotate the server certificates, drop the old one).
+     * @default []
+     */
+    extraTrustedCaPems?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * What delete (or dropping this entry) does with the file: `"restore"` puts back what it held
+     * before the first write (a file that did not exist is removed unless the node's
+     * `elasticsearch.yml` names it); `"keep"` leaves it. Only while it still holds what was written.
+     * @default "restore"
+     */
+    onDelete?: pulumi.Input<OnDelete>;
+}
 
 /**
  * Arguments of {@link SharedCa}. Two ways to use it: give generation options (or nothing) and the
@@ -45,13 +76,21 @@ export interface SharedCaArgs {
      * converted to PKCS#8 in the `keyPem` output. Requires `certPem`.
      */
     keyPem?: pulumi.Input<string>;
+    /**
+     * Trust files to write this CA's certificate into (see {@link SharedCaTrustDeliveryArgs}); adding,
+     * changing or removing an entry is an in-place update. `pulumi refresh` reports a file changed by
+     * hand (`trustInSync: false`) and the next `pulumi up` rewrites it.
+     * @default []
+     */
+    trustDeliveries?: pulumi.Input<pulumi.Input<SharedCaTrustDeliveryArgs>[]>;
 }
 
 /**
  * A certificate authority for the transport layer of both clusters: when every node of both
  * clusters has a certificate from this CA and trusts it, the two clusters trust each other (the
- * "trust" step of remote clusters with TLS certificate authentication). Lives only in the Pulumi
- * state; its private key is a secret output.
+ * "trust" step of remote clusters with TLS certificate authentication). Lives in the Pulumi state
+ * (its private key is a secret output); with `trustDeliveries` its certificate is also written into
+ * nodes' trust files (e.g. the local nodes' remote cluster client CA in the API-key model).
  *
  * ```ts
  * const ca = new SharedCa("transport-ca", { commonName: "es transport CA", validityDays: 1825 });
@@ -75,6 +114,10 @@ export class SharedCa extends pulumi.dynamic.Resource {
     declare readonly notAfter: pulumi.Output<string>;
     /** True if the CA was adopted from `certPem`/`keyPem`. */
     declare readonly adopted: pulumi.Output<boolean>;
+    /** With `trustDeliveries`: whether every trust file held exactly what was written at the last create, update or refresh. */
+    declare readonly trustInSync: pulumi.Output<boolean | undefined>;
+    /** With `trustDeliveries`: the hidden records of what the trust files held before the first write. */
+    declare readonly trustKeptAsidePaths: pulumi.Output<string[] | undefined>;
 
     constructor(name: string, args: SharedCaArgs = {}, opts?: pulumi.CustomResourceOptions) {
         super(
@@ -90,6 +133,8 @@ export class SharedCa extends pulumi.dynamic.Resource {
                 notBefore: undefined,
                 notAfter: undefined,
                 adopted: undefined,
+                trustInSync: undefined,
+                trustKeptAsidePaths: undefined,
             },
             { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "keyPem"] },
             "es-remote",

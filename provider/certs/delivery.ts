@@ -27,7 +27,23 @@ export interface DeliveryTarget {
      * during a CA rotation ("trust both, rotate the nodes, drop the old one").
      */
     extraTrustedCaPems?: string[];
+    /** What delete does with the files: `restore` (default) or `keep`. See {@link OnDelete}. */
+    onDelete?: OnDelete;
 }
+
+/**
+ * What happens to the delivered files when the resource is deleted (`pulumi destroy`, a move of
+ * the delivery to another directory):
+ * - `restore` (default): the files get back what they held before the first delivery (kept aside
+ *   then, see {@link keepOriginals}); a file that did not exist before is removed, unless the
+ *   node's `elasticsearch.yml` names it. The node is left as found, so its next restart works.
+ * - `keep`: the delivered files stay (the node keeps serving this certificate until it expires);
+ *   only the kept-aside originals are removed.
+ * See {@link releaseDelivered} for what is never touched.
+ */
+export type OnDelete = "restore" | "keep";
+/** The values {@link OnDelete} may take. */
+export const ON_DELETE_VALUES: readonly OnDelete[] = ["restore", "keep"];
 
 /** What the CA file of `t` holds for a certificate issued by `caPem`: the issuing CA, then the extra ones. */
 export function trustFileContent(t: DeliveryTarget, caPem: string): string {
@@ -96,6 +112,9 @@ export function deliveryProblems(t: unknown): Array<{ property: string; reason: 
             });
         }
     }
+    if (d.onDelete !== undefined && !ON_DELETE_VALUES.includes(d.onDelete as OnDelete)) {
+        out.push({ property: "onDelete", reason: `must be "restore" (put back what was there before the first delivery) or "keep" (leave the delivered files), got ${JSON.stringify(d.onDelete)}` });
+    }
     if (d.keyFileMode !== undefined) {
         const m = d.keyFileMode;
         if (typeof m !== "number" || !Number.isInteger(m) || m < 0 || m > 0o777) {
@@ -111,18 +130,21 @@ export function deliveryProblems(t: unknown): Array<{ property: string; reason: 
 
 /**
  * Writes `content` to `file` atomically with permission bits `mode` (not reduced by the umask).
- * If the file existed, its owner and group are kept when this process may set them (e.g. running
+ * With `owner`, the file gets that owner and group (when allowed). Otherwise, if the file existed,
+ * its owner and group are kept when this process may set them (e.g. running
  * as root over a `root:elasticsearch` file), so Elasticsearch can still read the new file; a new
  * file takes the directory's owner and group the same way (a node's config directory belongs to
  * the user Elasticsearch runs as).
  */
-export function writeFileAtomic(file: string, content: string, mode: number): void {
+export function writeFileAtomic(file: string, content: string, mode: number, owner?: { uid: number; gid: number }): void {
     const dir = path.dirname(file);
-    let previous: fs.Stats | undefined;
-    try {
-        previous = fs.statSync(file);
-    } catch {
-        previous = fs.statSync(dir);
+    let previous: { uid: number; gid: number } | undefined = owner;
+    if (!previous) {
+        try {
+            previous = fs.statSync(file);
+        } catch {
+            previous = fs.statSync(dir);
+        }
     }
     const tmp = path.join(dir, `.${path.basename(file)}.${crypto.randomBytes(6).toString("hex")}.tmp`);
     // O_EXCL: never follow a planted symlink or reuse someone else's temp file.
@@ -171,15 +193,7 @@ function fsyncDirectory(dir: string): void {
  * Throws with a message naming the directory if it does not exist or is not writable.
  */
 export function deliverFiles(t: DeliveryTarget, pems: DeliveredPems): void {
-    let st: fs.Stats;
-    try {
-        st = fs.statSync(t.directory);
-    } catch {
-        throw new Error(`delivery.directory ${t.directory} does not exist; create it (e.g. the node's config directory) or fix the path`);
-    }
-    if (!st.isDirectory()) {
-        throw new Error(`delivery.directory ${t.directory} is not a directory`);
-    }
+    assertDirectory(t);
     const p = deliveryPaths(t);
     try {
         writeFileAtomic(p.ca, trustFileContent(t, pems.caPem), PUBLIC_FILE_MODE);
@@ -188,6 +202,19 @@ export function deliverFiles(t: DeliveryTarget, pems: DeliveredPems): void {
     } catch (err) {
         const e = err as NodeJS.ErrnoException;
         throw new Error(`could not write the certificate files to ${t.directory}: ${e.code ?? ""} ${e.message}`.replace(/\s+/g, " "), { cause: err });
+    }
+}
+
+/** Throws with a message naming `t.directory` if it does not exist or is not a directory. */
+function assertDirectory(t: DeliveryTarget): void {
+    let st: fs.Stats;
+    try {
+        st = fs.statSync(t.directory);
+    } catch {
+        throw new Error(`delivery.directory ${t.directory} does not exist; create it (e.g. the node's config directory) or fix the path`);
+    }
+    if (!st.isDirectory()) {
+        throw new Error(`delivery.directory ${t.directory} is not a directory`);
     }
 }
 
@@ -211,37 +238,262 @@ export function deliveredMatches(t: DeliveryTarget, pems: DeliveredPems): boolea
     return on.certPem === pems.certPem && on.keyPem === pems.keyPem && on.caPem === trustFileContent(t, pems.caPem);
 }
 
-/**
- * Removes the files of `t` that still hold what we wrote (`pems`), and nothing else.
- *
- * Why only those: on a renewal Pulumi creates the replacement first (it writes new files under the
- * same names) and deletes the old resource afterwards; the old resource must not remove its
- * successor's files. For the same reason the CA file, identical across renewals, is removed only
- * if the certificate or key file was still ours. A file someone replaced by hand is left alone too.
- * Returns the paths removed and the paths left in place.
- */
-export function removeDelivered(t: DeliveryTarget, pems: DeliveredPems): { removed: string[]; kept: string[] } {
-    const p = deliveryPaths(t);
-    const on = readDelivered(t);
-    const ownCert = on.certPem === pems.certPem;
-    const ownKey = on.keyPem === pems.keyPem;
-    const ownCa = on.caPem === trustFileContent(t, pems.caPem) && (ownCert || ownKey);
-    const removed: string[] = [];
-    const kept: string[] = [];
-    for (const [file, own, present] of [
-        [p.cert, ownCert, on.certPem !== undefined],
-        [p.key, ownKey, on.keyPem !== undefined],
-        [p.ca, ownCa, on.caPem !== undefined],
-    ] as const) {
-        if (own) {
-            fs.rmSync(file, { force: true });
-            removed.push(file);
-        } else if (present) {
-            kept.push(file);
+// ---- what was there before: kept aside on the first delivery, put back on delete -----------------
+
+/** Name tag of a kept-aside original: `.transport.key.es-remote-orig-0640` (the original's mode, octal). */
+const ORIGINAL_TAG = ".es-remote-orig-";
+/** Name tag of the marker saying the file did not exist before the first delivery. */
+const ABSENT_TAG = ".es-remote-absent";
+
+/** The record of what a delivered file held before the first delivery. */
+export type Original =
+    /** Its content is kept aside at `path`; `mode` is the original's permission bits. */
+    | { kind: "kept"; path: string; mode: number }
+    /** The file did not exist; `path` is the marker that says so. */
+    | { kind: "absent"; path: string };
+
+/** The record of `file`'s state before the first delivery, if one was made. @internal */
+export function findOriginal(file: string): Original | undefined {
+    const dir = path.dirname(file);
+    const base = path.basename(file);
+    let names: string[];
+    try {
+        names = fs.readdirSync(dir);
+    } catch {
+        return undefined;
+    }
+    const prefix = `.${base}${ORIGINAL_TAG}`;
+    for (const n of names) {
+        const m = n.startsWith(prefix) ? /^([0-7]{3,4})$/.exec(n.slice(prefix.length)) : null;
+        if (m) {
+            return { kind: "kept", path: path.join(dir, n), mode: parseInt(m[1], 8) };
         }
     }
-    if (removed.length) {
-        fsyncDirectory(t.directory);
+    return names.includes(`.${base}${ABSENT_TAG}`) ? { kind: "absent", path: path.join(dir, `.${base}${ABSENT_TAG}`) } : undefined;
+}
+
+/**
+ * Before a delivery to `t`: for each of its three files that has no record yet, records what is
+ * there, in the same directory under a hidden name Elasticsearch never reads (it watches only the
+ * files its settings name): the content of an existing file (a key kept aside is mode 0600; owner
+ * and group kept; the original's mode is in the name), or an empty marker for a missing file. A
+ * file that already has a record (a renewal writing over its predecessor's files) keeps it: the
+ * record is always of the state before the *first* delivery. Returns the paths of the records.
+ */
+export function keepOriginals(t: DeliveryTarget): string[] {
+    assertDirectory(t);
+    return Object.entries(deliveryPaths(t)).map(([role, file]) => keepOriginal(file, role === "key"));
+}
+
+/** {@link keepOriginals} for one file; `secret`: the record is mode 0600. Returns the record's path. */
+function keepOriginal(file: string, secret: boolean): string {
+    const found = findOriginal(file);
+    if (found) {
+        return found.path;
     }
-    return { removed, kept };
+    let st: fs.Stats | undefined;
+    try {
+        st = fs.statSync(file);
+    } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
+            throw err;
+        }
+    }
+    const dir = path.dirname(file);
+    if (st && st.isFile()) {
+        const mode = st.mode & 0o777;
+        const record = path.join(dir, `.${path.basename(file)}${ORIGINAL_TAG}${mode.toString(8).padStart(4, "0")}`);
+        writeFileAtomic(record, fs.readFileSync(file, "utf8"), secret ? DEFAULT_KEY_FILE_MODE : mode, { uid: st.uid, gid: st.gid });
+        return record;
+    }
+    const record = path.join(dir, `.${path.basename(file)}${ABSENT_TAG}`);
+    writeFileAtomic(record, "", PUBLIC_FILE_MODE);
+    return record;
+}
+
+/**
+ * The `elasticsearch.yml` (in `file`'s directory or up to three levels above: a node's config
+ * directory or a certificate folder in it) that names `file`, if any. A file a node's settings name
+ * is never removed: the node would not start again.
+ * @internal
+ */
+export function configNaming(file: string): string | undefined {
+    let dir = path.dirname(file);
+    for (let level = 0; level < 4; level++) {
+        const yml = path.join(dir, "elasticsearch.yml");
+        const text = readOrUndefined(yml);
+        if (text !== undefined) {
+            const rel = path.relative(dir, file);
+            if (text.includes(file) || text.includes(rel) || text.includes(path.basename(file))) {
+                return yml;
+            }
+        }
+        const up = path.dirname(dir);
+        if (up === dir) {
+            break;
+        }
+        dir = up;
+    }
+    return undefined;
+}
+
+/** What {@link releaseDelivered} did, as absolute paths. */
+export interface ReleaseReport {
+    /** Files that got their content from before the first delivery back. */
+    restored: string[];
+    /** Files that did not exist before the first delivery, removed. */
+    removed: string[];
+    /** Files left as they are, each with why. */
+    kept: Array<{ file: string; why: string }>;
+}
+
+/**
+ * Gives up the files of `t` when the resource holding `pems` is deleted or its delivery moves.
+ *
+ * Nothing is touched unless both the certificate and the key file still hold `pems`: on a renewal
+ * Pulumi creates the replacement first (it writes new files under the same names) and deletes the
+ * old resource afterwards, and a certificate or key replaced by hand is someone's decision; in both
+ * cases the pair in place must stay a pair. Otherwise, by `mode`:
+ * - `restore`: each file gets back what it held before the first delivery (same mode and owner);
+ *   a file that did not exist then is removed, unless a node's `elasticsearch.yml` names it. The CA
+ *   file only while it still holds what we wrote.
+ * - `keep`: the files stay; the records of the originals are removed.
+ * - `legacy` (delivered by a release that kept nothing aside): the files stay, records untouched.
+ * A file with no record is never removed.
+ */
+export function releaseDelivered(t: DeliveryTarget, pems: DeliveredPems, mode: OnDelete | "legacy"): ReleaseReport {
+    const p = deliveryPaths(t);
+    const on = readDelivered(t);
+    const report: ReleaseReport = { restored: [], removed: [], kept: [] };
+    const keepAll = (why: string) => {
+        for (const [file, present] of [[p.cert, on.certPem], [p.key, on.keyPem], [p.ca, on.caPem]] as const) {
+            if (present !== undefined) {
+                report.kept.push({ file, why });
+            }
+        }
+        return report;
+    };
+    if (on.certPem !== pems.certPem || on.keyPem !== pems.keyPem) {
+        return keepAll("they no longer hold this certificate and key (a newer certificate or a hand-placed one)");
+    }
+    if (mode === "legacy") {
+        return keepAll("delivered by an earlier release that kept nothing aside, so there is nothing to put back; left so the node can restart");
+    }
+    const ownCa = on.caPem === trustFileContent(t, pems.caPem);
+    for (const [file, own] of [[p.key, true], [p.cert, true], [p.ca, ownCa]] as const) {
+        releaseFile(file, own, mode, report);
+    }
+    fsyncDirectory(t.directory);
+    return report;
+}
+
+/** Gives up one delivered file (see {@link releaseDelivered}); `own`: it still holds what was written. */
+function releaseFile(file: string, own: boolean, mode: OnDelete, report: ReleaseReport): void {
+    const rec = findOriginal(file);
+    if (mode === "keep") {
+        report.kept.push({ file, why: "delivery.onDelete is \"keep\"" });
+        if (rec) {
+            fs.rmSync(rec.path, { force: true });
+        }
+        return;
+    }
+    if (!own) {
+        report.kept.push({ file, why: "it no longer holds what was delivered (changed by hand?)" });
+    } else if (rec?.kind === "kept") {
+        const st = fs.statSync(rec.path);
+        writeFileAtomic(file, fs.readFileSync(rec.path, "utf8"), rec.mode, { uid: st.uid, gid: st.gid });
+        fs.rmSync(rec.path, { force: true });
+        report.restored.push(file);
+    } else if (rec?.kind === "absent") {
+        const yml = configNaming(file);
+        if (yml) {
+            report.kept.push({ file, why: `it did not exist before the first delivery, but ${yml} names it (the node would not start without it)` });
+        } else {
+            fs.rmSync(file, { force: true });
+            report.removed.push(file);
+        }
+        fs.rmSync(rec.path, { force: true });
+    } else {
+        report.kept.push({ file, why: "nothing was kept aside for it (record removed by hand?)" });
+    }
+}
+
+// ---- a trust file alone -----------------------------------------------------------------------
+
+/**
+ * Where a CA file alone goes: the trust side of a certificate, e.g. the local cluster's nodes
+ * trusting a remote cluster server's CA (`xpack.security.remote_cluster_client.ssl.certificate_authorities`).
+ */
+export interface TrustFileTarget {
+    /** Absolute path of an existing directory (a node's config directory or a folder in it). */
+    directory: string;
+    /** File name. Default `remote-cluster-client-ca.crt`. */
+    caFile?: string;
+    /** What giving the file up does; see {@link OnDelete}. Default `restore`. */
+    onDelete?: OnDelete;
+}
+
+/**
+ * Why `t` is not a usable trust file target, as `{ property, reason }` relative to the target, or
+ * an empty list. Only looks at the values, never at the disk.
+ */
+export function trustFileProblems(t: unknown): Array<{ property: string; reason: string }> {
+    if (t === null || typeof t !== "object" || Array.isArray(t)) {
+        return [{ property: "", reason: "must be an object like { directory: \"/etc/elasticsearch/certs\" }" }];
+    }
+    const d = t as Record<string, unknown>;
+    // The same rules as a certificate's delivery, for the fields a trust file has.
+    const asDelivery = {
+        directory: d.directory, caFile: d.caFile ?? DEFAULT_TRUST_FILE, onDelete: d.onDelete, extraTrustedCaPems: d.extraTrustedCaPems,
+        certFile: "\0unused-cert", keyFile: "\0unused-key",
+    };
+    // The placeholder names fail the file-name rule on purpose (so they clash with nothing) and are dropped here.
+    return deliveryProblems(asDelivery).filter((p) => p.property !== "certFile" && p.property !== "keyFile");
+}
+
+/** Default name of a trust file. */
+export const DEFAULT_TRUST_FILE = "remote-cluster-client-ca.crt";
+
+/** Absolute path of the trust file of `t`. */
+export function trustFilePath(t: TrustFileTarget): string {
+    return path.join(t.directory, t.caFile ?? DEFAULT_TRUST_FILE);
+}
+
+/** What a trust file holding `caPems` contains: the PEMs, one after the other, each ending in a newline. */
+export function trustPemsContent(caPems: string[]): string {
+    return caPems.map((p) => (p.endsWith("\n") ? p : `${p}\n`)).join("");
+}
+
+/**
+ * Writes the CA certificates `caPems` into the trust file of `t` (atomically, mode 0644, owner
+ * kept), after keeping what was there aside like {@link keepOriginals}. Returns the record's path.
+ * Elasticsearch re-reads a changed CA file like a certificate (about every 5 s).
+ */
+export function deliverTrustFile(t: TrustFileTarget, caPems: string[]): string {
+    assertDirectory(t);
+    const file = trustFilePath(t);
+    const record = keepOriginal(file, false);
+    writeFileAtomic(file, trustPemsContent(caPems), PUBLIC_FILE_MODE);
+    return record;
+}
+
+/**
+ * Gives up the trust file of `t` (delete, or a move elsewhere): with `restore` (default) it gets back
+ * what it held before the first delivery, or is removed if it did not exist and no
+ * `elasticsearch.yml` names it; with `keep` it stays. Only while it still holds `caPems`.
+ */
+export function releaseTrustFile(t: TrustFileTarget, caPems: string[]): ReleaseReport {
+    const file = trustFilePath(t);
+    const report: ReleaseReport = { restored: [], removed: [], kept: [] };
+    const on = readOrUndefined(file);
+    if (on === undefined) {
+        return report;
+    }
+    if (on !== trustPemsContent(caPems)) {
+        report.kept.push({ file, why: "it no longer holds what was delivered (a newer delivery or a hand edit)" });
+        return report;
+    }
+    releaseFile(file, true, t.onDelete ?? "restore", report);
+    fsyncDirectory(t.directory);
+    return report;
 }

@@ -1,15 +1,18 @@
 /**
  * Verification of a certificate on a running node: which certificates the node reads from its files
- * (`GET _ssl/certificates`, answered per node) and which one its transport layer actually serves (a
- * TLS handshake with the node's transport publish address). Used by the `NodeCertificate` hooks.
+ * (`GET _ssl/certificates`, answered per node) and which one its listener actually serves (a TLS
+ * handshake with the node's transport, or remote cluster server, publish address). Used by the
+ * `NodeCertificate` hooks.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { NodeCertificateVerifyArgs } from "../../sdk/nodeCertificate";
 import type { Client } from "@elastic/elasticsearch";
 import * as net from "net";
 import * as tls from "tls";
 import { normalizeSerial } from "./pem";
 import { ClusterConnection, callCluster, clientFor } from "../core/client";
-import { TrustError, describeError } from "../core/errors";
+import { NodeNotFoundError, TrustError, describeError } from "../core/errors";
+import { urlsOf } from "../core/validation";
 
 /** Default bound of the wait for a node to serve a new certificate, in seconds. */
 export const DEFAULT_VERIFY_TIMEOUT_SECONDS = 60;
@@ -18,15 +21,22 @@ export const VERIFY_POLL_MS = 2000;
 /** How often a progress line is logged while waiting. */
 const VERIFY_PROGRESS_MS = 10000;
 
-/** Which node must end up serving the certificate. Plain interface, unwrapped. */
-export interface VerifyOn {
-    /** How to reach the node's cluster over HTTPS. */
-    connection: ClusterConnection;
-    /** The node's name (`node.name`), as `GET _nodes` reports it. */
-    nodeName: string;
-    /** How long to wait for the node to load the certificate. Default 60. */
-    timeoutSeconds?: number;
-}
+/**
+ * Which TLS listener of a node a certificate is for: the transport layer, or the remote cluster
+ * server of the API-key remote cluster model (its own port, 9443 by default).
+ */
+export type CertificatePurpose = "transport" | "remoteClusterServer";
+/** The values {@link CertificatePurpose} may take. */
+export const CERTIFICATE_PURPOSES: readonly CertificatePurpose[] = ["transport", "remoteClusterServer"];
+
+/** What each purpose means on a node: its `GET _nodes` metric and the words for messages. */
+export const LISTENERS: Record<CertificatePurpose, { metric: string; name: string; settings: string }> = {
+    transport: { metric: "transport", name: "transport layer", settings: "xpack.security.transport.ssl" },
+    remoteClusterServer: { metric: "remote_cluster_server", name: "remote cluster server", settings: "xpack.security.remote_cluster_server.ssl" },
+};
+
+/** Which node must end up serving the certificate: the sdk's {@link NodeCertificateVerifyArgs}, resolved. */
+export type VerifyOn = Omit<pulumi.Unwrap<NodeCertificateVerifyArgs>, "connection"> & { connection: ClusterConnection };
 
 /** @internal One entry of `GET _ssl/certificates`. */
 export interface SslCertificateEntry {
@@ -83,8 +93,8 @@ export async function clientForNode(v: VerifyOn): Promise<Client> {
     const node = Object.values(r.nodes ?? {}).find((n) => n.name === v.nodeName);
     const address = node?.http?.publish_address;
     if (!address) {
-        throw new TrustError(
-            `node ${v.nodeName} is not in the cluster at ${v.connection.urls.join(", ")} (nodes answering there: ${seen.join(", ") || "none"}); check verifyOn.nodeName`,
+        throw new NodeNotFoundError(
+            `node ${v.nodeName} is not in the cluster at ${urlsOf(v.connection)} (nodes answering there: ${seen.join(", ") || "none"}); check verifyOn.nodeName`,
             { nodeName: v.nodeName });
     }
     const scheme = new URL(anyClient.url).protocol;
@@ -113,14 +123,26 @@ export async function servedSerials(v: VerifyOn, client?: Client): Promise<strin
         .map((e) => normalizeSerial(e.serial_number!));
 }
 
-/** The transport publish address (`host:port`) of node `v.nodeName`, asked through `client`. @internal */
-export async function transportAddress(v: VerifyOn, client: Client): Promise<string> {
-    const r = await callCluster(LABEL, v.connection, `find node ${v.nodeName}'s transport address`, () =>
-        client.transport.request<{ nodes?: Record<string, { name?: string; transport?: { publish_address?: string } }> }>(
-            { method: "GET", path: `/_nodes/${encodeURIComponent(v.nodeName)}/transport` }));
-    const address = Object.values(r.nodes ?? {}).find((n) => n.name === v.nodeName)?.transport?.publish_address;
+/**
+ * The publish address (`host:port`) of node `v.nodeName`'s transport layer or remote cluster server
+ * (`GET _nodes/<name>/<metric>`), asked through `client`.
+ * @internal
+ */
+export async function listenerAddress(v: VerifyOn, client: Client, purpose: CertificatePurpose = "transport"): Promise<string> {
+    const l = LISTENERS[purpose];
+    const r = await callCluster(LABEL, v.connection, `find node ${v.nodeName}'s ${l.name} address`, () =>
+        client.transport.request<{ nodes?: Record<string, { name?: string } & Record<string, { publish_address?: string } | string | undefined>> }>(
+            { method: "GET", path: `/_nodes/${encodeURIComponent(v.nodeName)}/${l.metric}` }));
+    const node = Object.values(r.nodes ?? {}).find((n) => n.name === v.nodeName);
+    if (!node) {
+        throw new NodeNotFoundError(`node ${v.nodeName} is not in the cluster at ${urlsOf(v.connection)}; check verifyOn.nodeName`, { nodeName: v.nodeName });
+    }
+    const section = node[l.metric];
+    const address = typeof section === "object" ? section?.publish_address : undefined;
     if (!address) {
-        throw new TrustError(`node ${v.nodeName} reported no transport publish address`, { nodeName: v.nodeName });
+        throw new TrustError(purpose === "remoteClusterServer"
+            ? `node ${v.nodeName} reported no remote cluster server address: its remote cluster server is not enabled. Set remote_cluster_server.enabled: true (a static setting: restart the node), or use purpose "transport"`
+            : `node ${v.nodeName} reported no transport publish address`, { nodeName: v.nodeName });
     }
     // The address the node bound (`host/1.2.3.4:9300` → `1.2.3.4:9300`): no name resolution that
     // could pick another interface, and no hostname check is involved in a handshake we only read.
@@ -197,31 +219,34 @@ export interface ServingReport {
  * do we settle for the files, with a warning.
  * @internal
  */
-export async function checkServing(v: VerifyOn, client: Client, want: { serialNumber: string; fingerprintSha256: string }, cache: { transport?: string } = {}): Promise<ServingReport> {
+export async function checkServing(
+    v: VerifyOn, client: Client, want: { serialNumber: string; fingerprintSha256: string }, cache: { transport?: string } = {}, purpose: CertificatePurpose = "transport",
+): Promise<ServingReport> {
     const serial = normalizeSerial(want.serialNumber);
     const files = await servedSerials(v, client);
     const inFiles = files.includes(serial);
-    cache.transport ??= await transportAddress(v, client);
+    const layer = LISTENERS[purpose].name;
+    cache.transport ??= await listenerAddress(v, client, purpose);
     const h = await transportHandshake(cache.transport);
     if (h.fingerprintSha256) {
         if (h.fingerprintSha256 === want.fingerprintSha256) {
-            return { served: true, evidence: "handshake", detail: `its transport layer (${cache.transport}) presents certificate ${serial}` };
+            return { served: true, evidence: "handshake", detail: `its ${layer} (${cache.transport}) presents certificate ${serial}` };
         }
         return {
             served: false, evidence: "handshake",
-            detail: `its transport layer (${cache.transport}) presents certificate ${h.serialNumber}` +
+            detail: `its ${layer} (${cache.transport}) presents certificate ${h.serialNumber}` +
                 (inFiles ? "; the new files are in place, Elasticsearch reloads them about every 5 s" : `; _ssl/certificates lists ${files.join(", ") || "no certificate with a key"}`),
         };
     }
     if (h.unreachable) {
         return {
             served: inFiles, evidence: "files",
-            detail: `its transport address ${cache.transport} cannot be reached from here (${h.error}); _ssl/certificates lists ${files.join(", ") || "no certificate with a key"}`,
+            detail: `its ${layer} address ${cache.transport} cannot be reached from here (${h.error}); _ssl/certificates lists ${files.join(", ") || "no certificate with a key"}`,
         };
     }
     return {
         served: false, evidence: "handshake",
-        detail: `TLS handshakes with its transport layer (${cache.transport}) fail: ${h.error}` +
+        detail: `TLS handshakes with its ${layer} (${cache.transport}) fail: ${h.error}` +
             (inFiles ? " (a certificate and key on disk that do not match? Elasticsearch does not check that when it reloads)" : ""),
     };
 }
@@ -231,7 +256,7 @@ export async function checkServing(v: VerifyOn, client: Client, want: { serialNu
  * progress; throws a {@link TrustError} after `timeoutSeconds`.
  * @internal
  */
-export async function waitUntilServed(v: VerifyOn, want: { serialNumber: string; fingerprintSha256: string }): Promise<void> {
+export async function waitUntilServed(v: VerifyOn, want: { serialNumber: string; fingerprintSha256: string }, purpose: CertificatePurpose = "transport"): Promise<void> {
     const serial = normalizeSerial(want.serialNumber);
     const timeoutMs = (v.timeoutSeconds ?? DEFAULT_VERIFY_TIMEOUT_SECONDS) * 1000;
     const start = Date.now();
@@ -243,11 +268,11 @@ export async function waitUntilServed(v: VerifyOn, want: { serialNumber: string;
     for (;;) {
         try {
             client ??= await clientForNode(v);
-            const r = await checkServing(v, client, want, cache);
+            const r = await checkServing(v, client, want, cache, purpose);
             if (r.served) {
                 const secs = Math.round((Date.now() - start) / 1000);
                 if (r.evidence === "files") {
-                    pulumi.log.warn(`node ${v.nodeName} reads certificate ${serial} from its files, but ${r.detail}: whether its transport layer serves it was not checked`);
+                    pulumi.log.warn(`node ${v.nodeName} reads certificate ${serial} from its files, but ${r.detail}: whether its ${LISTENERS[purpose].name} serves it was not checked`);
                 } else {
                     pulumi.log.info(`node ${v.nodeName} serves certificate ${serial} (after ${secs} s)`);
                 }
@@ -255,6 +280,9 @@ export async function waitUntilServed(v: VerifyOn, want: { serialNumber: string;
             }
             last = r.detail;
         } catch (err) {
+            if (err instanceof NodeNotFoundError) {
+                throw err;
+            }
             last = describeError(err);
             client = undefined;
         }
@@ -269,6 +297,6 @@ export async function waitUntilServed(v: VerifyOn, want: { serialNumber: string;
         await new Promise((r) => setTimeout(r, Math.min(VERIFY_POLL_MS, Math.max(0, start + timeoutMs - now))));
     }
     throw new TrustError(
-        `node ${v.nodeName} did not serve certificate ${serial} within ${timeoutMs / 1000} s (${last}). Elasticsearch re-reads certificate files about every 5 s: check that xpack.security.transport.ssl.certificate/key point to the delivered files and that the node can read them, or raise verifyOn.timeoutSeconds`,
+        `node ${v.nodeName} did not serve certificate ${serial} within ${timeoutMs / 1000} s (${last}). Elasticsearch re-reads certificate files about every 5 s: check that ${LISTENERS[purpose].settings}.certificate/key point to the delivered files and that the node can read them, or raise verifyOn.timeoutSeconds`,
         { nodeName: v.nodeName, serialNumber: serial });
 }

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Client } from "@elastic/elasticsearch";
-import { generateCa, issueNodeCertificate, describeCertificate } from "../../provider/certs/pem";
+import { generateCa, issueNodeCertificate, describeCertificate, normalizeSerial } from "../../provider/certs/pem";
 import { exampleConfig } from "../../rig/cli";
 import { ClusterInfo, ES_VERSIONS, startCluster, stopCluster } from "../../rig/elasticsearch";
 import { repoRoot } from "../../rig/paths";
@@ -37,7 +37,7 @@ describe("e2e: the whole stack (demo program) with the real Pulumi CLI", functio
         if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    it("up, no-change preview, refresh finds hand edits, up repairs, destroy removes everything, no secret in plaintext", async function () {
+    it("up, no-change preview, refresh finds hand edits, up repairs, destroy removes everything (and puts the nodes' own certificate files back), no secret in plaintext", async function () {
         [a, b] = await Promise.all([
             startCluster({ name: "e2e-a", version: ES_VERSIONS.v9 }),
             startCluster({ name: "e2e-b", version: ES_VERSIONS.v819 }),
@@ -58,6 +58,10 @@ describe("e2e: the whole stack (demo program) with the real Pulumi CLI", functio
         await run(["stack", "init", "e2e"]);
         await run(["config", "set", "clusters", JSON.stringify(exampleConfig([a, b]))]);
         await run(["config", "set", "--secret", "elasticPassword", a.password]);
+
+        // The nodes' own (bootstrap) transport files, which destroy must put back.
+        const certFiles = ["transport.crt", "transport.key", "transport-ca.crt"];
+        const ownFiles = new Map([a, b].map((c) => [c, certFiles.map((f) => fs.readFileSync(path.join(c.configDir, "certs", f), "utf8"))]));
 
         // The certificates do not exist yet: the links' trust checks wait for them (waitForCertificates).
         const first = await run(["preview"]);
@@ -86,12 +90,20 @@ describe("e2e: the whole stack (demo program) with the real Pulumi CLI", functio
         const certsDir = path.join(a.configDir, "certs");
         const rogueCa = await generateCa({ commonName: "hand-made CA" });
         const rogue = await issueNodeCertificate(rogueCa, { commonName: a.nodeName, dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
+        const certBefore = describeCertificate(fs.readFileSync(path.join(certsDir, "transport.crt"), "utf8")).serialNumber;
         fs.writeFileSync(path.join(certsDir, "transport.crt"), rogue.certPem);
 
         const refresh = await run(["refresh", "--yes", "--skip-preview", "--diff"]);
         // Exactly the three hand-edited resources are reported as changed.
         const changed = [...new Set([...refresh.output.matchAll(/~ [^\n]*\(update\)\n(?:\s*\[id=[^\]]*\]\n)?\s*\[urn=[^\]]*::([^\]]+)\]/g)].map((m) => m[1]))].sort();
         assert.deepStrictEqual(changed, ["demo-search-role", "e2e-a-transport", "e2e-b-to-e2e-a"], refresh.output);
+
+        // preview --diff shows what refresh found on the node's disk (read returns it as an input).
+        const drift = await run(["preview", "--diff"]);
+        const driftLines = drift.output.split("\n").filter((l) => /observedDrift|holds certificate/.test(l));
+        process.stderr.write(`[e2e] preview --diff after refresh:\n${driftLines.join("\n")}\n`);
+        assert.match(drift.output, /observedDrift/, drift.output);
+        assert.ok(drift.output.includes(`"delivery: transport.crt holds serial ${normalizeSerial(rogue.serialNumber)}, not ${certBefore}"`), drift.output);
 
         const repair = await run(["up", "--yes", "--skip-preview"]);
         assert.match(repair.output, /updated/);
@@ -116,9 +128,9 @@ describe("e2e: the whole stack (demo program) with the real Pulumi CLI", functio
             assert.deepStrictEqual(await remoteKeys(c), {});
             assert.strictEqual(await roleExists(c, ROLE), false);
             assert.strictEqual(await userExists(c, USER), false);
-            for (const f of ["transport.crt", "transport.key", "transport-ca.crt"]) {
-                assert.ok(!fs.existsSync(path.join(c.configDir, "certs", f)), `${c.name}: ${f} should be removed`);
-            }
+            // The node's own files are back (a node must stay restartable), and nothing kept aside is left.
+            assert.deepStrictEqual(certFiles.map((f) => fs.readFileSync(path.join(c.configDir, "certs", f), "utf8")), ownFiles.get(c), `${c.name}: own files back`);
+            assert.deepStrictEqual(fs.readdirSync(path.join(c.configDir, "certs")).filter((f) => f.includes("es-remote")), [], `${c.name}: records left`);
         }
     });
 });

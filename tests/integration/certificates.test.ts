@@ -30,7 +30,7 @@ import { clearProbeMemo } from "../../provider/link/probe";
 import * as link from "../../provider/remoteClusterLink";
 import * as sharedCa from "../../provider/sharedCa";
 import { SharedCaOutputs } from "../../provider/sharedCa";
-import { ClusterInfo, ES_VERSIONS, startCluster, stopCluster } from "../../rig/elasticsearch";
+import { ClusterInfo, ES_VERSIONS, freePort, haltCluster, restartCluster, startCluster, stopCluster } from "../../rig/elasticsearch";
 import { connectionTo, remoteKeys, withClient } from "../support/connections";
 
 const ALIAS = "certs_a";
@@ -195,7 +195,7 @@ describe("certificates on real nodes (own 9.x and 8.19.x clusters): trust, rejec
     async function newCa(commonName: string): Promise<SharedCaOutputs> {
         const checked = await sharedCa.check({}, { commonName });
         assert.strictEqual(checked.failures, undefined);
-        return (await sharedCa.create(checked.inputs)).outs as SharedCaOutputs;
+        return (await sharedCa.create(checked.inputs!)).outs as SharedCaOutputs;
     }
 
     /** Creates a NodeCertificate through check + create; create returns once the node serves it (verifyOn). */
@@ -443,5 +443,184 @@ describe("certificates on real nodes (own 9.x and 8.19.x clusters): trust, rejec
         for (const l of hookLogs) {
             assert.ok(!l.includes("PRIVATE KEY"), `a hook logged a private key: ${l.slice(0, 200)}`);
         }
+    });
+});
+
+/**
+ * Issue #11's top bug, on a real node: a NodeCertificate delivered over a node's own transport files
+ * and then destroyed must leave the node able to restart. And issue #13's remote cluster server
+ * certificate: delivered to a node whose remote cluster server is enabled, served there without a
+ * restart, given back on destroy.
+ *
+ * One 9.x node of its own (its certificate files change), with the remote cluster server enabled
+ * (a static setting: the `before` stops the node, gives it its own server certificate files, adds
+ * the settings and starts it again). The tests run in order and each leaves the node green.
+ */
+describe("certificates on a real node: destroy leaves it restartable; the remote cluster server's certificate", function () {
+    this.timeout(15 * 60 * 1000);
+    let c: ClusterInfo | undefined;
+    let node: ClusterInfo;
+    let rcsAddress: string;
+    const certs = () => path.join(node.configDir, "certs");
+    const verifyOn = () => ({ connection: connectionTo(node), nodeName: node.nodeName, timeoutSeconds: 120 });
+
+    /** Copies a file keeping its owner and mode (the node's user must read it). */
+    function copyAs(from: string, to: string): void {
+        const st = fs.statSync(from);
+        fs.copyFileSync(from, to);
+        fs.chownSync(to, st.uid, st.gid);
+        fs.chmodSync(to, st.mode & 0o777);
+    }
+
+    before(async function () {
+        const t0 = Date.now();
+        c = await startCluster({ name: "certs-restore", version: ES_VERSIONS.v9, heapMb: 512 });
+        node = c;
+        await haltCluster(node);
+        // The node's own remote cluster server certificate: a copy of its bootstrap transport pair.
+        copyAs(path.join(certs(), "transport.crt"), path.join(certs(), "remote-cluster-server.crt"));
+        copyAs(path.join(certs(), "transport.key"), path.join(certs(), "remote-cluster-server.key"));
+        // And its own trust for remote cluster servers (the client side of API-key links).
+        copyAs(path.join(certs(), "transport-ca.crt"), path.join(certs(), "remote-cluster-client-ca.crt"));
+        const yml = path.join(node.configDir, "elasticsearch.yml");
+        fs.appendFileSync(yml, [
+            "remote_cluster_server.enabled: true",
+            "remote_cluster.host: 127.0.0.1",
+            `remote_cluster.port: ${await freePort()}`,
+            "xpack.security.remote_cluster_server.ssl.key: certs/remote-cluster-server.key",
+            "xpack.security.remote_cluster_server.ssl.certificate: certs/remote-cluster-server.crt",
+            "xpack.security.remote_cluster_client.ssl.certificate_authorities: certs/remote-cluster-client-ca.crt",
+            "",
+        ].join("\n"));
+        node = c = await restartCluster(node);
+        const info = await withClient(node, (client) => client.transport.request<{ nodes: Record<string, { remote_cluster_server?: { publish_address?: string } }> }>(
+            { method: "GET", path: "/_nodes/_local/remote_cluster_server" }));
+        rcsAddress = Object.values(info.nodes)[0].remote_cluster_server!.publish_address!;
+        figure(`${node.name} (${node.version}) up with its remote cluster server on ${rcsAddress} in ${secs(t0)}`);
+    });
+
+    after(async function () {
+        this.timeout(180000);
+        if (c) {
+            await stopCluster(c);
+        }
+    });
+
+    /** Polls a TLS handshake with `address` until it presents `serial` (Elasticsearch reloads files about every 5 s). */
+    async function waitForSerial(address: string, serial: string, what: string): Promise<number> {
+        const t0 = Date.now();
+        let last = "";
+        while (Date.now() - t0 < 120000) {
+            const h = await transportHandshake(address);
+            if (h.serialNumber === serial) {
+                return Date.now() - t0;
+            }
+            last = JSON.stringify(h);
+            await new Promise((r) => setTimeout(r, 1000));
+        }
+        throw new Error(`${what}: ${address} did not present ${serial} within 120 s (last: ${last})`);
+    }
+
+    async function restartAndCheck(step: string, expectTransport: string, expectRcs?: string): Promise<void> {
+        const t0 = Date.now();
+        await haltCluster(node);
+        node = c = await restartCluster(node);
+        const health = await withClient(node, (client) => client.cluster.health());
+        assert.notStrictEqual(health.status, "red", `${step}: health after restart`);
+        assert.strictEqual((await transportHandshake(node.transportAddress)).serialNumber, expectTransport, `${step}: transport certificate after restart`);
+        if (expectRcs) {
+            assert.strictEqual((await transportHandshake(rcsAddress)).serialNumber, expectRcs, `${step}: remote cluster server certificate after restart`);
+        }
+        figure(`${step}: node restarted (${health.status}) in ${secs(t0)}; transport presents ${expectTransport}`);
+    }
+
+    it("destroy puts back the node's own transport files: after delete and a restart the node is up and serves its original certificate", async function () {
+        const original = (await transportHandshake(node.transportAddress)).serialNumber!;
+        const keyPath = path.join(certs(), "transport.key");
+        const keyBefore = fs.statSync(keyPath);
+        const ca = (await sharedCa.create({ commonName: "certs-restore CA" })).outs as SharedCaOutputs;
+        const inputs: NodeCertificateInputs = {
+            caCertPem: ca.certPem, caKeyPem: ca.keyPem, commonName: node.nodeName, dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"],
+            delivery: { directory: certs() }, verifyOn: verifyOn(),
+        };
+        const t0 = Date.now();
+        const created = (await nodeCertificate.create((await nodeCertificate.check({}, inputs)).inputs!)).outs!;
+        assert.strictEqual(created.servedByNode, true);
+        assert.strictEqual(created.keptAsidePaths!.length, 3);
+        figure(`delivered ${created.serialNumber} over the node's own files and served in ${secs(t0)}; kept aside: ${created.keptAsidePaths!.map((f) => path.basename(f)).join(", ")}`);
+        const kept = fs.statSync(created.keptAsidePaths!.find((f) => f.includes(".transport.key."))!);
+        assert.deepStrictEqual([kept.uid, kept.gid, kept.mode & 0o777], [keyBefore.uid, keyBefore.gid, 0o600], "the key kept aside: owner kept, 0600");
+
+        await nodeCertificate.delete(created.serialNumber, created);
+        const reload = await waitForSerial(node.transportAddress, original, "after delete");
+        figure(`after delete the running node serves its original ${original} again (${(reload / 1000).toFixed(1)} s)`);
+        const keyAfter = fs.statSync(keyPath);
+        assert.deepStrictEqual([keyAfter.uid, keyAfter.gid, keyAfter.mode & 0o777], [keyBefore.uid, keyBefore.gid, keyBefore.mode & 0o777]);
+        assert.deepStrictEqual(fs.readdirSync(certs()).filter((f) => f.includes("es-remote")), [], "no record left");
+        await restartAndCheck("after destroy", original);
+    });
+
+    it("a node whose files were delivered by the previous release (nothing kept aside) stays restartable after delete: the files stay", async function () {
+        const ca = (await sharedCa.create({ commonName: "certs-legacy CA" })).outs as SharedCaOutputs;
+        const inputs: NodeCertificateInputs = {
+            caCertPem: ca.certPem, caKeyPem: ca.keyPem, commonName: node.nodeName, dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"],
+            delivery: { directory: certs() }, verifyOn: verifyOn(),
+        };
+        const created = (await nodeCertificate.create((await nodeCertificate.check({}, inputs)).inputs!)).outs!;
+        // What the previous release left: the files, no record of the node's own, no keptAsidePaths in the state.
+        for (const f of created.keptAsidePaths!) {
+            fs.rmSync(f);
+        }
+        const legacyState: NodeCertificateOutputs = { ...created };
+        delete legacyState.keptAsidePaths;
+        await nodeCertificate.delete(created.serialNumber, legacyState);
+        assert.strictEqual(fs.readFileSync(path.join(certs(), "transport.crt"), "utf8"), created.certPem, "left in place");
+        assert.strictEqual(fs.readFileSync(path.join(certs(), "transport.key"), "utf8"), created.keyPem, "left in place");
+        await restartAndCheck("previous release's files after delete", created.serialNumber);
+    });
+
+    it("remoteClusterServer: delivered, served on the remote cluster server port without a restart, listed by _ssl/certificates; delete gives the node's own back; restart", async function () {
+        const original = (await transportHandshake(rcsAddress)).serialNumber!;
+        const transportNow = (await transportHandshake(node.transportAddress)).serialNumber!;
+        const ca = (await sharedCa.create({ commonName: "certs-rcs CA" })).outs as SharedCaOutputs;
+        const inputs: NodeCertificateInputs = {
+            caCertPem: ca.certPem, caKeyPem: ca.keyPem, commonName: node.nodeName, dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"],
+            purpose: "remoteClusterServer", delivery: { directory: certs() }, verifyOn: verifyOn(),
+        };
+        const t0 = Date.now();
+        const created = (await nodeCertificate.create((await nodeCertificate.check({}, inputs)).inputs!)).outs!;
+        assert.strictEqual(created.servedByNode, true);
+        figure(`remote cluster server: ${created.serialNumber} delivered and presented on ${rcsAddress} without a restart in ${secs(t0)}`);
+        assert.strictEqual((await transportHandshake(rcsAddress)).serialNumber, created.serialNumber);
+        assert.strictEqual((await transportHandshake(node.transportAddress)).serialNumber, transportNow, "the transport layer is untouched");
+        const listed = await withClient(node, (client) => client.ssl.certificates());
+        const entry = listed.find((e) => e.path.endsWith("remote-cluster-server.crt") && normalizeSerial(e.serial_number) === created.serialNumber);
+        assert.ok(entry, `_ssl/certificates lists the delivered file: ${JSON.stringify(listed)}`);
+        figure(`_ssl/certificates entry: ${JSON.stringify(entry)}`);
+        assert.strictEqual((await nodeCertificate.read(created.serialNumber, created)).props!.servedByNode, true);
+
+        await nodeCertificate.delete(created.serialNumber, created);
+        await waitForSerial(rcsAddress, original, "remote cluster server after delete");
+        assert.ok(!fs.existsSync(path.join(certs(), "remote-cluster-server-ca.crt")), "the CA file did not exist before and no setting names it: removed");
+        await restartAndCheck("after the remote cluster server certificate's destroy", transportNow, original);
+    });
+
+    it("SharedCa trustDeliveries: the node reloads the delivered remote cluster client CA without a restart; delete puts its own back", async function () {
+        const clientCa = async () => (await withClient(node, (client) => client.ssl.certificates()))
+            .filter((e) => e.path.endsWith("remote-cluster-client-ca.crt")).map((e) => normalizeSerial(e.serial_number));
+        const own = await clientCa();
+        assert.strictEqual(own.length, 1, "the node reads its own trust file");
+        const mark = logMark(node);
+        const t0 = Date.now();
+        const inputs = { commonName: "certs-rcs-client CA", trustDeliveries: [{ directory: certs() }] };
+        const ca = (await sharedCa.create((await sharedCa.check({}, inputs)).inputs!)).outs!;
+        assert.deepStrictEqual(await clientCa(), [ca.serialNumber]);
+        const line = await waitForLogLine(node, mark, /SSLConfigurationReloader.*remote-cluster-client-ca\.crt/, 60000);
+        figure(`remote cluster client CA ${ca.serialNumber} written; reloaded without a restart in ${secs(t0)}: ${line.slice(0, 300)}`);
+        assert.strictEqual((await sharedCa.read(ca.serialNumber, ca)).props!.trustInSync, true);
+
+        await sharedCa.delete(ca.serialNumber, ca);
+        assert.deepStrictEqual(await clientCa(), own, "its own CA is back");
+        assert.deepStrictEqual(fs.readdirSync(certs()).filter((f) => f.includes("es-remote")), []);
     });
 });

@@ -376,7 +376,7 @@ describe("faults on real clusters (own clusters, stopped and restarted here)", f
             assert.deepStrictEqual(fs.readdirSync(dir).filter((f) => f.endsWith(".tmp")), [], "no temporary file left behind");
 
             const served = await nodeCertificate.create(inputs);
-            assert.strictEqual(served.outs.servedByNode, true);
+            assert.strictEqual(served.outs!.servedByNode, true);
         });
     });
 });

@@ -4,13 +4,26 @@ import * as fs from "fs";
 import * as path from "path";
 import { UNKNOWN } from "../../../provider/core/dynamic";
 import { IssuedCa, generateCa, issueNodeCertificate } from "../../../provider/certs/pem";
-import { TrustError } from "../../../provider/core/errors";
+import { NodeNotFoundError, TrustError } from "../../../provider/core/errors";
 import { FakeNode, assertFailure, assertNoSecrets, fakeNode, opensslCa, tempDir } from "./certTestSupport";
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const hooks = require("../../../provider/nodeCertificate");
 
 const DAY_MS = 86400 * 1000;
+
+/** What the hooks log while `fn` runs (pulumi.log outside the engine writes to the console). */
+async function captureLog(fn: () => Promise<unknown>): Promise<string> {
+    const lines: string[] = [];
+    const [log, warn, error] = [console.log, console.warn, console.error];
+    console.log = console.warn = console.error = (...a: unknown[]) => lines.push(a.map(String).join(" "));
+    try {
+        await fn();
+    } finally {
+        [console.log, console.warn, console.error] = [log, warn, error];
+    }
+    return lines.join("\n");
+}
 
 describe("provider/nodeCertificate hooks", function () {
     this.timeout(60000);
@@ -28,12 +41,6 @@ describe("provider/nodeCertificate hooks", function () {
         dir = tempDir("nodecert-test");
     });
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-    it("exports the six hooks", () => {
-        for (const h of ["check", "diff", "create", "read", "update", "delete"]) {
-            assert.strictEqual(typeof hooks[h], "function", h);
-        }
-    });
 
     describe("check", () => {
         it("accepts good inputs and returns them", async () => {
@@ -196,10 +203,14 @@ describe("provider/nodeCertificate hooks", function () {
     describe("delivery", () => {
         const KEY_MODE = 0o600;
         const mode = (f: string) => fs.statSync(f).mode & 0o777;
+        /** The files a node could read (the records of what was there before are hidden). */
+        const visible = (d: string) => fs.readdirSync(d).filter((f) => !f.startsWith(".")).sort();
 
         it("writes the three files with fixed names and modes", async () => {
             const o = (await hooks.create({ ...base, delivery: { directory: dir } })).outs;
-            assert.deepStrictEqual(fs.readdirSync(dir).sort(), ["transport-ca.crt", "transport.crt", "transport.key"]);
+            assert.deepStrictEqual(visible(dir), ["transport-ca.crt", "transport.crt", "transport.key"]);
+            assert.deepStrictEqual(o.keptAsidePaths.map((f: string) => path.basename(f)).sort(),
+                [".transport-ca.crt.es-remote-absent", ".transport.crt.es-remote-absent", ".transport.key.es-remote-absent"], "none of the files existed before");
             assert.strictEqual(fs.readFileSync(path.join(dir, "transport.crt"), "utf8"), o.certPem);
             assert.strictEqual(fs.readFileSync(path.join(dir, "transport.key"), "utf8"), o.keyPem);
             assert.strictEqual(fs.readFileSync(path.join(dir, "transport-ca.crt"), "utf8"), ca.certPem);
@@ -277,13 +288,121 @@ describe("provider/nodeCertificate hooks", function () {
             assert.notStrictEqual(successor.serialNumber, old.serialNumber);
         });
 
+        it("delete puts back the node's own files (content, mode) that the first delivery wrote over", async () => {
+            const p = (f: string) => path.join(dir, f);
+            const own = await issueNodeCertificate(otherCa, { commonName: "node-1", dnsNames: ["localhost"] });
+            fs.writeFileSync(p("transport.crt"), own.certPem, { mode: 0o644 });
+            fs.writeFileSync(p("transport.key"), own.keyPem);
+            fs.chmodSync(p("transport.key"), 0o640);
+            fs.writeFileSync(p("transport-ca.crt"), otherCa.certPem);
+            const o = (await hooks.create({ ...base, delivery: { directory: dir } })).outs;
+            assert.strictEqual(fs.readFileSync(p("transport.crt"), "utf8"), o.certPem);
+            assert.ok(!Object.values(o).some((v) => typeof v === "string" && v.includes(own.keyPem.slice(40, 80))), "the original key is not in the state");
+            await hooks.delete(o.serialNumber, o);
+            assert.strictEqual(fs.readFileSync(p("transport.crt"), "utf8"), own.certPem);
+            assert.strictEqual(fs.readFileSync(p("transport.key"), "utf8"), own.keyPem);
+            assert.strictEqual(fs.readFileSync(p("transport-ca.crt"), "utf8"), otherCa.certPem);
+            assert.strictEqual(mode(p("transport.key")), 0o640);
+            assert.deepStrictEqual(fs.readdirSync(dir).sort(), ["transport-ca.crt", "transport.crt", "transport.key"], "no record left behind");
+        });
+
+        it("onDelete keep: delete leaves the delivered files and removes what was kept aside", async () => {
+            fs.writeFileSync(path.join(dir, "transport.key"), otherCa.keyPem);
+            const o = (await hooks.create({ ...base, delivery: { directory: dir, onDelete: "keep" } })).outs;
+            await hooks.delete(o.serialNumber, o);
+            assert.deepStrictEqual(fs.readdirSync(dir).sort(), ["transport-ca.crt", "transport.crt", "transport.key"]);
+            assert.strictEqual(fs.readFileSync(path.join(dir, "transport.key"), "utf8"), o.keyPem);
+        });
+
+        it("a state written by a release that kept nothing aside: delete leaves the files (the node's only certificate) and says so", async () => {
+            const o = (await hooks.create({ ...base, delivery: { directory: dir } })).outs;
+            for (const f of o.keptAsidePaths) {
+                fs.rmSync(f);
+            }
+            const legacy = { ...o };
+            delete legacy.keptAsidePaths;
+            const warnings = await captureLog(() => hooks.delete(o.serialNumber, legacy));
+            assert.deepStrictEqual(fs.readdirSync(dir).sort(), ["transport-ca.crt", "transport.crt", "transport.key"]);
+            assert.strictEqual(fs.readFileSync(path.join(dir, "transport.crt"), "utf8"), o.certPem);
+            assert.match(warnings, /left .*transport\.crt.* in place: delivered by an earlier release that kept nothing aside/);
+        });
+
+        it("an update of such a state keeps delivering without recording the previous release's files as the node's own", async () => {
+            const inputs = { ...base, delivery: { directory: dir } };
+            const o = (await hooks.create(inputs)).outs;
+            for (const f of o.keptAsidePaths) {
+                fs.rmSync(f);
+            }
+            const legacy = { ...o, deliveryInSync: false };
+            delete legacy.keptAsidePaths;
+            fs.writeFileSync(path.join(dir, "transport.crt"), "hand edit\n");
+            const u = (await hooks.update("id", legacy, inputs)).outs;
+            assert.strictEqual(u.keptAsidePaths, undefined);
+            assert.deepStrictEqual(fs.readdirSync(dir).sort(), ["transport-ca.crt", "transport.crt", "transport.key"]);
+            assert.strictEqual(fs.readFileSync(path.join(dir, "transport.crt"), "utf8"), o.certPem);
+        });
+
+        it("refresh returns the drift it found as the observedDrift input (for preview --diff); check drops it from the program's inputs", async () => {
+            const inputs = { ...base, delivery: { directory: dir } };
+            const o = (await hooks.create(inputs)).outs;
+            const clean = await hooks.read(o.serialNumber, o);
+            assert.strictEqual(clean.inputs, undefined, "no drift: the stored inputs stay as they are");
+            fs.writeFileSync(path.join(dir, "transport.key"), otherCa.keyPem);
+            const r = await hooks.read(o.serialNumber, o);
+            assert.deepStrictEqual(r.inputs.observedDrift, ["delivery: transport.key holds another key"]);
+            assert.strictEqual(r.inputs.caCertPem, ca.certPem);
+            assert.deepStrictEqual(r.inputs.delivery, inputs.delivery);
+            assert.strictEqual(r.inputs.caKeyPem, undefined, "the CA key is never in the state");
+            assertNoSecrets(r.inputs, [o.keyPem, ca.keyPem, otherCa.keyPem]);
+            fs.rmSync(path.join(dir, "transport.crt"));
+            assert.deepStrictEqual((await hooks.read(o.serialNumber, o)).inputs.observedDrift,
+                ["delivery: transport.crt is missing", "delivery: transport.key holds another key"]);
+            const foreign = await issueNodeCertificate(otherCa, { commonName: "intruder", dnsNames: ["x"] });
+            fs.writeFileSync(path.join(dir, "transport.crt"), foreign.certPem);
+            fs.writeFileSync(path.join(dir, "transport-ca.crt"), otherCa.certPem);
+            assert.deepStrictEqual((await hooks.read(o.serialNumber, o)).inputs.observedDrift, [
+                `delivery: transport.crt holds serial ${foreign.serialNumber}, not ${o.serialNumber}`,
+                "delivery: transport.key holds another key",
+                "delivery: transport-ca.crt holds other CA certificates",
+            ]);
+            assert.deepStrictEqual(await hooks.check(r.inputs, { ...inputs, observedDrift: ["x"] }), { inputs });
+        });
+
+        it("changing onDelete is an in-place update that rewrites nothing of the certificate", async () => {
+            const inputs = { ...base, delivery: { directory: dir } };
+            const o = (await hooks.create(inputs)).outs;
+            const keep = { ...inputs, delivery: { directory: dir, onDelete: "keep" } };
+            assert.deepStrictEqual(await hooks.diff("id", o, keep), { changes: true, replaces: [], deleteBeforeReplace: false });
+            assert.deepStrictEqual(await hooks.diff("id", o, { ...inputs, delivery: { directory: dir, onDelete: "restore" } }),
+                { changes: false, replaces: [], deleteBeforeReplace: false }, "restore is the default");
+            const u = (await hooks.update("id", o, keep)).outs;
+            assert.strictEqual(u.serialNumber, o.serialNumber);
+            assert.deepStrictEqual(u.keptAsidePaths, o.keptAsidePaths);
+        });
+
+        it("purpose remoteClusterServer: default file names remote-cluster-server.*; changing the purpose replaces the certificate", async () => {
+            const inputs = { ...base, purpose: "remoteClusterServer", delivery: { directory: dir } };
+            const o = (await hooks.create(inputs)).outs;
+            assert.deepStrictEqual(visible(dir), ["remote-cluster-server-ca.crt", "remote-cluster-server.crt", "remote-cluster-server.key"]);
+            assert.strictEqual(fs.readFileSync(path.join(dir, "remote-cluster-server.key"), "utf8"), o.keyPem);
+            assert.strictEqual(mode(path.join(dir, "remote-cluster-server.key")), KEY_MODE);
+            assert.strictEqual(o.purpose, "remoteClusterServer");
+            assert.strictEqual((await hooks.read("id", o)).props.deliveryInSync, true);
+            assert.deepStrictEqual((await hooks.diff("id", o, inputs)).changes, false);
+            assert.deepStrictEqual((await hooks.diff("id", o, { ...inputs, purpose: "transport" })).replaces, ["purpose"]);
+            assert.deepStrictEqual((await hooks.diff("id", o, { ...inputs, purpose: undefined })).replaces, ["purpose"]);
+            assertFailure((await hooks.check({}, { ...inputs, purpose: "http" })).failures, "purpose", "must be one of \"transport\", \"remoteClusterServer\"");
+            await hooks.delete("id", o);
+            assert.deepStrictEqual(fs.readdirSync(dir), []);
+        });
+
         it("moving the delivery removes the old files and writes the new ones", async () => {
             const other = tempDir("nodecert-test-moved");
             try {
                 const created = (await hooks.create({ ...base, delivery: { directory: dir } })).outs;
                 const moved = (await hooks.update("id", created, { ...base, delivery: { directory: other, keyFileMode: 0o640 } })).outs;
-                assert.deepStrictEqual(fs.readdirSync(dir), []);
-                assert.deepStrictEqual(fs.readdirSync(other).sort(), ["transport-ca.crt", "transport.crt", "transport.key"]);
+                assert.deepStrictEqual(fs.readdirSync(dir), [], "the old files did not exist before: removed, with their records");
+                assert.deepStrictEqual(visible(other), ["transport-ca.crt", "transport.crt", "transport.key"]);
                 assert.strictEqual(mode(path.join(other, "transport.key")), 0o640);
                 assert.strictEqual(moved.deliveryInSync, true);
                 const dropped = (await hooks.update("id", moved, base)).outs;
@@ -347,8 +466,12 @@ describe("provider/nodeCertificate hooks", function () {
             node.setTransportCert(created);
             assert.strictEqual((await hooks.read("id", state)).props.servedByNode, true);
             node.setTransportCert(old);
-            const stale = (await hooks.read("id", state)).props;
+            const staleRead = await hooks.read("id", state);
+            const stale = staleRead.props;
             assert.strictEqual(stale.servedByNode, false);
+            assert.match(staleRead.inputs.observedDrift[0], new RegExp(`^verifyOn: node es-node-1 does not serve certificate ${created.serialNumber}: its transport layer .* presents certificate ${old.serialNumber}`));
+            assert.ok(!("verifyOn" in staleRead.inputs), "the connection's credentials are not echoed into the inputs");
+            assert.ok(!JSON.stringify(staleRead.inputs).includes("s3cret-pw"));
             assert.deepStrictEqual(await hooks.diff("id", stale, inputs), { changes: true, replaces: [], deleteBeforeReplace: false });
             node.setTransportCert(created);
             const repaired = (await hooks.update("id", stale, inputs)).outs;
@@ -407,7 +530,11 @@ describe("provider/nodeCertificate hooks", function () {
 
         it("fails naming the node when no node has that name", async () => {
             const inputs = { ...base, delivery: { directory: dir }, verifyOn: verifyOn(node, { nodeName: "ghost", timeoutSeconds: 1 }) };
-            await assert.rejects(hooks.create(inputs), /ghost is not in the cluster at .* \(nodes answering there: es-node-1\)/);
+            await assert.rejects(hooks.create(inputs), (e: Error) => {
+                assert.ok(e instanceof NodeNotFoundError, String(e));
+                assert.match(e.message, /ghost is not in the cluster at .* \(nodes answering there: es-node-1\); check verifyOn\.nodeName/);
+                return true;
+            });
         });
     });
 });

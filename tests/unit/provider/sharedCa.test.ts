@@ -18,12 +18,6 @@ describe("provider/sharedCa hooks", function () {
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-    it("exports the six hooks", () => {
-        for (const h of ["check", "diff", "create", "read", "update", "delete"]) {
-            assert.strictEqual(typeof hooks[h], "function", h);
-        }
-    });
-
     describe("check", () => {
         it("accepts no options (generate with defaults) and every generation option", async () => {
             assert.deepStrictEqual(await hooks.check({}, {}), { inputs: {} });
@@ -128,8 +122,13 @@ describe("provider/sharedCa hooks", function () {
             assert.match(openssl(["verify", "-CAfile", writeTemp(ca.certPem), writeTemp(n.certPem)]), /: OK/);
         });
 
-        it("refuses bad inputs naming the property, like check", async () => {
-            await assert.rejects(hooks.create({ country: "xx" }), (e: Error & { property?: string }) => e.property === "country");
+        it("refuses bad inputs naming the property, like check, and says nothing was made", async () => {
+            await assert.rejects(hooks.create({ country: "xx" }), (e: Error & { property?: string }) => {
+                assert.strictEqual(e.name, "InputError");
+                assert.strictEqual(e.property, "country");
+                assert.match(e.message, /^country: must be a two-letter ISO 3166 code.*Nothing was written\.$/);
+                return true;
+            });
         });
 
         function writeTemp(content: string): string {
@@ -181,13 +180,80 @@ describe("provider/sharedCa hooks", function () {
         });
     });
 
-    describe("read, update, delete", () => {
-        it("read returns the state as is; update keeps it; delete touches nothing", async () => {
+    describe("read, update", () => {
+        // The CA lives only in the state: refresh has nothing else to look at, and every change of
+        // what the CA is replaces it (diff above), so update never makes another CA.
+        it("refresh keeps the CA exactly as stored (no drift to report, no inputs returned)", async () => {
             const ca = await generateCa({ commonName: "x" });
             const state = { ...ca, adopted: false, commonName: "x" };
-            assert.deepStrictEqual(await hooks.read(ca.serialNumber, state), { id: ca.serialNumber, props: state });
-            assert.deepStrictEqual(await hooks.update(ca.serialNumber, state, { commonName: "x" }), { outs: state });
-            assert.strictEqual(await hooks.delete(ca.serialNumber, state), undefined);
+            const r = await hooks.read(ca.serialNumber, state);
+            assert.deepStrictEqual(r, { id: ca.serialNumber, props: state });
+            assert.ok(!("inputs" in r));
+        });
+
+        it("update keeps the stored CA (same key and certificate) even if asked with other options", async () => {
+            const ca = await generateCa({ commonName: "x" });
+            const state = { ...ca, adopted: false, commonName: "x" };
+            const r = await hooks.update(ca.serialNumber, state, { commonName: "y", validityDays: 5 });
+            assert.strictEqual(r.outs.keyPem, ca.keyPem);
+            assert.strictEqual(r.outs.certPem, ca.certPem);
+        });
+    });
+
+    describe("trustDeliveries (the CA written into nodes' trust files)", () => {
+        let certs: string;
+        beforeEach(() => {
+            certs = fs.mkdtempSync(path.join(dir, "certs-"));
+        });
+        const file = (name = "remote-cluster-client-ca.crt") => path.join(certs, name);
+
+        it("create writes the CA (and extra CAs) into each file; delete puts back what was there", async () => {
+            fs.writeFileSync(file(), "THE NODE'S OWN CA\n");
+            const extra = (await generateCa({ commonName: "next" })).certPem;
+            const inputs = { commonName: "rcs CA", trustDeliveries: [{ directory: certs, extraTrustedCaPems: [extra] }, { directory: certs, caFile: "b.crt" }] };
+            assert.deepStrictEqual(await hooks.check({}, inputs), { inputs });
+            const o = (await hooks.create(inputs)).outs;
+            assert.strictEqual(fs.readFileSync(file(), "utf8"), o.certPem + extra);
+            assert.strictEqual(fs.readFileSync(file("b.crt"), "utf8"), o.certPem);
+            assert.strictEqual(o.trustInSync, true);
+            assert.strictEqual(o.trustKeptAsidePaths.length, 2);
+            await hooks.delete(o.serialNumber, o);
+            assert.strictEqual(fs.readFileSync(file(), "utf8"), "THE NODE'S OWN CA\n");
+            assert.deepStrictEqual(fs.readdirSync(certs), ["remote-cluster-client-ca.crt"]);
+        });
+
+        it("refresh reports a trust file changed by hand (trustInSync false, observedDrift); up rewrites it", async () => {
+            const inputs = { commonName: "rcs CA", trustDeliveries: [{ directory: certs }] };
+            const o = (await hooks.create(inputs)).outs;
+            assert.strictEqual((await hooks.read(o.serialNumber, o)).inputs, undefined);
+            fs.writeFileSync(file(), "hand edit\n");
+            const r = await hooks.read(o.serialNumber, o);
+            assert.strictEqual(r.props.trustInSync, false);
+            assert.deepStrictEqual(r.inputs.observedDrift, [`trustDeliveries[0]: ${file()} holds other CA certificates`]);
+            assertNoSecrets(r.inputs, [o.keyPem]);
+            assert.deepStrictEqual(await hooks.diff(o.serialNumber, r.props, inputs), { changes: true, replaces: [] });
+            const u = (await hooks.update(o.serialNumber, r.props, inputs)).outs;
+            assert.strictEqual(fs.readFileSync(file(), "utf8"), o.certPem);
+            assert.strictEqual(u.keyPem, o.keyPem, "the CA itself is unchanged");
+        });
+
+        it("adding or dropping an entry is an in-place update; a dropped file is given up", async () => {
+            const o = (await hooks.create({ commonName: "rcs CA" })).outs;
+            const withTrust = { commonName: "rcs CA", trustDeliveries: [{ directory: certs }] };
+            assert.deepStrictEqual(await hooks.diff("id", o, withTrust), { changes: true, replaces: [] });
+            const u = (await hooks.update("id", o, withTrust)).outs;
+            assert.strictEqual(fs.readFileSync(file(), "utf8"), o.certPem);
+            const dropped = (await hooks.update("id", u, { commonName: "rcs CA" })).outs;
+            assert.deepStrictEqual(fs.readdirSync(certs), [], "the file did not exist before: removed with its record");
+            assert.strictEqual(dropped.trustInSync, undefined);
+        });
+
+        it("names bad entries", async () => {
+            const r = await hooks.check({}, { trustDeliveries: [{ directory: "rel" }, { directory: certs, caFile: "a/b" }, { directory: certs }, { directory: certs }] });
+            assertFailure(r.failures, "trustDeliveries[0].directory", "is relative");
+            assertFailure(r.failures, "trustDeliveries[1].caFile", "plain file name");
+            assertFailure(r.failures, "trustDeliveries[3]", "give each file once");
+            assertFailure((await hooks.check({}, { trustDeliveries: "x" })).failures, "trustDeliveries", "must be a list");
         });
     });
 });

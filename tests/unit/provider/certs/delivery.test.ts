@@ -2,7 +2,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import {
-    DEFAULT_FILES, deliverFiles, deliveredMatches, deliveryPaths, deliveryProblems, readDelivered, removeDelivered, trustFileContent, writeFileAtomic,
+    DEFAULT_FILES, deliverFiles, deliveredMatches, deliverTrustFile, deliveryPaths, deliveryProblems, findOriginal, keepOriginals, readDelivered, releaseDelivered,
+    releaseTrustFile, trustFileContent, trustFilePath, writeFileAtomic,
 } from "../../../../provider/certs/delivery";
 import { tempDir } from "../certTestSupport";
 
@@ -72,7 +73,7 @@ describe("provider/certs/delivery", () => {
         });
     });
 
-    describe("deliverFiles / readDelivered / removeDelivered", () => {
+    describe("deliverFiles / readDelivered / keepOriginals / releaseDelivered", () => {
         it("writes the three files under the default names with their modes", () => {
             deliverFiles({ directory: dir }, PEMS);
             assert.deepStrictEqual(fs.readdirSync(dir).sort(), [DEFAULT_FILES.caFile, DEFAULT_FILES.certFile, DEFAULT_FILES.keyFile].sort());
@@ -103,30 +104,116 @@ describe("provider/certs/delivery", () => {
             assert.ok(!deliveredMatches({ directory: dir }, PEMS));
         });
 
-        it("removes exactly the files it wrote", () => {
-            fs.writeFileSync(path.join(dir, "elasticsearch.yml"), "keep me");
-            deliverFiles({ directory: dir }, PEMS);
-            const r = removeDelivered({ directory: dir }, PEMS);
-            assert.deepStrictEqual(r.removed.map((f) => path.basename(f)).sort(), ["transport-ca.crt", "transport.crt", "transport.key"]);
-            assert.deepStrictEqual(r.kept, []);
-            assert.deepStrictEqual(fs.readdirSync(dir), ["elasticsearch.yml"]);
+        /** Delivers like the hook does: originals kept aside first. */
+        function deliver(t: { directory: string; extraTrustedCaPems?: string[] }, pems: typeof PEMS): string[] {
+            const records = keepOriginals(t);
+            deliverFiles(t, pems);
+            return records;
+        }
+        const names = (files: Array<string | { file: string }>) => files.map((f) => path.basename(typeof f === "string" ? f : f.file)).sort();
+
+        it("restore: puts back what the files held before the first delivery, with their modes, and removes the records", () => {
+            const t = { directory: dir };
+            const p = deliveryPaths(t);
+            fs.writeFileSync(p.cert, "ORIGINAL CERT\n", { mode: 0o644 });
+            fs.writeFileSync(p.key, "ORIGINAL KEY\n", { mode: 0o640 });
+            fs.chmodSync(p.key, 0o640);
+            fs.writeFileSync(p.ca, "ORIGINAL CA\n");
+            const records = deliver(t, PEMS);
+            assert.deepStrictEqual(records.map((r) => path.basename(r)).sort(),
+                [".transport-ca.crt.es-remote-orig-0644", ".transport.crt.es-remote-orig-0644", ".transport.key.es-remote-orig-0640"]);
+            assert.strictEqual(mode(path.join(dir, ".transport.key.es-remote-orig-0640")), 0o600, "a key kept aside is 0600");
+            assert.deepStrictEqual(readDelivered(t), PEMS);
+            const r = releaseDelivered(t, PEMS, "restore");
+            assert.deepStrictEqual(names(r.restored), ["transport-ca.crt", "transport.crt", "transport.key"]);
+            assert.deepStrictEqual(readDelivered(t), { certPem: "ORIGINAL CERT\n", keyPem: "ORIGINAL KEY\n", caPem: "ORIGINAL CA\n" });
+            assert.strictEqual(mode(p.key), 0o640, "the key gets its original mode back");
+            assert.deepStrictEqual(fs.readdirSync(dir).sort(), ["transport-ca.crt", "transport.crt", "transport.key"], "no record left");
         });
 
-        it("does not remove a successor's files (renewal: create the new one, then delete the old one)", () => {
-            deliverFiles({ directory: dir }, PEMS);
-            deliverFiles({ directory: dir }, NEXT);
-            const r = removeDelivered({ directory: dir }, PEMS);
-            assert.deepStrictEqual(r.removed, []);
-            assert.strictEqual(r.kept.length, 3);
-            assert.deepStrictEqual(readDelivered({ directory: dir }), NEXT, "the CA file, identical in both, stays too");
+        it("restore: a file that did not exist before is removed, unless the node's elasticsearch.yml names it", () => {
+            const certs = path.join(dir, "certs");
+            fs.mkdirSync(certs);
+            const t = { directory: certs };
+            deliver(t, PEMS);
+            assert.deepStrictEqual(fs.readdirSync(certs).filter((f) => f.startsWith(".")).sort(),
+                [".transport-ca.crt.es-remote-absent", ".transport.crt.es-remote-absent", ".transport.key.es-remote-absent"]);
+            fs.writeFileSync(path.join(dir, "elasticsearch.yml"), "xpack.security.transport.ssl.certificate: certs/transport.crt\n");
+            const r = releaseDelivered(t, PEMS, "restore");
+            assert.deepStrictEqual(names(r.removed), ["transport-ca.crt", "transport.key"]);
+            assert.deepStrictEqual(names(r.kept), ["transport.crt"]);
+            assert.match(r.kept[0].why, /elasticsearch\.yml names it/);
+            assert.deepStrictEqual(fs.readdirSync(certs), ["transport.crt"]);
         });
 
-        it("leaves a hand-replaced certificate in place but removes its own key and CA", () => {
-            deliverFiles({ directory: dir }, PEMS);
+        it("keep: leaves the delivered files and removes only the records", () => {
+            const t = { directory: dir };
+            fs.writeFileSync(deliveryPaths(t).key, "ORIGINAL KEY\n");
+            deliver(t, PEMS);
+            const r = releaseDelivered(t, PEMS, "keep");
+            assert.deepStrictEqual([r.restored, r.removed], [[], []]);
+            assert.deepStrictEqual(readDelivered(t), PEMS);
+            assert.deepStrictEqual(fs.readdirSync(dir).sort(), ["transport-ca.crt", "transport.crt", "transport.key"]);
+        });
+
+        it("legacy (delivered by a release that kept nothing aside): leaves every file in place", () => {
+            const t = { directory: dir };
+            deliverFiles(t, PEMS);
+            const r = releaseDelivered(t, PEMS, "legacy");
+            assert.deepStrictEqual(names(r.kept), ["transport-ca.crt", "transport.crt", "transport.key"]);
+            assert.match(r.kept[0].why, /earlier release/);
+            assert.deepStrictEqual(readDelivered(t), PEMS);
+        });
+
+        it("renewal: the successor keeps the first record; the old resource's delete touches nothing; the successor's restores the original", () => {
+            const t = { directory: dir };
+            fs.writeFileSync(deliveryPaths(t).cert, "ORIGINAL CERT\n");
+            fs.writeFileSync(deliveryPaths(t).key, "ORIGINAL KEY\n");
+            deliver(t, PEMS);
+            deliver(t, NEXT); // the replacement is created first
+            assert.strictEqual(fs.readFileSync(findOriginal(deliveryPaths(t).cert)!.path, "utf8"), "ORIGINAL CERT\n", "the record is of the state before the FIRST delivery");
+            const old = releaseDelivered(t, PEMS, "restore"); // then the old one is deleted
+            assert.deepStrictEqual([old.restored, old.removed], [[], []]);
+            assert.strictEqual(old.kept.length, 3);
+            assert.deepStrictEqual(readDelivered(t), NEXT, "the successor's files, CA included, stay");
+            const last = releaseDelivered(t, NEXT, "restore");
+            assert.deepStrictEqual(names(last.restored), ["transport.crt", "transport.key"]);
+            assert.deepStrictEqual(names(last.removed), ["transport-ca.crt"]);
+            assert.deepStrictEqual(readDelivered(t), { certPem: "ORIGINAL CERT\n", keyPem: "ORIGINAL KEY\n", caPem: undefined });
+        });
+
+        it("never splits a pair: a hand-replaced certificate leaves the key, the CA and the records untouched", () => {
+            const t = { directory: dir };
+            deliver(t, PEMS);
             fs.writeFileSync(path.join(dir, "transport.crt"), "HAND MADE\n");
-            const r = removeDelivered({ directory: dir }, PEMS);
-            assert.deepStrictEqual(r.kept.map((f) => path.basename(f)), ["transport.crt"]);
-            assert.deepStrictEqual(fs.readdirSync(dir), ["transport.crt"]);
+            const r = releaseDelivered(t, PEMS, "restore");
+            assert.deepStrictEqual([r.restored, r.removed], [[], []]);
+            assert.deepStrictEqual(names(r.kept), ["transport-ca.crt", "transport.crt", "transport.key"]);
+            assert.deepStrictEqual(readDelivered(t), { ...PEMS, certPem: "HAND MADE\n" });
+        });
+
+        it("a file whose record was removed by hand is never removed", () => {
+            const t = { directory: dir };
+            deliver(t, PEMS);
+            fs.rmSync(findOriginal(deliveryPaths(t).key)!.path);
+            const r = releaseDelivered(t, PEMS, "restore");
+            assert.deepStrictEqual(names(r.kept), ["transport.key"]);
+            assert.match(r.kept[0].why, /nothing was kept aside/);
+            assert.ok(fs.existsSync(deliveryPaths(t).key));
+        });
+
+        it("keeps the original's owner on the record and on the restored file (as root)", function () {
+            if (process.getuid?.() !== 0) this.skip();
+            const t = { directory: dir };
+            const key = deliveryPaths(t).key;
+            fs.writeFileSync(key, "ORIGINAL KEY\n", { mode: 0o600 });
+            fs.chownSync(key, 65534, 65534);
+            deliver(t, PEMS);
+            const rec = findOriginal(key)!;
+            assert.deepStrictEqual([fs.statSync(rec.path).uid, fs.statSync(rec.path).gid], [65534, 65534]);
+            releaseDelivered(t, PEMS, "restore");
+            const st = fs.statSync(key);
+            assert.deepStrictEqual([st.uid, st.gid, st.mode & 0o777], [65534, 65534, 0o600]);
         });
 
         it("maps paths from the target", () => {
@@ -147,6 +234,7 @@ describe("provider/certs/delivery", () => {
             ["a world-readable key", { directory: "/x", keyFileMode: 0o644 }, "keyFileMode", "every local user"],
             ["a key the owner cannot read", { directory: "/x", keyFileMode: 0o040 }, "keyFileMode", "owner read"],
             ["a mode that is not bits", { directory: "/x", keyFileMode: 1000 }, "keyFileMode", "permission bits"],
+            ["an unknown onDelete", { directory: "/x", onDelete: "remove" }, "onDelete", "\"restore\""],
         ];
         for (const [label, input, property, fragment] of cases) {
             it(`refuses ${label}`, () => {
@@ -157,7 +245,7 @@ describe("provider/certs/delivery", () => {
             });
         }
         it("accepts a full target", () => {
-            assert.deepStrictEqual(deliveryProblems({ directory: "/x", certFile: "a", keyFile: "b", caFile: "c", keyFileMode: 0o640 }), []);
+            assert.deepStrictEqual(deliveryProblems({ directory: "/x", certFile: "a", keyFile: "b", caFile: "c", keyFileMode: 0o640, onDelete: "keep" }), []);
         });
     });
 
@@ -172,12 +260,13 @@ describe("provider/certs/delivery", () => {
 
         it("writes the issuing CA, then the extra CAs, into the CA file; drift and removal compare that content", () => {
             const t = { directory: dir, extraTrustedCaPems: ["NEXT CA"] };
+            keepOriginals(t); // records: none of the files existed, so the delete below removes them
             deliverFiles(t, PEMS);
             assert.strictEqual(fs.readFileSync(deliveryPaths(t).ca, "utf8"), "CA\nNEXT CA\n");
             assert.strictEqual(trustFileContent(t, "CA\n"), "CA\nNEXT CA\n");
             assert.strictEqual(deliveredMatches(t, PEMS), true);
             assert.strictEqual(deliveredMatches({ directory: dir }, PEMS), false, "without the extra CA the file is not what we would write");
-            assert.deepStrictEqual(removeDelivered(t, PEMS).kept, []);
+            assert.deepStrictEqual(releaseDelivered(t, PEMS, "restore").kept, []);
             assert.deepStrictEqual(fs.readdirSync(dir), []);
         });
 
@@ -185,6 +274,44 @@ describe("provider/certs/delivery", () => {
             assert.deepStrictEqual(deliveryProblems({ directory: "/x", extraTrustedCaPems: "pem" }).map((p) => p.property), ["extraTrustedCaPems"]);
             const good = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
             assert.deepStrictEqual(deliveryProblems({ directory: "/x", extraTrustedCaPems: [good, "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----"] }).map((p) => p.property), ["extraTrustedCaPems[1]"]);
+        });
+    });
+
+    describe("a trust file alone (deliverTrustFile / releaseTrustFile)", () => {
+        it("writes the CA certificates under remote-cluster-client-ca.crt, and delete restores the node's own file", () => {
+            const t = { directory: dir };
+            const file = trustFilePath(t);
+            assert.strictEqual(path.basename(file), "remote-cluster-client-ca.crt");
+            fs.writeFileSync(file, "OWN CA\n", { mode: 0o640 });
+            fs.chmodSync(file, 0o640);
+            const record = deliverTrustFile(t, ["SERVER CA", "NEXT CA\n"]);
+            assert.strictEqual(path.basename(record), ".remote-cluster-client-ca.crt.es-remote-orig-0640");
+            assert.strictEqual(fs.readFileSync(file, "utf8"), "SERVER CA\nNEXT CA\n");
+            assert.strictEqual(mode(file), 0o644);
+            const r = releaseTrustFile(t, ["SERVER CA", "NEXT CA\n"]);
+            assert.deepStrictEqual(r.restored, [file]);
+            assert.strictEqual(fs.readFileSync(file, "utf8"), "OWN CA\n");
+            assert.strictEqual(mode(file), 0o640);
+            assert.deepStrictEqual(fs.readdirSync(dir), ["remote-cluster-client-ca.crt"]);
+        });
+
+        it("a file that did not exist is removed unless elasticsearch.yml names it; a changed file is left; keep leaves it", () => {
+            const t = { directory: dir, caFile: "rcc-ca.crt" };
+            deliverTrustFile(t, ["CA"]);
+            fs.writeFileSync(path.join(dir, "elasticsearch.yml"), "xpack.security.remote_cluster_client.ssl.certificate_authorities: [ rcc-ca.crt ]\n");
+            assert.match(releaseTrustFile(t, ["CA"]).kept[0].why, /names it/);
+            assert.ok(fs.existsSync(trustFilePath(t)));
+            fs.rmSync(path.join(dir, "elasticsearch.yml"));
+            fs.rmSync(trustFilePath(t));
+
+            deliverTrustFile(t, ["CA"]);
+            assert.deepStrictEqual(releaseTrustFile(t, ["OTHER CA"]).kept.map((k) => k.file), [trustFilePath(t)], "not ours: left");
+            assert.deepStrictEqual(releaseTrustFile(t, ["CA"]).removed, [trustFilePath(t)]);
+            assert.deepStrictEqual(fs.readdirSync(dir), []);
+
+            deliverTrustFile({ ...t, onDelete: "keep" }, ["CA"]);
+            releaseTrustFile({ ...t, onDelete: "keep" }, ["CA"]);
+            assert.deepStrictEqual(fs.readdirSync(dir), ["rcc-ca.crt"]);
         });
     });
 });
