@@ -130,7 +130,7 @@ describe("faults on real clusters (own clusters, stopped and restarted here)", f
                 // What the hooks do if check was bypassed: create refuses too (roles and users) or,
                 // for a link, is never reached by the engine; either way nothing may change.
                 if (c.resource !== "RemoteClusterLink") {
-                    await assert.rejects(hook.create(c.news(ctx)), (e: Error) => e.name === "InputError");
+                    await assert.rejects((hook.create as (news: unknown) => Promise<unknown>)(c.news(ctx)), (e: Error) => e.name === "InputError");
                 }
             }
             assert.deepStrictEqual([await clusterSnapshot(local), await clusterSnapshot(remote)], before);
