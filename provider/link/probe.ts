@@ -246,8 +246,13 @@ export function probeCluster(label: string, conn: ClusterConnection, client?: Cl
     }
     const facts = (async () => {
         const c = client ?? clientFor(conn);
-        const root = await callCluster(label, conn, "read the cluster's identity (GET /)", () =>
-            c.transport.request<{ cluster_uuid?: string; cluster_name?: string }>({ method: "GET", path: "/" }));
+        // `GET /` would name the cluster too, but not every distribution serves it (the test
+        // distributions answer 405); the cluster state's metadata always holds the UUID.
+        const state = await callCluster(label, conn, "read the cluster's identity (GET _cluster/state/metadata)", () =>
+            c.transport.request<{ cluster_name?: string; metadata?: { cluster_uuid?: string } }>({
+                method: "GET", path: "/_cluster/state/metadata", querystring: { filter_path: "cluster_name,metadata.cluster_uuid" },
+            }));
+        const root = { cluster_name: state?.cluster_name, cluster_uuid: state?.metadata?.cluster_uuid };
         const nodes = await callCluster(label, conn, "read the node versions, roles, addresses and settings (GET _nodes)", () =>
             c.transport.request<{ nodes?: Record<string, NodeSettings> }>({
                 method: "GET",

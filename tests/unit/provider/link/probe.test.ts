@@ -45,7 +45,7 @@ describe("provider/link/probe", () => {
             transport: {
                 request: async (p: { path: string }) => {
                     requests++;
-                    return p.path === "/" ? { cluster_uuid: "u1" } : p.path === "/_nodes" ? { nodes: NODES } : CERTS;
+                    return p.path === "/_cluster/state/metadata" ? { metadata: { cluster_uuid: "u1" } } : p.path === "/_nodes" ? { nodes: NODES } : CERTS;
                 },
             },
         };
@@ -53,7 +53,7 @@ describe("provider/link/probe", () => {
         const f = await probeCluster("local", conn, client, "[\"fp1\"]");
         assert.strictEqual(f.clusterUuid, "u1");
         await probeCluster("local", conn, client, "[\"fp1\"]");
-        assert.strictEqual(requests, 3, "GET /, GET _nodes, GET _ssl/certificates");
+        assert.strictEqual(requests, 3, "GET _cluster/state/metadata, GET _nodes, GET _ssl/certificates");
         await probeCluster("local", conn, client, "[\"fp2\"]");
         assert.strictEqual(requests, 6);
         await probeCluster("local", { ...conn, password: "other" }, client, "[\"fp2\"]");
@@ -62,7 +62,7 @@ describe("provider/link/probe", () => {
 
     it("a cluster that answers without 'nodes' is a clear error, and the failure is not memoised", async () => {
         let calls = 0;
-        const client: any = { transport: { request: async (p: { path: string }) => (p.path === "/" ? {} : calls++ === 0 ? "<html>proxy error</html>" : { nodes: NODES }) } };
+        const client: any = { transport: { request: async (p: { path: string }) => (p.path === "/_cluster/state/metadata" ? {} : calls++ === 0 ? "<html>proxy error</html>" : { nodes: NODES }) } };
         const conn = { urls: ["http://127.0.0.1:9"] };
         await assert.rejects(probeCluster("remote", conn, client), /remote cluster \(http:\/\/127\.0\.0\.1:9\) gave an answer that is not Elasticsearch's JSON while trying to read the node versions/);
         const f = await probeCluster("remote", conn, client);
