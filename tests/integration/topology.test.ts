@@ -209,4 +209,40 @@ describe("RemoteClusterLink on real topologies", function () {
             await link.delete(created.id, created.outs);
         }
     });
+
+    it("verification_mode full: SANs without the dialled address → the preview warns naming it, and the real nodes refuse the handshake; SANs right → connects", async function () {
+        const ca = await sharedTransportCa();
+        const [local, wrong, right] = await Promise.all([
+            topology({ name: "tl-full", nodes: [{ version: ES_VERSIONS.v9 }], verificationMode: "full", transportCa: ca }),
+            topology({ name: "tr-full-names", nodes: [{ version: ES_VERSIONS.v9 }], verificationMode: "full", transportCa: ca, certificateSans: { addresses: false } }),
+            topology({ name: "tr-full-ok", nodes: [{ version: ES_VERSIONS.v9 }], verificationMode: "full", transportCa: ca }),
+        ]);
+        const warned = async (fn: () => Promise<unknown>) => {
+            const seen: string[] = [];
+            const original = console.warn;
+            console.warn = (...args: unknown[]) => void seen.push(args.map(String).join(" "));
+            try {
+                await fn();
+            } finally {
+                console.warn = original;
+            }
+            return seen.filter((m) => m.includes("is not in the certificate's SANs"));
+        };
+        const host = wrong.transportAddress.split(":")[0];
+        const bad = inputs(local, wrong, { alias: "full_wrong", connectionTimeoutSeconds: 15 });
+        const w = await warned(() => link.check({}, bad));
+        assert.strictEqual(w.length, 1, JSON.stringify(w));
+        assert.match(w[0], new RegExp(`${host.replace(/\./g, "\\.")} \\(seeds\\[0\\]\\) is not in the certificate's SANs \\(DNS:`));
+        // The nodes agree: the handshake fails and the link never connects.
+        await assert.rejects(link.create(bad), (e: Error) => e instanceof RemoteNotConnectedError);
+
+        const good = inputs(local, right, { alias: "full_ok" });
+        assert.deepStrictEqual(await warned(() => link.check({}, good)), []);
+        const created = await link.create(good);
+        try {
+            assert.strictEqual(created.outs.connected, true);
+        } finally {
+            await link.delete(created.id, created.outs);
+        }
+    });
 });
