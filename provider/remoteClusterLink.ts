@@ -387,9 +387,9 @@ export function warnInsecure(i: { local?: ClusterConnection; remote?: ClusterCon
 // ------------------------------------------------------------------------------- verdicts
 
 /** The version verdict over node pairs; refusals as check failures. */
-function versionFailures(news: LinkInputs, local: ClusterFacts, remote: ClusterFacts): { failures: CheckFailure[]; rule?: string } {
+function versionFailures(news: LinkInputs, local: ClusterFacts, remote: ClusterFacts, warn = true): { failures: CheckFailure[]; rule?: string } {
     const outcome = versionVerdict(local.nodes, remote.nodes, news.mode ?? "sniff");
-    outcome.warnings.forEach((w) => pulumi.log.warn(`remote cluster '${news.alias}': ${w}`));
+    if (warn) outcome.warnings.forEach((w) => pulumi.log.warn(`remote cluster '${news.alias}': ${w}`));
     if (outcome.failures.length) {
         const rule = outcome.pairs.find((p) => !p.verdict.wireCompatible)?.verdict.rule;
         if (local.nodes.length === 1 && remote.nodes.length === 1 && rule) {
@@ -403,7 +403,7 @@ function versionFailures(news: LinkInputs, local: ClusterFacts, remote: ClusterF
         const mode = news.ccsCompatibility ?? "warn";
         if (mode === "enforce") {
             return { failures: [{ property: "ccsCompatibility", reason: `${outcome.ccs.reason} (ccsCompatibility: enforce; set it to warn or ignore to link anyway)` }] };
-        } else if (mode === "warn") {
+        } else if (mode === "warn" && warn) {
             pulumi.log.warn(`remote cluster '${news.alias}': ${outcome.ccs.reason} (set ccsCompatibility: ignore to silence this, or enforce to refuse)`);
         }
     }
@@ -526,7 +526,8 @@ async function certificateTrustChecks(news: LinkInputs, localFacts: ClusterFacts
 /** Refuses, outside check, a version pair that cannot talk (create and update, before writing). */
 function refuseVersions(news: LinkInputs, sides: Sides): void {
     if (!sides.remote) return;
-    const v = versionFailures(news, sides.local, sides.remote);
+    // The preview already warned; here only a refusal matters.
+    const v = versionFailures(news, sides.local, sides.remote, false);
     if (v.rule) {
         throw new VersionIncompatibilityError(`remote cluster '${news.alias}': ${v.failures[0].reason}`, {
             localVersion: sides.local.minVersion, remoteVersion: sides.remote.minVersion, rule: v.rule,
