@@ -191,13 +191,15 @@ describe("RemoteClusterLink on real clusters", function () {
         const checked = await link.check({}, inputs(v9, v819, { alias: "transient_drift", skipUnavailable: true }));
         const created = await link.create(checked.inputs);
         try {
-            await withClient(v9, (c) => c.cluster.putSettings({ transient: { "cluster.remote.transient_drift.skip_unavailable": false } }));
+            // Elasticsearch refuses a transient skip_unavailable alone ("Cannot configure setting [...]
+            // if remote cluster is not enabled"): each layer must name the seeds itself.
+            await withClient(v9, (c) => c.cluster.putSettings({ transient: { "cluster.remote.transient_drift.seeds": [v819.transportAddress], "cluster.remote.transient_drift.skip_unavailable": false } }));
             const r = await link.read(created.id, created.outs);
             assert.strictEqual(r.props!.skipUnavailable, false, "the transient value is the one the nodes use");
             assert.strictEqual((r.inputs as unknown as link.LinkInputs).skipUnavailable, false);
             assert.strictEqual((await link.diff(created.id, r.props!, checked.inputs)).changes, true);
         } finally {
-            await withClient(v9, (c) => c.cluster.putSettings({ transient: { "cluster.remote.transient_drift.skip_unavailable": null } }));
+            await withClient(v9, (c) => c.cluster.putSettings({ transient: { "cluster.remote.transient_drift.skip_unavailable": null, "cluster.remote.transient_drift.seeds": null } }));
             await link.delete(created.id, created.outs);
         }
     });
