@@ -261,7 +261,7 @@ function nodeAnswer(node: NodeFacts, info: unknown, alias: string): NodeConnecti
     if (!r || typeof r !== "object") return { node, asked: true, connected: false };
     const targets = Array.isArray(r.seeds) ? r.seeds.map(String) : typeof r.proxy_address === "string" ? [r.proxy_address] : undefined;
     return {
-        node, asked: true, connected: r.connected === true, targets,
+        node, asked: true, connected: r.connected === true, targets, raw: r,
         numNodesConnected: typeof r.num_nodes_connected === "number" ? r.num_nodes_connected : undefined,
         numProxySocketsConnected: typeof r.num_proxy_sockets_connected === "number" ? r.num_proxy_sockets_connected : undefined,
     };
@@ -329,6 +329,12 @@ function warnUnasked(alias: string, status: RemoteStatus): void {
     }
 }
 
+/** What the local nodes' `_remote/info` said: the one node's entry, or each node's by name. */
+function remoteInfoText(status: RemoteStatus): string {
+    if (status.perNode.length === 1) return JSON.stringify(status.perNode[0].raw ?? {});
+    return JSON.stringify(Object.fromEntries(status.perNode.map((p) => [p.node.name, p.raw ?? (p.asked ? {} : { error: p.error })])));
+}
+
 function notConnected(alias: string, inputs: LinkInputs, status: RemoteStatus, sides: Sides, timeoutSeconds: number, cleanup: string): RemoteNotConnectedError {
     const target = inputs.mode === "proxy" ? `proxy address ${inputs.proxyAddress}` : `seeds ${(inputs.seeds ?? []).join(", ")}`;
     const down = status.perNode.filter((p) => p.asked && !p.connected);
@@ -349,7 +355,7 @@ function notConnected(alias: string, inputs: LinkInputs, status: RemoteStatus, s
     return new RemoteNotConnectedError(
         `remote cluster '${alias}' was registered on the local cluster (${urlsOf(inputs.local)}) but did not connect within ${timeoutSeconds}s; ${cleanup}. ` +
         `${status.nodesConnected} of ${status.nodesTotal} local node(s) with the remote_cluster_client role connected: ${nodes}.${publish} ` +
-        `Other likely causes: the ${target} cannot be reached from the local cluster's nodes ` +
+        `_remote/info: ${remoteInfoText(status)}. Likely causes: the ${target} cannot be reached from the local cluster's nodes ` +
         `(transport port, not HTTP); the two clusters do not trust each other's transport CA (see the nodes' logs for 'certificate' errors); ` +
         `incompatible versions. Set waitForConnection: false to register it without waiting.`,
         {

@@ -214,6 +214,8 @@ export interface NodeConnection {
     numProxySocketsConnected?: number;
     /** Seeds or proxy address the node reports for the alias. */
     targets?: string[];
+    /** The node's `_remote/info` entry for the alias, as it answered. */
+    raw?: Record<string, unknown>;
     error?: string;
 }
 
