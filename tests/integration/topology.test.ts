@@ -245,4 +245,26 @@ describe("RemoteClusterLink on real topologies", function () {
             await link.delete(created.id, created.outs);
         }
     });
+
+    it("an alias defined in elasticsearch.yml is not free: the preview names the layer; adoptExisting takes it over and drift reads the persistent keys over it", async function () {
+        const [[v9], local] = await Promise.all([
+            pool("v9"),
+            topology({ name: "tl-yml", nodes: [{ version: ES_VERSIONS.v9 }], transportCa: await sharedTransportCa(), extraSettings: { "cluster.remote.from_yml.seeds": ["127.0.0.1:9"] } }),
+        ]);
+        const refused = await link.check({}, inputs(local, v9, { alias: "from_yml" }));
+        assert.strictEqual(refused.failures[0]?.property, "alias", JSON.stringify(refused.failures));
+        assert.match(refused.failures[0].reason, /already has a remote cluster 'from_yml' \(sniff 127\.0\.0\.1:9; set in elasticsearch\.yml\)/);
+        assert.deepStrictEqual(await remoteKeys(local, "from_yml"), {});
+
+        const adopt = inputs(local, v9, { alias: "from_yml", adoptExisting: true });
+        assert.deepStrictEqual((await link.check({}, adopt)).failures, []);
+        const created = await link.create(adopt);
+        try {
+            assert.strictEqual(created.outs.connected, true, "the persistent seeds override the yml ones");
+            const r = await link.read(created.id, created.outs);
+            assert.deepStrictEqual((r.inputs as unknown as link.LinkInputs).seeds, [v9.transportAddress]);
+        } finally {
+            await link.delete(created.id, created.outs);
+        }
+    });
 });
