@@ -13,38 +13,61 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Client } from "@elastic/elasticsearch";
-import { callCluster, CheckFailure, clientFor, ClusterConnection, insecureWarnings, validateConnection } from "./core/client";
-import { checkCompatibility } from "./link/compat";
-import { containsUnknown, plain } from "./core/dynamic";
-import { ClusterUnreachableError, EsRemoteError, InputError, RemoteNotConnectedError } from "./core/errors";
-import { ClusterFacts, probeCluster } from "./link/probe";
-import { clearBody, diffSettings, readRemoteSettings, RemoteSettings, settingsBody, validateRemoteArgs } from "./link/settings";
-import { trustFailures } from "./link/trust";
+import type { RemoteClusterLinkArgs } from "../sdk/remoteClusterLink";
+import { callCluster, clientFor, ClusterConnection, insecureWarnings, validateConnection } from "./core/client";
+import { containsUnknown, HookModule, plain } from "./core/dynamic";
+import {
+    ClusterUnreachableError, ConflictError, EsRemoteError, RemoteNotConnectedError, VersionIncompatibilityError,
+} from "./core/errors";
+import { CheckFailure, failOnInvalid, urlsOf } from "./core/validation";
+import {
+    ConnectionSummary, gatewayNodes, hostnameVerdict, hostOf, NameCheck, NodeConnection, NodeFacts, nodeTrustVerdict,
+    remoteClientNodes, summarizeConnections, versionVerdict,
+} from "./link/nodes";
+import { ClusterFacts, probeCluster, transportSans } from "./link/probe";
+import {
+    clearBody, diffSettings, observeRemoteSettings, ObservedSettings, RemoteSettings, settingsBody, SETTING_KEYS,
+    validateRemoteArgs,
+} from "./link/settings";
+import { prerequisiteFailures } from "./link/trust";
 import * as apiKeyLink from "./link/apiKeyLink";
 
 /** What to do when a version pair is wire-compatible but not a supported cross-cluster search configuration. */
 export type CcsCompatibility = "enforce" | "warn" | "ignore";
 
-/** Inputs as the hooks receive them (resolved, unwrapped). */
-export interface LinkInputs extends RemoteSettings {
+/**
+ * Inputs as the hooks receive them: the sdk's {@link RemoteClusterLinkArgs}, resolved by the engine
+ * (one source for both: a property added to the sdk reaches the hooks' type).
+ */
+export type LinkInputs = Omit<pulumi.Unwrap<RemoteClusterLinkArgs>, "local" | "remote"> & {
     local: ClusterConnection;
     remote?: ClusterConnection;
-    alias: string;
-    waitForConnection?: boolean;
-    connectionTimeoutSeconds?: number;
-    ccsCompatibility?: CcsCompatibility;
-    adoptExisting?: boolean;
-    /** Outputs (e.g. NodeCertificate fingerprints) the trust check waits for; not written anywhere. */
-    waitForCertificates?: string[];
-}
+    /** The engine's serialized provider: present in what the engine hands the hooks, never written anywhere. */
+    __provider?: string;
+};
 
 /** Outputs: the inputs plus what the clusters report. */
 export interface LinkOutputs extends LinkInputs {
+    /** Every local node with the remote_cluster_client role that could be asked reports the remote connected. */
     connected: boolean;
+    /** sniff: gateway nodes connected, the lowest count among the local nodes. */
     numNodesConnected?: number;
+    /** proxy: sockets connected, the lowest count among the local nodes. */
     numProxySocketsConnected?: number;
+    /** Local remote_cluster_client nodes that report the remote connected. */
+    nodesConnected?: number;
+    /** Local remote_cluster_client nodes. */
+    nodesTotal?: number;
+    /** API-key links: `_remote/info` shows `cluster_credentials` for the alias. */
+    credentialsInUse?: boolean;
+    /** API-key links: every keystore in `keystoreOn` holds the declared credential. */
+    keystoresInSync?: boolean;
     localVersion: string;
     remoteVersion?: string;
+    /** `cluster_uuid` of the cluster the settings were written to; another UUID behind `local` replaces the link. */
+    localClusterUuid?: string;
+    /** `cluster_uuid` of the remote (when `remote` is given). */
+    remoteClusterUuid?: string;
     /** The alias's settings found on the cluster when the link adopted it (restored on failure). */
     adoptedFrom?: RemoteSettings;
     /** Set when a create wrote the settings and then failed without removing them; the next update writes every key. */
@@ -100,10 +123,6 @@ function generation(i: Partial<LinkInputs>): string {
     return JSON.stringify(i.waitForCertificates ?? null);
 }
 
-function where(c: ClusterConnection | undefined): string {
-    return (c?.urls ?? []).join(", ");
-}
-
 /**
  * Validation without the network (pure): every input, each failure naming the property.
  * @internal
@@ -118,10 +137,331 @@ export function validateLinkInputs(news: Record<string, unknown>): CheckFailure[
     return failures;
 }
 
+/** A sentence ends with one full stop, whatever the text before it ended with. */
+function sentence(s: string): string {
+    return `${s.replace(/[.\s]+$/, "")}.`;
+}
+
+// ------------------------------------------------------------------- once per process
+
+/** Clusters the 9.0 deprecation of certificate trust was already reported for, in this provider process. */
+const deprecationWarned = new Set<string>();
+
+function clusterKey(f: ClusterFacts | undefined, conn: ClusterConnection): string {
+    return f?.clusterUuid ?? urlsOf(conn);
+}
+
 /**
- * The preview-time checks against the real clusters: the alias is free (on create), versions are
- * wire-compatible (and a supported CCS pair, per `ccsCompatibility`), security and transport TLS are
- * on, and each side trusts the other's transport CA. Never writes.
+ * Aliases this provider process is creating or has created, per local cluster. Two resources of
+ * one program declaring the same alias on the same cluster both pass `check` (it sees one resource
+ * at a time, and before the first create the alias is free), and the last write would win while
+ * destroying either removed both. The engine runs every dynamic resource of a deployment in one
+ * provider process, so the second create finds the first one's claim here and is refused; across
+ * runs, the existing alias refuses it (unless adoptExisting, which says taking it over is meant).
+ */
+const claimed = new Map<string, string>();
+
+/** @internal Forgets the once-per-process warnings (tests run many "processes" in one). */
+export function forgetWarnings(): void {
+    deprecationWarned.clear();
+}
+
+function claimKey(localUuid: string | undefined, local: ClusterConnection, alias: string): string {
+    return `${localUuid ?? urlsOf(local)}|${alias}`;
+}
+
+// ---------------------------------------------------------------------------- observation
+
+/** The alias on the local cluster: persistent, transient and elasticsearch.yml layers. */
+async function observe(client: Client, conn: ClusterConnection, alias: string): Promise<ObservedSettings | undefined> {
+    const res = await callCluster("local", conn, "read the cluster settings (GET _cluster/settings)", () =>
+        client.cluster.getSettings({ flat_settings: true, filter_path: "persistent,transient" }));
+    const nodes = await callCluster("local", conn, "read the node settings (GET _nodes/settings)", () =>
+        client.transport.request<{ nodes?: Record<string, { settings?: Record<string, unknown> }> }>({
+            method: "GET", path: "/_nodes/settings", querystring: { flat_settings: "true", filter_path: "nodes.*.settings" },
+        }));
+    // elasticsearch.yml may differ between nodes: a key any node sets counts (the first node's value).
+    const yml: Record<string, unknown> = {};
+    for (const n of Object.values(nodes?.nodes ?? {})) {
+        for (const [k, v] of Object.entries(n?.settings ?? {})) {
+            if (k.startsWith(`cluster.remote.${alias}.`) && !(k in yml)) yml[k] = v;
+        }
+    }
+    return observeRemoteSettings(alias, {
+        "elasticsearch.yml": yml,
+        persistent: (res?.persistent ?? {}) as Record<string, unknown>,
+        transient: (res?.transient ?? {}) as Record<string, unknown>,
+    });
+}
+
+function describe(o: ObservedSettings): string {
+    const s = o.effective;
+    const what = s.mode === "proxy" ? `proxy ${s.proxyAddress ?? "?"}` : `sniff ${(s.seeds ?? []).join(", ") || "?"}`;
+    return `${what}; set in ${o.layers.join(" and ")}`;
+}
+
+/** Why an alias found on the cluster cannot be taken (over), or undefined when it can. */
+function aliasConflict(inputs: LinkInputs, o: ObservedSettings | undefined): string | undefined {
+    if (!o) return undefined;
+    const where = `the local cluster (${urlsOf(inputs.local)}) already has a remote cluster '${inputs.alias}' (${describe(o)})`;
+    if (o.layers.includes("transient")) {
+        // Transient settings win over the persistent ones this link writes: adopting cannot work.
+        return `${where}. Its transient settings override the persistent settings this link writes, so it cannot be taken over: ` +
+            `remove them first (PUT _cluster/settings {"transient": {"cluster.remote.${inputs.alias}.*": null}}), or choose another alias`;
+    }
+    if (inputs.adoptExisting) return undefined;
+    return `${where}. Set adoptExisting: true to take it over (pulumi import does not work for dynamic resources), or choose another alias`;
+}
+
+async function putSettings(client: Client, conn: ClusterConnection, what: string, body: Record<string, unknown>): Promise<void> {
+    await callCluster("local", conn, what, () => client.cluster.putSettings({ persistent: body }));
+}
+
+/** Connection facts about both sides, as the hooks that write need them. */
+interface Sides {
+    local: ClusterFacts;
+    remote?: ClusterFacts;
+}
+
+/** What is known of a cluster whose nodes could not be read: one node, reached through the connection. */
+function unknownFacts(): ClusterFacts {
+    return { minVersion: "", versions: [], securityEnabled: true, transportTls: true, transportCertIssuers: [], trustedCaSubjects: [], trustKnown: false, nodes: [] };
+}
+
+async function probeSides(inputs: LinkInputs, localClient: Client): Promise<Sides> {
+    let local: ClusterFacts;
+    try {
+        local = await probeCluster("local", inputs.local, localClient, generation(inputs));
+    } catch (e) {
+        // A cluster that cannot be reached stops the hook; one that answers something unexpected
+        // about its nodes still gets the settings (check judged it), without per-node verdicts.
+        if (e instanceof ClusterUnreachableError) throw e;
+        pulumi.log.warn(`remote cluster '${inputs.alias}': could not read the local cluster's nodes (${(e as Error).message}); its connection is judged through ${urlsOf(inputs.local)} only`);
+        local = unknownFacts();
+    }
+    let remote: ClusterFacts | undefined;
+    if (inputs.remote) {
+        try {
+            remote = await probeCluster("remote", inputs.remote, undefined, generation(inputs));
+        } catch (e) {
+            pulumi.log.warn(`remote cluster '${inputs.alias}': could not read the remote cluster's nodes and version: ${(e as Error).message}`);
+        }
+    }
+    return { local, remote };
+}
+
+// ----------------------------------------------------------------------------- connection
+
+/** A connection to one node: the same credentials and CA, the node's own HTTP publish address. */
+function nodeConnection(conn: ClusterConnection, node: NodeFacts): ClusterConnection | undefined {
+    if (!node.httpAddress) return undefined;
+    let scheme = "https:";
+    try {
+        scheme = new URL(conn.urls[0]).protocol;
+    } catch { /* validated before */ }
+    return { ...conn, urls: [`${scheme}//${node.httpAddress}`], maxRetries: 0, requestTimeoutSeconds: Math.min(conn.requestTimeoutSeconds ?? 10, 10) };
+}
+
+function nodeAnswer(node: NodeFacts, info: unknown, alias: string): NodeConnection {
+    const r = (info as Record<string, Record<string, unknown>> | undefined)?.[alias];
+    if (!r || typeof r !== "object") return { node, asked: true, connected: false };
+    const targets = Array.isArray(r.seeds) ? r.seeds.map(String) : typeof r.proxy_address === "string" ? [r.proxy_address] : undefined;
+    return {
+        node, asked: true, connected: r.connected === true, targets, raw: r,
+        numNodesConnected: typeof r.num_nodes_connected === "number" ? r.num_nodes_connected : undefined,
+        numProxySocketsConnected: typeof r.num_proxy_sockets_connected === "number" ? r.num_proxy_sockets_connected : undefined,
+    };
+}
+
+interface RemoteStatus extends ConnectionSummary {
+    numNodesConnected?: number;
+    numProxySocketsConnected?: number;
+    perNode: NodeConnection[];
+}
+
+/**
+ * `_remote/info` is answered by the node that receives it (it describes that node's connections),
+ * so each local node with the remote_cluster_client role is asked at its own HTTP address. With a
+ * one-node cluster that node is the connection itself.
+ */
+async function remoteStatus(client: Client, conn: ClusterConnection, alias: string, local: ClusterFacts): Promise<RemoteStatus> {
+    const clients = remoteClientNodes(local.nodes);
+    let perNode: NodeConnection[];
+    if (local.nodes.length <= 1) {
+        const info = await callCluster("local", conn, "read GET _remote/info", () => client.cluster.remoteInfo());
+        perNode = [nodeAnswer(local.nodes[0] ?? { id: "?", name: "?", version: local.minVersion, roles: [] }, info, alias)];
+    } else {
+        perNode = await Promise.all(clients.map(async (n) => {
+            const c = nodeConnection(conn, n);
+            if (!c) return { node: n, asked: false, connected: false, error: "it publishes no HTTP address" };
+            try {
+                return nodeAnswer(n, await clientFor(c).cluster.remoteInfo(), alias);
+            } catch (e) {
+                return { node: n, asked: false, connected: false, error: `${c.urls[0]} (its HTTP publish address) did not answer: ${(e as Error).message.split("\n")[0]}` };
+            }
+        }));
+    }
+    const sum = summarizeConnections(perNode);
+    const min = (xs: Array<number | undefined>) => {
+        const ns = xs.filter((x): x is number => typeof x === "number");
+        return ns.length ? Math.min(...ns) : undefined;
+    };
+    const asked = perNode.filter((p) => p.asked);
+    return { ...sum, perNode, numNodesConnected: min(asked.map((p) => p.numNodesConnected)), numProxySocketsConnected: min(asked.map((p) => p.numProxySocketsConnected)) };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls every local node's `_remote/info` until all are connected or the timeout; reports progress every 10 s. */
+async function waitConnected(client: Client, conn: ClusterConnection, alias: string, local: ClusterFacts, timeoutSeconds: number): Promise<RemoteStatus> {
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    let lastReport = Date.now();
+    let status = await remoteStatus(client, conn, alias, local);
+    while (!status.connected && Date.now() < deadline) {
+        await sleep(Math.min(500, Math.max(0, deadline - Date.now())));
+        status = await remoteStatus(client, conn, alias, local);
+        if (Date.now() - lastReport > 10_000) {
+            lastReport = Date.now();
+            pulumi.log.info(`remote cluster '${alias}': waiting for the connection (${status.nodesConnected} of ${status.nodesTotal} local nodes connected, ${Math.round((deadline - Date.now()) / 1000)}s left)`);
+        }
+    }
+    warnUnasked(alias, status);
+    return status;
+}
+
+function warnUnasked(alias: string, status: RemoteStatus): void {
+    if (status.unasked.length) {
+        pulumi.log.warn(`remote cluster '${alias}': could not ask ${status.unasked.length} local node(s) whether they are connected (${status.unasked.join("; ")}); 'connected' only speaks for the ${status.nodesTotal - status.unasked.length} that answered`);
+    }
+}
+
+/** What the local nodes' `_remote/info` said: the one node's entry, or each node's by name. */
+function remoteInfoText(status: RemoteStatus): string {
+    if (status.perNode.length === 1) return JSON.stringify(status.perNode[0].raw ?? {});
+    return JSON.stringify(Object.fromEntries(status.perNode.map((p) => [p.node.name, p.raw ?? (p.asked ? {} : { error: p.error })])));
+}
+
+function notConnected(alias: string, inputs: LinkInputs, status: RemoteStatus, sides: Sides, timeoutSeconds: number, cleanup: string): RemoteNotConnectedError {
+    const target = inputs.mode === "proxy" ? `proxy address ${inputs.proxyAddress}` : `seeds ${(inputs.seeds ?? []).join(", ")}`;
+    const down = status.perNode.filter((p) => p.asked && !p.connected);
+    const gateways = sides.remote ? gatewayNodes(sides.remote.nodes, inputs.mode ?? "sniff").map((n) => n.transportAddress).filter((a): a is string => !!a) : [];
+    const nodes = down.length
+        ? `local node${down.length > 1 ? "s" : ""} ${down.map((p) => `${p.node.name} (tried ${p.targets?.join(", ") ?? target}${inputs.mode !== "proxy" && gateways.length ? `, then the gateway addresses ${gateways.join(", ")}` : ""}; ${p.numNodesConnected ?? p.numProxySocketsConnected ?? 0} connected)`).join("; ")} did not connect`
+        : "no local node answered";
+    // Sniff mode dials the seeds to learn the remote's nodes, then dials the addresses those nodes
+    // publish: when the local nodes cannot route there (another network, NAT, containers) the seed
+    // answers and the link still never connects.
+    const seedHosts = new Set((inputs.seeds ?? []).map((s) => s.trim()));
+    const elsewhere = inputs.mode !== "proxy" && gateways.length > 0 && gateways.some((g) => !seedHosts.has(g));
+    const publish = elsewhere
+        ? ` In sniff mode the seeds are only used to discover the remote's gateway nodes; the local nodes then connect to the transport addresses those nodes publish (${gateways.join(", ")}). ` +
+          `If the local nodes cannot reach those addresses, use mode: "proxy" with proxyAddress set to an address that reaches the remote cluster (a TCP proxy or load balancer in front of it; serverName for SNI routing), ` +
+          `or make the remote nodes publish reachable addresses (transport.publish_host).`
+        : "";
+    return new RemoteNotConnectedError(
+        `remote cluster '${alias}' was registered on the local cluster (${urlsOf(inputs.local)}) but did not connect within ${timeoutSeconds}s; ${cleanup}. ` +
+        `${status.nodesConnected} of ${status.nodesTotal} local node(s) with the remote_cluster_client role connected: ${nodes}.${publish} ` +
+        `_remote/info: ${remoteInfoText(status)}. Likely causes: the ${target} cannot be reached from the local cluster's nodes ` +
+        `(transport port, not HTTP); the two clusters do not trust each other's transport CA (see the nodes' logs for 'certificate' errors); ` +
+        `incompatible versions. Set waitForConnection: false to register it without waiting.`,
+        {
+            alias,
+            nodesNotConnected: down.map((p) => p.node.name),
+            gatewayAddresses: gateways,
+            remoteInfo: Object.fromEntries(status.perNode.map((p) => [p.node.name, { connected: p.connected, numNodesConnected: p.numNodesConnected, numProxySocketsConnected: p.numProxySocketsConnected }])),
+        },
+    );
+}
+
+function outputs(inputs: LinkInputs, status: RemoteStatus | undefined, sides: Partial<Sides>, adoptedFrom?: RemoteSettings): LinkOutputs {
+    return plain({
+        ...inputs,
+        connected: status?.connected ?? false,
+        numNodesConnected: status?.numNodesConnected,
+        numProxySocketsConnected: status?.numProxySocketsConnected,
+        nodesConnected: status?.nodesConnected,
+        nodesTotal: status?.nodesTotal,
+        localVersion: sides.local?.minVersion ?? "",
+        remoteVersion: sides.remote?.minVersion,
+        localClusterUuid: sides.local?.clusterUuid,
+        remoteClusterUuid: sides.remote?.clusterUuid,
+        adoptedFrom,
+    });
+}
+
+/** Every run that uses an unverified TLS connection says so. */
+export function warnInsecure(i: { local?: ClusterConnection; remote?: ClusterConnection; alias?: string }): void {
+    for (const side of ["local", "remote"] as const) {
+        insecureWarnings(side, i[side]).forEach((m) => pulumi.log.warn(m));
+    }
+}
+
+// ------------------------------------------------------------------------------- verdicts
+
+/** The version verdict over node pairs; refusals as check failures. */
+function versionFailures(news: LinkInputs, local: ClusterFacts, remote: ClusterFacts, warn = true): { failures: CheckFailure[]; rule?: string } {
+    const outcome = versionVerdict(local.nodes, remote.nodes, news.mode ?? "sniff");
+    if (warn) outcome.warnings.forEach((w) => pulumi.log.warn(`remote cluster '${news.alias}': ${w}`));
+    if (outcome.failures.length) {
+        const rule = outcome.pairs.find((p) => !p.verdict.wireCompatible)?.verdict.rule;
+        if (local.nodes.length === 1 && remote.nodes.length === 1 && rule) {
+            // One node each: the pair is the clusters; the message names the two versions.
+            const verdict = outcome.pairs[0].verdict;
+            return { failures: [{ property: "remote.urls", reason: `${sentence(verdict.reason)} Nothing was written.` }], rule };
+        }
+        return { failures: outcome.failures, rule };
+    }
+    if (!outcome.ccs.supported) {
+        const mode = news.ccsCompatibility ?? "warn";
+        if (mode === "enforce") {
+            return { failures: [{ property: "ccsCompatibility", reason: `${outcome.ccs.reason} (ccsCompatibility: enforce; set it to warn or ignore to link anyway)` }] };
+        } else if (mode === "warn" && warn) {
+            pulumi.log.warn(`remote cluster '${news.alias}': ${outcome.ccs.reason} (set ccsCompatibility: ignore to silence this, or enforce to refuse)`);
+        }
+    }
+    return { failures: [] };
+}
+
+/** The TLS handshake the local nodes make checks the names they dial against the remote's certificates. */
+async function hostnameWarnings(news: LinkInputs, local: ClusterFacts, remote: ClusterFacts): Promise<void> {
+    // Elasticsearch's default is `full`. The local nodes verify the names they dial; a remote
+    // running `full` is the usual sign that the pair uses hostname verification.
+    const full = (n: NodeFacts) => (n.verificationMode ?? "full").toLowerCase() === "full";
+    if (!remoteClientNodes(local.nodes).some(full) && !remote.nodes.some(full)) return;
+    const checks: Array<Promise<NameCheck>> = [];
+    const check = async (name: string, source: string, address: string, serverName?: string): Promise<NameCheck> => {
+        const r = await transportSans(address, serverName);
+        return { name, source, sans: r.sans, error: r.error };
+    };
+    if (news.mode === "proxy" && news.proxyAddress) {
+        checks.push(check(news.serverName ?? hostOf(news.proxyAddress), news.serverName ? "serverName" : "proxyAddress", news.proxyAddress, news.serverName));
+    } else {
+        (news.seeds ?? []).forEach((s, i) => checks.push(check(hostOf(s), `seeds[${i}]`, s)));
+        for (const g of gatewayNodes(remote.nodes, "sniff")) {
+            if (g.transportAddress && !(news.seeds ?? []).includes(g.transportAddress)) {
+                checks.push(check(hostOf(g.transportAddress), `the publish address of remote node ${g.name}`, g.transportAddress));
+            }
+        }
+    }
+    const verdict = hostnameVerdict(await Promise.all(checks));
+    if (verdict.missing.length) {
+        pulumi.log.warn(`remote cluster '${news.alias}': transport TLS runs with verification_mode: full (hostname verification), and ${verdict.missing.join("; ")}. ` +
+            "The local nodes will refuse those connections: issue the remote nodes' transport certificates with those names in subjectAltName (NodeCertificate dnsNames/ipAddresses), or dial names the certificates hold.");
+    }
+    if (verdict.unchecked.length) {
+        pulumi.log.info(`remote cluster '${news.alias}': hostname verification not checked for ${verdict.unchecked.join("; ")}`);
+    }
+}
+
+/**
+ * The preview-time checks against the real clusters: the alias is free (on create), every local
+ * remote_cluster_client node can talk to the remote's gateway nodes (and the pairs are supported
+ * CCS configurations, per `ccsCompatibility`), security and transport TLS are on, and each node
+ * trusts the other side's transport CAs. Never writes.
+ *
+ * Seam for API-key links: the checks after the version verdict are certificate trust's. A link
+ * that authenticates with a cross-cluster API key (provider/link/apiKey*.ts) dispatches to its own
+ * checks there instead of `certificateTrustChecks`.
  * @internal
  */
 export async function preflight(olds: Partial<LinkInputs>, news: LinkInputs): Promise<CheckFailure[]> {
@@ -140,15 +480,12 @@ export async function preflight(olds: Partial<LinkInputs>, news: LinkInputs): Pr
         // prints the named property's value, and a connection holds credentials.
         return [{ property: "local.urls", reason: (e as Error).message }];
     }
-    if (isCreate && !news.adoptExisting) {
-        const existing = await currentSettings(localClient, news.local, news.alias);
-        if (existing) {
-            failures.push({
-                property: "alias",
-                reason: `the local cluster (${where(news.local)}) already has a remote cluster '${news.alias}' (${describe(existing)}). ` +
-                    `Set adoptExisting: true to take it over (pulumi import does not work for dynamic resources), or choose another alias.`,
-            });
-        }
+    if (!remoteClientNodes(localFacts.nodes).length) {
+        return versionVerdict(localFacts.nodes, [], news.mode ?? "sniff").failures;
+    }
+    if (isCreate) {
+        const conflict = aliasConflict(news, await observe(localClient, news.local, news.alias));
+        if (conflict) failures.push({ property: "alias", reason: conflict });
     }
     if (news.remote === undefined) {
         pulumi.log.info(`remote cluster '${news.alias}': no 'remote' connection given, so version and trust checks are skipped`);
@@ -164,181 +501,154 @@ export async function preflight(olds: Partial<LinkInputs>, news: LinkInputs): Pr
     } catch (e) {
         return [...failures, { property: "remote.urls", reason: (e as Error).message }];
     }
-    const verdict = checkCompatibility(localFacts.minVersion, remoteFacts.minVersion);
-    if (!verdict.wireCompatible) {
-        failures.push({ property: "remote.urls", reason: `${verdict.reason} Nothing was written.` });
+    const versions = versionFailures(news, localFacts, remoteFacts);
+    failures.push(...versions.failures);
+    if (versions.rule) {
         return failures;
     }
-    if (!verdict.ccsSupported) {
-        const mode = news.ccsCompatibility ?? "warn";
-        if (mode === "enforce") {
-            failures.push({ property: "ccsCompatibility", reason: `${verdict.reason} (ccsCompatibility: enforce; set it to warn or ignore to link anyway)` });
-        } else if (mode === "warn") {
-            pulumi.log.warn(`remote cluster '${news.alias}': ${verdict.reason} (set ccsCompatibility: ignore to silence this, or enforce to refuse)`);
-        }
-    }
-    if (Number(localFacts.minVersion.split(".")[0]) >= 9 || Number(remoteFacts.minVersion.split(".")[0]) >= 9) {
-        pulumi.log.warn(`remote cluster '${news.alias}': certificate-based remote clusters are deprecated since Elasticsearch 9.0 in favour of API-key remote clusters (remote cluster server port 9443); they still work`);
-    }
-    if (containsUnknown(news.waitForCertificates)) {
-        pulumi.log.info(`remote cluster '${news.alias}': the node certificates in waitForCertificates do not exist yet; the trust check runs at update time, once they are on the nodes`);
-        return failures;
-    }
-    const trust = trustFailures(localFacts, remoteFacts, { local: where(news.local), remote: where(news.remote) });
-    trust.info.forEach((m) => pulumi.log.info(`remote cluster '${news.alias}': ${m}`));
-    failures.push(...trust.failures);
+    failures.push(...await certificateTrustChecks(news, localFacts, remoteFacts));
     return failures;
 }
 
-function describe(s: RemoteSettings): string {
-    return s.mode === "proxy" ? `proxy ${s.proxyAddress ?? "?"}` : `sniff ${(s.seeds ?? []).join(", ") || "?"}`;
-}
-
-async function currentSettings(client: Client, conn: ClusterConnection, alias: string): Promise<RemoteSettings | undefined> {
-    const res = await callCluster("local", conn, "read the cluster settings (GET _cluster/settings)", () =>
-        client.cluster.getSettings({ flat_settings: true, filter_path: "persistent" }));
-    return readRemoteSettings(alias, (res?.persistent ?? {}) as Record<string, unknown>);
-}
-
-async function putSettings(client: Client, conn: ClusterConnection, what: string, body: Record<string, unknown>): Promise<void> {
-    await callCluster("local", conn, what, () => client.cluster.putSettings({ persistent: body }));
-}
-
-interface RemoteStatus {
-    connected: boolean;
-    numNodesConnected?: number;
-    numProxySocketsConnected?: number;
-    raw?: Record<string, unknown>;
-}
-
-async function remoteStatus(client: Client, conn: ClusterConnection, alias: string): Promise<RemoteStatus> {
-    const info = await callCluster("local", conn, "read GET _remote/info", () => client.cluster.remoteInfo());
-    const r = (info as Record<string, any>)?.[alias];
-    if (!r || typeof r !== "object") {
-        return { connected: false };
-    }
-    const s: RemoteStatus = { connected: r.connected === true, raw: r };
-    if (typeof r.num_nodes_connected === "number") s.numNodesConnected = r.num_nodes_connected;
-    if (typeof r.num_proxy_sockets_connected === "number") s.numProxySocketsConnected = r.num_proxy_sockets_connected;
-    return s;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `_remote/info` until connected or the timeout; reports progress every 10 s. */
-async function waitConnected(client: Client, conn: ClusterConnection, alias: string, timeoutSeconds: number): Promise<RemoteStatus> {
-    const deadline = Date.now() + timeoutSeconds * 1000;
-    let lastReport = Date.now();
-    let status = await remoteStatus(client, conn, alias);
-    while (!status.connected && Date.now() < deadline) {
-        await sleep(Math.min(500, Math.max(0, deadline - Date.now())));
-        status = await remoteStatus(client, conn, alias);
-        if (Date.now() - lastReport > 10_000) {
-            lastReport = Date.now();
-            pulumi.log.info(`remote cluster '${alias}': waiting for the connection (${Math.round((deadline - Date.now()) / 1000)}s left)`);
+/** Certificate trust (Elastic's step 2) for a link that authenticates with transport certificates. */
+async function certificateTrustChecks(news: LinkInputs, localFacts: ClusterFacts, remoteFacts: ClusterFacts): Promise<CheckFailure[]> {
+    for (const [f, conn] of [[localFacts, news.local], [remoteFacts, news.remote!]] as const) {
+        const key = clusterKey(f, conn);
+        if (f.nodes.some((n) => Number(n.version.split(".")[0]) >= 9) && !deprecationWarned.has(key)) {
+            deprecationWarned.add(key);
+            pulumi.log.warn(`the cluster at ${urlsOf(conn)} runs Elasticsearch 9: certificate-based remote clusters are deprecated since 9.0 in favour of API-key remote clusters (remote cluster server port 9443); they still work`);
         }
     }
-    return status;
-}
-
-function notConnected(alias: string, inputs: LinkInputs, status: RemoteStatus, timeoutSeconds: number, cleanup: string): RemoteNotConnectedError {
-    const target = inputs.mode === "proxy" ? `proxy address ${inputs.proxyAddress}` : `seeds ${(inputs.seeds ?? []).join(", ")}`;
-    return new RemoteNotConnectedError(
-        `remote cluster '${alias}' was registered on the local cluster (${where(inputs.local)}) but did not connect within ${timeoutSeconds}s; ${cleanup}. ` +
-        `_remote/info: ${JSON.stringify(status.raw ?? {})}. Likely causes: the ${target} cannot be reached from the local cluster's nodes ` +
-        `(transport port, not HTTP); the two clusters do not trust each other's transport CA (see the nodes' logs for 'certificate' errors); ` +
-        `incompatible versions. Set waitForConnection: false to register it without waiting.`,
-        { alias, remoteInfo: status.raw ?? {} },
-    );
-}
-
-function outputs(inputs: LinkInputs, status: RemoteStatus, localVersion: string, remoteVersion: string | undefined, adoptedFrom?: RemoteSettings): LinkOutputs {
-    return plain({
-        ...inputs,
-        connected: status.connected,
-        numNodesConnected: status.numNodesConnected,
-        numProxySocketsConnected: status.numProxySocketsConnected,
-        localVersion,
-        remoteVersion,
-        adoptedFrom,
-    });
-}
-
-async function versions(inputs: LinkInputs, localClient: Client): Promise<{ local: string; remote?: string }> {
-    const local = (await probeCluster("local", inputs.local, localClient, generation(inputs))).minVersion;
-    let remote: string | undefined;
-    if (inputs.remote) {
-        try {
-            remote = (await probeCluster("remote", inputs.remote, undefined, generation(inputs))).minVersion;
-        } catch (e) {
-            pulumi.log.warn(`remote cluster '${inputs.alias}': could not read the remote cluster's version: ${(e as Error).message}`);
-        }
+    if (containsUnknown(news.waitForCertificates)) {
+        pulumi.log.info(`remote cluster '${news.alias}': the node certificates in waitForCertificates do not exist yet; the trust check runs at update time, once they are on the nodes`);
+        return [];
     }
-    return { local, remote };
+    const where = { local: urlsOf(news.local), remote: urlsOf(news.remote) };
+    const prerequisites = prerequisiteFailures(localFacts, remoteFacts, where);
+    if (prerequisites.length) return prerequisites;
+    const trust = nodeTrustVerdict(remoteClientNodes(localFacts.nodes), gatewayNodes(remoteFacts.nodes, news.mode ?? "sniff"), where);
+    if (trust.unchecked.length) {
+        pulumi.log.warn(`remote cluster '${news.alias}': trust NOT checked for ${trust.unchecked.length} node(s): ${trust.unchecked.join("; ")}`);
+    }
+    await hostnameWarnings(news, localFacts, remoteFacts).catch((e) =>
+        pulumi.log.info(`remote cluster '${news.alias}': hostname verification not checked: ${(e as Error).message}`));
+    return trust.failures;
 }
 
-/** Every run that uses an unverified TLS connection says so. */
-export function warnInsecure(i: { local?: ClusterConnection; remote?: ClusterConnection; alias?: string }): void {
-    for (const side of ["local", "remote"] as const) {
-        insecureWarnings(side, i[side]).forEach((m) => pulumi.log.warn(m));
+/** Refuses, outside check, a version pair that cannot talk (create and update, before writing). */
+function refuseVersions(news: LinkInputs, sides: Sides): void {
+    if (!sides.remote) return;
+    // The preview already warned; here only a refusal matters.
+    const v = versionFailures(news, sides.local, sides.remote, false);
+    if (v.rule) {
+        throw new VersionIncompatibilityError(`remote cluster '${news.alias}': ${v.failures[0].reason}`, {
+            localVersion: sides.local.minVersion, remoteVersion: sides.remote.minVersion, rule: v.rule,
+        });
+    }
+}
+
+/** The cluster behind `local` must be the one the state's settings were written to. */
+function refuseOtherCluster(o: Partial<LinkOutputs>, sides: Sides): void {
+    if (o.localClusterUuid && sides.local.clusterUuid && o.localClusterUuid !== sides.local.clusterUuid) {
+        throw new EsRemoteError(
+            `the local connection (${urlsOf(o.local)}) now reaches another cluster (cluster_uuid ${sides.local.clusterUuid}, the link was written to ${o.localClusterUuid}); ` +
+            "the link must be replaced, not updated: run 'pulumi preview' again (it plans the replacement). Nothing was written.",
+            { expectedClusterUuid: o.localClusterUuid, clusterUuid: sides.local.clusterUuid },
+        );
     }
 }
 
 // ---------------------------------------------------------------------------------------- hooks
 
-export async function check(olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
-    if (apiKeyLink.involved(olds, news)) return apiKeyLink.check(olds, news);
-    const failures = validateLinkInputs(news ?? {});
+/** The engine hands check the program's values as JSON: they are LinkInputs once validated. */
+export async function check(olds: unknown, news: unknown): Promise<{ inputs: LinkInputs; failures: CheckFailure[] }> {
+    if (apiKeyLink.involved(olds, news)) return apiKeyLink.check(olds, news) as Promise<{ inputs: LinkInputs; failures: CheckFailure[] }>;
+    const raw = (news !== null && typeof news === "object" ? news : {}) as Record<string, unknown>;
+    const failures = validateLinkInputs(raw);
     if (failures.length) {
-        return { inputs: news, failures };
+        return { inputs: raw as unknown as LinkInputs, failures };
     }
-    const inputs: LinkInputs = { ...news, mode: news.mode ?? "sniff" };
+    const valid = raw as unknown as LinkInputs;
+    const inputs: LinkInputs = { ...valid, mode: valid.mode ?? "sniff" };
     warnInsecure(inputs);
-    return { inputs, failures: await preflight(olds ?? {}, inputs) };
+    const previous = (olds !== null && typeof olds === "object" ? olds : {}) as Partial<LinkInputs>;
+    return { inputs, failures: await preflight(previous, inputs) };
 }
 
-export async function diff(_id: string, olds: any, news: any): Promise<pulumi.dynamic.DiffResult> {
-    if (apiKeyLink.involved(olds, news)) return apiKeyLink.diff(_id, olds, news);
-    const o = olds as LinkOutputs;
-    const n = news as LinkInputs;
+/** `cluster_uuid` of the cluster behind a connection, or undefined when it cannot be told now. */
+async function uuidBehind(label: string, conn: ClusterConnection | undefined): Promise<string | undefined> {
+    if (!conn || containsUnknown(conn)) return undefined;
+    try {
+        return (await probeCluster(label, conn)).clusterUuid;
+    } catch {
+        return undefined;
+    }
+}
+
+export async function diff(_id: string, olds: LinkOutputs, news: LinkInputs): Promise<pulumi.dynamic.DiffResult> {
+    if (apiKeyLink.involved(olds, news)) return apiKeyLink.diff(_id, olds as unknown as apiKeyLink.ApiKeyLinkOutputs, news as unknown as apiKeyLink.ApiKeyLinkInputs);
+    const o = olds;
+    const n = news;
     const replaces: string[] = [];
-    // A new alias is a new remote on the cluster. New URLs for `local` are taken as another way to
-    // reach the same cluster (an update of the connection, not a replacement).
     if (o.alias !== n.alias) replaces.push("alias");
     const changed = new Set<string>(diffSettings(desiredSettings(n), desiredSettings(o), { localVersion: o.localVersion }));
     for (const k of ["local", "remote", "waitForConnection", "connectionTimeoutSeconds", "ccsCompatibility", "adoptExisting"] as const) {
         if (JSON.stringify(o[k] ?? null) !== JSON.stringify(n[k] ?? null)) changed.add(k);
+    }
+    // New URLs for `local` are another way to reach the same cluster (an update), unless they reach
+    // another cluster: the settings are not there, so the link is created there (a replacement).
+    // States written before the UUID was recorded have none: they keep updating as before.
+    let sameLocal = true;
+    if (changed.has("local") && o.localClusterUuid) {
+        const now = await uuidBehind("local", n.local);
+        if (now && now !== o.localClusterUuid) {
+            replaces.push("local");
+            sameLocal = false;
+        }
+    }
+    if (changed.has("remote") && o.remoteClusterUuid) {
+        const now = await uuidBehind("remote", n.remote);
+        if (now && now !== o.remoteClusterUuid) replaces.push("remote");
     }
     // waitForCertificates only orders the checks: a certificate being replaced is no change here.
     const { waitForCertificates: _ignored, ...compared } = n;
     if (containsUnknown(compared)) {
         return { changes: true, replaces };
     }
-    return { changes: changed.size > 0 || replaces.length > 0, replaces, deleteBeforeReplace: false };
+    // Replaced with the same alias on the same cluster: the old link's keys must go before the new
+    // link writes them, or the create finds the alias taken and the delete then removes the new keys.
+    const deleteBeforeReplace = replaces.length > 0 && !replaces.includes("alias") && sameLocal;
+    return { changes: changed.size > 0 || replaces.length > 0, replaces, deleteBeforeReplace };
 }
 
-/** The engine always runs check first; the hooks still refuse invalid inputs before any request. */
-function failFast(news: Record<string, unknown>): void {
-    const f = validateLinkInputs(news);
-    if (f.length) {
-        throw new InputError(f[0].property, `${f[0].reason}. Nothing was written.`);
-    }
-}
-
-export async function create(news: any): Promise<pulumi.dynamic.CreateResult> {
-    if (apiKeyLink.involved(undefined, news)) return apiKeyLink.create(news);
-    failFast(news);
-    const inputs = news as LinkInputs;
+export async function create(news: LinkInputs): Promise<{ id: string; outs: LinkOutputs }> {
+    if (apiKeyLink.involved(undefined, news)) return apiKeyLink.create(news as unknown as apiKeyLink.ApiKeyLinkInputs) as Promise<{ id: string; outs: LinkOutputs }>;
+    failOnInvalid(validateLinkInputs(news as unknown as Record<string, unknown>));
+    const inputs = news;
     const alias = inputs.alias;
     const client = clientFor(inputs.local);
-    let existing: RemoteSettings | undefined;
+    let existing: ObservedSettings | undefined;
     let written = false;
-    let v: { local?: string; remote?: string } = {};
+    let sides: Partial<Sides> = {};
+    let claim: string | undefined;
     try {
-        existing = await currentSettings(client, inputs.local, alias);
-        if (existing && !inputs.adoptExisting) {
-            throw new EsRemoteError(`the local cluster (${where(inputs.local)}) already has a remote cluster '${alias}' (${describe(existing)}); set adoptExisting: true to take it over, or choose another alias. Nothing was written.`, { alias });
+        const probed = await probeSides(inputs, client);
+        sides = probed;
+        const key = claimKey(probed.local.clusterUuid, inputs.local, alias);
+        if (claimed.has(key)) {
+            throw new ConflictError(
+                `another RemoteClusterLink of this program already manages remote cluster '${alias}' on the local cluster (${urlsOf(inputs.local)}); ` +
+                "two links with one alias would overwrite each other and destroying either would remove both. Give each link its own alias. Nothing was written.",
+                { kind: "remote cluster alias", name: alias });
         }
+        claimed.set(key, alias);
+        claim = key;
+        existing = await observe(client, inputs.local, alias);
+        const conflict = aliasConflict(inputs, existing);
+        if (conflict) {
+            throw new ConflictError(`${sentence(conflict)} Nothing was written.`, { kind: "remote cluster alias", name: alias });
+        }
+        refuseVersions(inputs, probed);
         const desired = desiredSettings(inputs);
         // No `previous`: the body names every key, so an adopted alias ends up exactly as declared.
         try {
@@ -349,31 +659,35 @@ export async function create(news: any): Promise<pulumi.dynamic.CreateResult> {
             throw e;
         }
         written = true;
-        v = await versions(inputs, client);
         let status: RemoteStatus;
         const timeout = inputs.connectionTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
         if (inputs.waitForConnection ?? true) {
-            status = await waitConnected(client, inputs.local, alias, timeout);
+            status = await waitConnected(client, inputs.local, alias, probed.local, timeout);
             if (!status.connected) {
                 const s = status;
-                return await undoCreate(client, news, existing, v, (cleanup) => notConnected(alias, inputs, s, timeout, cleanup));
+                return await undoCreate(client, news, existing?.byLayer.persistent, sides, (cleanup) => notConnected(alias, inputs, s, probed, timeout, cleanup));
             }
         } else {
-            status = await remoteStatus(client, inputs.local, alias);
+            status = await remoteStatus(client, inputs.local, alias, probed.local);
             if (!status.connected) {
                 pulumi.log.info(`remote cluster '${alias}' is registered but not connected yet (waitForConnection: false)`);
             }
         }
-        return { id: alias, outs: outputs(inputs, status, v.local!, v.remote, existing) };
+        return { id: alias, outs: outputs(inputs, status, sides, existing?.effective) };
     } catch (err) {
+        // A failed create leaves the alias free, unless its settings may still be on the cluster.
+        if (claim && !(err instanceof CreateInterruptedError)) claimed.delete(claim);
         if (!written || err instanceof RemoteNotConnectedError || err instanceof CreateInterruptedError) {
             throw err;
         }
         // Something failed after the settings were written, most likely the local cluster stopped
         // answering: take them back, or (if that fails too) tell the engine they exist.
-        return await undoCreate(client, news, existing, v, (cleanup) => new EsRemoteError(
-            `the settings of remote cluster '${alias}' were sent to the local cluster (${where(inputs.local)}), then creating it failed: ${(err as Error).message}; ${cleanup}`,
-            { alias }, { cause: err }));
+        return await undoCreate(client, news, existing?.byLayer.persistent, sides, (cleanup) => new EsRemoteError(
+            `the settings of remote cluster '${alias}' were sent to the local cluster (${urlsOf(inputs.local)}), then creating it failed: ${(err as Error).message}; ${cleanup}`,
+            { alias }, { cause: err })).catch((e) => {
+            if (claim && !(e instanceof CreateInterruptedError)) claimed.delete(claim);
+            throw e;
+        });
     }
 }
 
@@ -400,16 +714,17 @@ export class CreateInterruptedError extends EsRemoteError {
 }
 
 /** Puts back what the alias had before the create (or removes it); throws `failure(what happened)`. */
-async function undoCreate(client: Client, news: any, existing: RemoteSettings | undefined, v: { local?: string; remote?: string }, failure: (cleanup: string) => Error): Promise<never> {
-    const inputs = news as LinkInputs;
+async function undoCreate(client: Client, news: LinkInputs, existing: RemoteSettings | undefined, sides: Partial<Sides>, failure: (cleanup: string) => Error): Promise<never> {
+    const inputs = news;
     const alias = inputs.alias;
     try {
         await putSettings(client, inputs.local, `remove remote cluster '${alias}' after the failed create`, existing ? settingsBody(alias, existing) : clearBody(alias));
     } catch (e) {
         const cause = failure(`removing what it wrote failed too (${(e as Error).message})`);
-        const properties: Record<string, unknown> = { ...outputs(inputs, { connected: false }, v.local!, v.remote, existing), createInterrupted: true };
+        const properties: Record<string, unknown> = { ...outputs(inputs, undefined, sides, existing), createInterrupted: true };
         // The host does not add the serialized provider to an error's properties; later hooks need it.
-        if (news.__provider !== undefined) properties.__provider = news.__provider;
+        const provider = (news as unknown as Record<string, unknown>).__provider;
+        if (provider !== undefined) properties.__provider = provider;
         throw new CreateInterruptedError(
             `${cause.message}. What it wrote may still be on the cluster, so the stack records the link as not finished: run 'pulumi up' again once the local cluster answers (it writes every setting and finishes the link), 'pulumi refresh' (it drops the link if nothing is there), or 'pulumi destroy' (it removes it)`,
             alias, properties, cause);
@@ -417,54 +732,90 @@ async function undoCreate(client: Client, news: any, existing: RemoteSettings | 
     throw failure(existing ? "its previous settings were restored" : "the settings this link wrote were removed");
 }
 
-export async function read(id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
-    if (apiKeyLink.involved(props, undefined)) return apiKeyLink.read(id, props);
-    const state = props as LinkOutputs;
+/** The input part of a state (what the program declared), for `read`'s `inputs`. */
+function inputsOf(state: LinkOutputs): LinkInputs {
+    const {
+        connected: _c, numNodesConnected: _n, numProxySocketsConnected: _p, nodesConnected: _nc, nodesTotal: _nt,
+        localVersion: _lv, remoteVersion: _rv, localClusterUuid: _lu, remoteClusterUuid: _ru, adoptedFrom: _a, createInterrupted: _ci,
+        ...inputs
+    } = state;
+    return inputs;
+}
+
+export async function read(id: string, props: LinkOutputs): Promise<pulumi.dynamic.ReadResult<LinkOutputs>> {
+    if (apiKeyLink.involved(props, undefined)) return apiKeyLink.read(id, props as unknown as apiKeyLink.ApiKeyLinkOutputs);
+    const state = props;
     const alias = state.alias ?? id;
     const client = clientFor(state.local);
-    const actual = await currentSettings(client, state.local, alias);
-    if (!actual) {
+    const observed = await observe(client, state.local, alias);
+    if (!observed) {
         // Removed by hand: the resource is gone, and the next `up` creates it again.
         return {};
     }
-    const status = await remoteStatus(client, state.local, alias);
+    // Versions change with upgrades (and diff takes skip_unavailable's default from the local one).
+    const sides = await probeSides(state, client);
+    const status = await remoteStatus(client, state.local, alias, sides.local);
+    warnUnasked(alias, status);
+    // The settings as the nodes apply them (transient over persistent over elasticsearch.yml),
+    // under the input names: after a refresh, `pulumi preview --diff` shows each changed key as
+    // old => new, and keys removed by hand as removed.
     const settingsNow: Record<string, unknown> = {};
-    for (const k of SETTING_PROPS) settingsNow[k] = undefined;
-    Object.assign(settingsNow, actual);
-    return { id: alias, props: plain({ ...state, ...settingsNow, ...{ connected: status.connected, numNodesConnected: status.numNodesConnected, numProxySocketsConnected: status.numProxySocketsConnected } }) };
+    for (const [k] of SETTING_KEYS) settingsNow[k] = undefined;
+    Object.assign(settingsNow, observed.effective);
+    const inputs = plain({ ...inputsOf(state), ...settingsNow }) as LinkInputs;
+    const fresh = outputs(inputs, status, {
+        local: sides.local,
+        remote: sides.remote,
+    }, state.adoptedFrom);
+    // A remote that could not be probed keeps what the state knew.
+    if (!sides.remote) {
+        fresh.remoteVersion = state.remoteVersion;
+        fresh.remoteClusterUuid = state.remoteClusterUuid;
+    }
+    if (state.createInterrupted) fresh.createInterrupted = true;
+    // ReadResult types `inputs` as the outputs' type; they are the inputs (see the engine's ReadResult doc).
+    return { id: alias, props: plain(fresh), inputs: inputs as unknown as LinkOutputs };
 }
 
-export async function update(_id: string, olds: any, news: any): Promise<pulumi.dynamic.UpdateResult> {
-    if (apiKeyLink.involved(olds, news)) return apiKeyLink.update(_id, olds, news);
-    failFast(news);
-    const o = olds as LinkOutputs;
-    const inputs = news as LinkInputs;
+export async function update(_id: string, olds: LinkOutputs, news: LinkInputs): Promise<{ outs: LinkOutputs }> {
+    if (apiKeyLink.involved(olds, news)) return apiKeyLink.update(_id, olds as unknown as apiKeyLink.ApiKeyLinkOutputs, news as unknown as apiKeyLink.ApiKeyLinkInputs) as Promise<{ outs: LinkOutputs }>;
+    failOnInvalid(validateLinkInputs(news as unknown as Record<string, unknown>));
+    const o = olds;
+    const inputs = news;
     const alias = inputs.alias;
     const client = clientFor(inputs.local);
+    const sides = await probeSides(inputs, client);
+    refuseOtherCluster(o, sides);
     const desired = desiredSettings(inputs);
     // After an interrupted create nobody knows what is on the cluster: write every key.
     const previous = o.createInterrupted ? undefined : desiredSettings(o);
     const body = settingsBody(alias, desired, previous);
     const wrote = Object.keys(body).length > 0;
     if (wrote) {
+        refuseVersions(inputs, sides);
         await putSettings(client, inputs.local, `update remote cluster '${alias}' (PUT _cluster/settings)`, body);
     }
-    const v = await versions(inputs, client);
     const timeout = inputs.connectionTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
     const status = wrote && (inputs.waitForConnection ?? true)
-        ? await waitConnected(client, inputs.local, alias, timeout)
-        : await remoteStatus(client, inputs.local, alias);
+        ? await waitConnected(client, inputs.local, alias, sides.local, timeout)
+        : await remoteStatus(client, inputs.local, alias, sides.local);
     if (wrote && (inputs.waitForConnection ?? true) && !status.connected) {
         // The settings stay as declared (the state says so); the update fails so the user sees it.
-        throw notConnected(alias, inputs, status, timeout, "the new settings stay in place");
+        throw notConnected(alias, inputs, status, sides, timeout, "the new settings stay in place");
     }
-    return { outs: outputs(inputs, status, v.local, v.remote, o.adoptedFrom) };
+    claimed.set(claimKey(sides.local.clusterUuid, inputs.local, alias), alias);
+    return { outs: outputs(inputs, status, sides, o.adoptedFrom) };
 }
 
-export async function delete_(_id: string, props: any): Promise<void> {
-    if (apiKeyLink.involved(props, undefined)) return apiKeyLink.delete(_id, props);
-    const state = props as LinkOutputs;
+export async function delete_(_id: string, props: LinkOutputs): Promise<void> {
+    if (apiKeyLink.involved(props, undefined)) return apiKeyLink.delete(_id, props as unknown as apiKeyLink.ApiKeyLinkOutputs);
+    const state = props;
     const client = clientFor(state.local);
     await putSettings(client, state.local, `remove remote cluster '${state.alias}' (PUT _cluster/settings)`, clearBody(state.alias));
+    claimed.delete(claimKey(state.localClusterUuid, state.local, state.alias));
 }
 export { delete_ as delete };
+
+/** Compile-time proof that the hooks match the resource's inputs and outputs. */
+const _hooks: HookModule<LinkInputs, LinkOutputs> = { check, diff, create, read, update, delete: delete_ };
+void _hooks;

@@ -125,9 +125,20 @@ export class RemoteClusterLink extends pulumi.dynamic.Resource {
     declare readonly mode: pulumi.Output<"sniff" | "proxy">;
     declare readonly seeds: pulumi.Output<string[] | undefined>;
     declare readonly proxyAddress: pulumi.Output<string | undefined>;
-    /** Whether `_remote/info` reported the remote connected (at the last create, update or refresh). */
+    /**
+     * Whether every local node with the `remote_cluster_client` role reported the remote connected in
+     * its own `_remote/info` (at the last create, update or refresh).
+     */
     declare readonly connected: pulumi.Output<boolean>;
-    /** sniff: gateway nodes connected (from `_remote/info`). */
+    /** Local nodes with the `remote_cluster_client` role that reported the remote connected. */
+    declare readonly nodesConnected: pulumi.Output<number | undefined>;
+    /** Local nodes with the `remote_cluster_client` role. */
+    declare readonly nodesTotal: pulumi.Output<number | undefined>;
+    /** `cluster_uuid` of the local cluster the link was written to (another cluster behind `local` replaces the link). */
+    declare readonly localClusterUuid: pulumi.Output<string | undefined>;
+    /** `cluster_uuid` of the remote cluster (when `remote` is given). */
+    declare readonly remoteClusterUuid: pulumi.Output<string | undefined>;
+    /** sniff: gateway nodes connected (from `_remote/info`; the lowest count among the local nodes). */
     declare readonly numNodesConnected: pulumi.Output<number | undefined>;
     /** proxy: sockets connected (from `_remote/info`). */
     declare readonly numProxySocketsConnected: pulumi.Output<number | undefined>;
@@ -146,6 +157,10 @@ export class RemoteClusterLink extends pulumi.dynamic.Resource {
                 credential: args.credential === undefined ? undefined : pulumi.secret(args.credential),
                 remote: secretConnection(args.remote),
                 connected: undefined,
+                nodesConnected: undefined,
+                nodesTotal: undefined,
+                localClusterUuid: undefined,
+                remoteClusterUuid: undefined,
                 numNodesConnected: undefined,
                 numProxySocketsConnected: undefined,
                 localVersion: undefined,

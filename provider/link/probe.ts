@@ -1,8 +1,10 @@
 /**
- * What the preview-time checks need to know about a cluster: its minimum node version, whether
- * security and transport TLS are on, which CA issued the transport certificate it presents and which
- * CAs it trusts on the transport layer. Two GET requests (and one TLS handshake) per cluster, memoised for the lifetime of
- * one provider process (one `pulumi preview`/`up`), so ten links to one cluster probe it once.
+ * What the preview-time checks need to know about a cluster: its identity (`cluster_uuid`), every
+ * node's version, roles and publish addresses, whether security and transport TLS are on, and per
+ * node which CA issued the transport certificate it presents and which CAs it trusts. Three GET
+ * requests and one TLS handshake per cluster, plus one request and one handshake per node when
+ * there are several; memoised for a minute per provider process, so ten links to one cluster probe
+ * it once.
  */
 import * as crypto from "crypto";
 import * as net from "net";
@@ -10,8 +12,10 @@ import * as tls from "tls";
 import { Client } from "@elastic/elasticsearch";
 import { callCluster, clientFor, ClusterConnection } from "../core/client";
 import { minimumVersion } from "./compat";
+import { reasonOf } from "../core/errors";
+import { hostOf, NodeFacts, NodeTls, parseSans } from "./nodes";
 
-/** Facts about one cluster, as answered by the node the client reached. */
+/** Facts about one cluster: cluster-wide ones as answered by the node the client reached, and per node. */
 export interface ClusterFacts {
     /** Lowest version among the cluster's nodes (clusters are mixed during rolling upgrades). */
     minVersion: string;
@@ -27,11 +31,20 @@ export interface ClusterFacts {
     trustedCaSubjects: string[];
     /** False where the node's SSL configuration could not be matched to files (keystores, PKCS#11). */
     trustKnown: boolean;
+    /** `cluster_uuid` from `GET /`: tells one cluster from another behind the same URLs. */
+    clusterUuid?: string;
+    clusterName?: string;
+    /** Every node, with its roles, addresses and (when it could be read) its own transport TLS. */
+    nodes: NodeFacts[];
 }
 
 interface NodeSettings {
+    name?: string;
     version?: string;
+    roles?: string[];
     settings?: { xpack?: { security?: Record<string, any> } };
+    http?: { publish_address?: string };
+    transport?: { publish_address?: string };
 }
 
 interface SslCertificate {
@@ -65,20 +78,21 @@ function normSerial(s: string): string {
     return s.replace(/:/g, "").replace(/^0+/, "").toLowerCase();
 }
 
-/** Serial number of the certificate a node's HTTP layer presents (one TLS handshake, no request). */
-function httpCertificateSerial(conn: ClusterConnection): Promise<string | undefined> {
+/** Serial number of the certificate the HTTP layer at `urlText` presents (one TLS handshake, no request). */
+function httpCertificateSerial(conn: ClusterConnection, urlText = conn.urls[0]): Promise<string | undefined> {
     return new Promise((resolve) => {
         let url: URL;
         try {
-            url = new URL(conn.urls[0]);
+            url = new URL(urlText);
         } catch {
             return resolve(undefined);
         }
         if (url.protocol !== "https:") return resolve(undefined);
+        const host = url.hostname.replace(/^\[|\]$/g, "");
         const socket = tls.connect({
-            host: url.hostname,
+            host,
             port: Number(url.port || 443),
-            servername: net.isIP(url.hostname) ? undefined : url.hostname,
+            servername: net.isIP(host) ? undefined : host,
             ca: conn.caPem,
             rejectUnauthorized: !conn.insecure && !conn.caFingerprint,
             timeout: 10_000,
@@ -96,17 +110,25 @@ function httpCertificateSerial(conn: ClusterConnection): Promise<string | undefi
 }
 
 /**
- * Reads the facts from the cluster's answers (pure; exported for tests).
+ * `host:port` from a publish address as `_nodes` prints it: `10.0.0.2:9200`, `es1.example/10.0.0.2:9200`
+ * (the name is used when there is one: certificates usually name hosts), `[::1]:9200`.
  * @internal
  */
-export function factsFrom(nodes: Record<string, NodeSettings>, certs: SslCertificate[], httpCertSerial?: string): ClusterFacts {
-    const all = Object.values(nodes);
-    const versions = all.map((n) => n.version ?? "0.0.0");
-    const securityEnabled = all.every((n) => String(n.settings?.xpack?.security?.enabled ?? "true") !== "false");
-    const transportTls = all.length > 0 && all.every((n) => String(sslSettings(n).enabled ?? "false") === "true");
-    // The answering node's own configuration is the one _ssl/certificates describes; nodes of one
-    // cluster normally share it, so the first node's paths are used to pick the entries.
-    const ssl = all.length ? sslSettings(all[0]) : {};
+export function publishAddress(v: unknown): string | undefined {
+    if (typeof v !== "string" || !v.trim()) return undefined;
+    const s = v.trim();
+    const slash = s.indexOf("/");
+    if (slash < 0) return s;
+    const name = s.slice(0, slash);
+    const rest = s.slice(slash + 1);
+    if (!name) return rest;
+    const port = /:(\d+)$/.exec(rest)?.[1];
+    return port ? `${name}:${port}` : rest;
+}
+
+/** The transport certificate(s) a node presents and the CAs it trusts, from its own `_ssl/certificates`. */
+function nodeTls(node: NodeSettings, certs: SslCertificate[], httpCertSerial?: string): NodeTls {
+    const ssl = sslSettings(node);
     const certPaths = [ssl.certificate, ssl.keystore?.path].filter((p): p is string => typeof p === "string");
     const caPaths = [...asList(ssl.certificate_authorities), ssl.truststore?.path].filter((p): p is string => typeof p === "string");
     let own: SslCertificate[];
@@ -117,8 +139,8 @@ export function factsFrom(nodes: Record<string, NodeSettings>, certs: SslCertifi
     } else {
         // Elasticsearch filters the SSL file settings out of GET _nodes/settings, so the entries
         // cannot be matched by path. The node's own certificates are those with a private key; the
-        // one the HTTP layer presented to us is the HTTP certificate, unless it is the only one
-        // (one certificate for both layers). Every certificate without a key counts as trusted,
+        // one the node's HTTP layer presented to us is the HTTP certificate, unless it is the only
+        // one (one certificate for both layers). Every certificate without a key counts as trusted,
         // which may include HTTP-only CAs: the check can miss a problem, never invent one.
         const keyed = certs.filter((c) => c.has_private_key);
         const notHttp = keyed.filter((c) => !httpCertSerial || normSerial(c.serial_number) !== normSerial(httpCertSerial));
@@ -126,14 +148,80 @@ export function factsFrom(nodes: Record<string, NodeSettings>, certs: SslCertifi
         cas = certs.filter((c) => !c.has_private_key);
     }
     return {
+        transportCertIssuers: [...new Set(own.map((c) => c.issuer).filter((i): i is string => !!i))],
+        trustedCaSubjects: [...new Set(cas.map((c) => c.subject_dn))],
+        known: own.length > 0 && own.every((c) => !!c.issuer) && cas.length > 0,
+    };
+}
+
+function nodeFacts(id: string, n: NodeSettings): NodeFacts {
+    const ssl = sslSettings(n);
+    return {
+        id,
+        name: typeof n.name === "string" ? n.name : id,
+        version: n.version ?? "0.0.0",
+        // Nodes before 7.x reported no roles; every node had every role then.
+        roles: Array.isArray(n.roles) ? n.roles.map(String) : ["master", "data", "ingest", "remote_cluster_client"],
+        httpAddress: publishAddress(n.http?.publish_address),
+        transportAddress: publishAddress(n.transport?.publish_address),
+        verificationMode: typeof ssl.verification_mode === "string" ? ssl.verification_mode : undefined,
+    };
+}
+
+/**
+ * Reads the facts from the cluster's answers (pure; exported for tests). `certs` and
+ * `httpCertSerial` come from the node that answered: with one node they are that node's TLS
+ * facts; with several, the probe reads each node's own (see {@link probeCluster}).
+ * @internal
+ */
+export function factsFrom(nodes: Record<string, NodeSettings>, certs: SslCertificate[], httpCertSerial?: string): ClusterFacts {
+    const entries = Object.entries(nodes);
+    const all = entries.map(([, n]) => n);
+    const versions = all.map((n) => n.version ?? "0.0.0");
+    const securityEnabled = all.every((n) => String(n.settings?.xpack?.security?.enabled ?? "true") !== "false");
+    const transportTls = all.length > 0 && all.every((n) => String(sslSettings(n).enabled ?? "false") === "true");
+    const facts = entries.map(([id, n]) => nodeFacts(id, n));
+    const answering = nodeTls(all[0] ?? {}, certs, httpCertSerial);
+    if (facts.length === 1) facts[0].tls = answering;
+    return {
         minVersion: minimumVersion(versions),
         versions,
         securityEnabled,
         transportTls,
-        transportCertIssuers: [...new Set(own.map((c) => c.issuer).filter((i): i is string => !!i))],
-        trustedCaSubjects: [...new Set(cas.map((c) => c.subject_dn))],
-        trustKnown: own.length > 0 && own.every((c) => !!c.issuer) && cas.length > 0,
+        transportCertIssuers: answering.transportCertIssuers,
+        trustedCaSubjects: answering.trustedCaSubjects,
+        trustKnown: answering.known,
+        nodes: facts,
     };
+}
+
+/**
+ * Reads each node's own `_ssl/certificates` (and the serial of the HTTP certificate that same node
+ * presents) through its HTTP publish address, with the connection's credentials and CA. A node
+ * that cannot be reached keeps `tls` unset and says why in `tlsUnchecked`.
+ */
+async function readEachNodesTls(conn: ClusterConnection, raw: Record<string, NodeSettings>, facts: ClusterFacts): Promise<void> {
+    const scheme = (() => {
+        try {
+            return new URL(conn.urls[0]).protocol;
+        } catch {
+            return "https:";
+        }
+    })();
+    await Promise.all(facts.nodes.map(async (n) => {
+        if (!n.httpAddress) {
+            n.tlsUnchecked = "it publishes no HTTP address (http disabled?)";
+            return;
+        }
+        const url = `${scheme}//${n.httpAddress}`;
+        const nodeConn: ClusterConnection = { ...conn, urls: [url], maxRetries: 0, requestTimeoutSeconds: Math.min(conn.requestTimeoutSeconds ?? 10, 10) };
+        try {
+            const certs = await clientFor(nodeConn).transport.request<SslCertificate[]>({ method: "GET", path: "/_ssl/certificates" });
+            n.tls = nodeTls(raw[n.id] ?? {}, Array.isArray(certs) ? certs : [], await httpCertificateSerial(nodeConn, url));
+        } catch (e) {
+            n.tlsUnchecked = `its HTTP address ${url} (from GET _nodes/http) did not answer GET _ssl/certificates: ${reasonOf(e)}`;
+        }
+    }));
 }
 
 const memo = new Map<string, { at: number; facts: Promise<ClusterFacts> }>();
@@ -145,7 +233,7 @@ function memoKey(conn: ClusterConnection, generation: string): string {
 }
 
 /**
- * Probes a cluster (2 GET requests), memoised per process for a minute. `generation` names what
+ * Probes a cluster (see the top of this file), memoised per process for a minute. `generation` names what
  * the caller knows to have changed the certificates since (e.g. the fingerprints of the node
  * certificates a link waits for): probes made before a delivery are not reused after it.
  * @internal
@@ -158,18 +246,33 @@ export function probeCluster(label: string, conn: ClusterConnection, client?: Cl
     }
     const facts = (async () => {
         const c = client ?? clientFor(conn);
-        const nodes = await callCluster(label, conn, "read the node versions and settings (GET _nodes/settings)", () =>
+        // `GET /` would name the cluster too, but not every distribution serves it (the test
+        // distributions answer 405); the cluster state's metadata always holds the UUID.
+        const state = await callCluster(label, conn, "read the cluster's identity (GET _cluster/state/metadata)", () =>
+            c.transport.request<{ cluster_name?: string; metadata?: { cluster_uuid?: string } }>({
+                method: "GET", path: "/_cluster/state/metadata", querystring: { filter_path: "cluster_name,metadata.cluster_uuid" },
+            }));
+        const root = { cluster_name: state?.cluster_name, cluster_uuid: state?.metadata?.cluster_uuid };
+        const nodes = await callCluster(label, conn, "read the node versions, roles, addresses and settings (GET _nodes)", () =>
             c.transport.request<{ nodes?: Record<string, NodeSettings> }>({
                 method: "GET",
-                path: "/_nodes/settings",
-                querystring: { filter_path: "nodes.*.version,nodes.*.settings.xpack.security" },
+                path: "/_nodes",
+                querystring: { filter_path: "nodes.*.name,nodes.*.version,nodes.*.roles,nodes.*.settings.xpack.security,nodes.*.http.publish_address,nodes.*.transport.publish_address" },
             }));
         if (!nodes || typeof nodes !== "object" || !nodes.nodes || typeof nodes.nodes !== "object") {
-            throw new Error(`${label} cluster answered GET _nodes/settings without a 'nodes' object`);
+            throw new Error(`${label} cluster answered GET _nodes without a 'nodes' object`);
         }
         const certs = await callCluster(label, conn, "read its TLS certificates (GET _ssl/certificates)", () =>
             c.transport.request<SslCertificate[]>({ method: "GET", path: "/_ssl/certificates" }));
-        return factsFrom(nodes.nodes, Array.isArray(certs) ? certs : [], await httpCertificateSerial(conn));
+        const f = factsFrom(nodes.nodes, Array.isArray(certs) ? certs : [], await httpCertificateSerial(conn));
+        if (root && typeof root === "object") {
+            f.clusterUuid = typeof root.cluster_uuid === "string" && root.cluster_uuid !== "_na_" ? root.cluster_uuid : undefined;
+            f.clusterName = typeof root.cluster_name === "string" ? root.cluster_name : undefined;
+        }
+        // One node: what it answered is its own. Several: `_ssl/certificates` describes only the
+        // node that answered, so each node is asked at its own HTTP address.
+        if (f.nodes.length > 1) await readEachNodesTls(conn, nodes.nodes, f);
+        return f;
     })();
     memo.set(key, { at: Date.now(), facts });
     facts.catch(() => memo.delete(key));
@@ -179,4 +282,43 @@ export function probeCluster(label: string, conn: ClusterConnection, client?: Cl
 /** @internal Forget memoised probes (tests). */
 export function clearProbeMemo(): void {
     memo.clear();
+}
+
+/**
+ * The subjectAltNames of the certificate a node's transport layer serves at `address` (`host:port`):
+ * one TLS handshake without verification (only to read the certificate; nothing is sent), SNI
+ * `serverName` when given. Transport TLS asks for a client certificate, which this handshake does
+ * not have: the server's certificate arrives before that matters.
+ * @internal
+ */
+export function transportSans(address: string, serverName?: string, timeoutMs = 5000): Promise<{ sans?: { dns: string[]; ips: string[] }; error?: string }> {
+    return new Promise((resolve) => {
+        const host = hostOf(address);
+        const port = Number(/:(\d+)$/.exec(address.trim())?.[1] ?? 9300);
+        let done = false;
+        const finish = (r: { sans?: { dns: string[]; ips: string[] }; error?: string }) => {
+            if (done) return;
+            done = true;
+            socket.destroy();
+            resolve(r);
+        };
+        const socket = tls.connect({
+            host, port, rejectUnauthorized: false, timeout: timeoutMs,
+            servername: serverName ?? (net.isIP(host) ? undefined : host),
+        });
+        const read = () => {
+            const cert = socket.getPeerCertificate();
+            if (cert && Object.keys(cert).length) finish({ sans: parseSans(cert.subjectaltname) });
+        };
+        socket.on("secureConnect", read);
+        // TLS 1.3: the server may reject the missing client certificate right after its own; the
+        // certificate was received by then.
+        socket.on("error", (e) => {
+            try {
+                read();
+            } catch { /* no certificate */ }
+            finish({ error: `no TLS handshake with ${address}: ${e.message}` });
+        });
+        socket.on("timeout", () => finish({ error: `no TLS handshake with ${address} within ${timeoutMs / 1000}s` }));
+    });
 }

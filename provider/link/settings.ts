@@ -476,6 +476,59 @@ export function readRemoteSettings(alias: string, flatPersistent: Record<string,
     return out;
 }
 
+/** Where the settings of an alias were found, lowest precedence first. */
+export type SettingsLayer = "elasticsearch.yml" | "persistent" | "transient";
+
+/** What one alias has on a cluster, by layer, and what the nodes apply (transient over persistent over elasticsearch.yml, key by key). */
+export interface ObservedSettings {
+    /** The settings the nodes use: each key from the highest layer that sets it. */
+    effective: RemoteSettings;
+    /** The layers that set at least one key of the alias. */
+    layers: SettingsLayer[];
+    /** The alias's settings in each layer that has any. */
+    byLayer: Partial<Record<SettingsLayer, RemoteSettings>>;
+}
+
+/**
+ * The settings of `alias` as the nodes apply them: keys in `elasticsearch.yml` (`GET _nodes/settings`,
+ * flat), overridden by persistent cluster settings, overridden by transient ones (which Elasticsearch
+ * gives the highest precedence). Merged key by key: a transient `skip_unavailable` overrides only that
+ * key. Seeds given as `seeds.0`, `seeds.1` count as one key. `undefined` if no layer has the alias. Pure.
+ */
+export function observeRemoteSettings(alias: string, flat: Partial<Record<SettingsLayer, Record<string, unknown>>>): ObservedSettings | undefined {
+    const order: SettingsLayer[] = ["elasticsearch.yml", "persistent", "transient"];
+    const prefix = `cluster.remote.${alias}.`;
+    const merged: Record<string, unknown> = {};
+    const layers: SettingsLayer[] = [];
+    const byLayer: Partial<Record<SettingsLayer, RemoteSettings>> = {};
+    for (const layer of order) {
+        const source = flat[layer] ?? {};
+        const own = readRemoteSettings(alias, source);
+        if (!own) {
+            continue;
+        }
+        layers.push(layer);
+        byLayer[layer] = own;
+        const hasSeedItems = Object.keys(source).some((k) => k.startsWith(`${prefix}seeds.`) && source[k] !== null);
+        for (const [k, v] of Object.entries(source)) {
+            if (!k.startsWith(prefix) || v === null || v === undefined) {
+                continue;
+            }
+            if (k === `${prefix}seeds` || k.startsWith(`${prefix}seeds.`)) {
+                continue;
+            }
+            merged[k] = v;
+        }
+        if (source[`${prefix}seeds`] !== undefined && source[`${prefix}seeds`] !== null || hasSeedItems) {
+            merged[`${prefix}seeds`] = own.seeds ?? [];
+        }
+    }
+    if (!layers.length) {
+        return undefined;
+    }
+    return { effective: readRemoteSettings(alias, merged)!, layers, byLayer };
+}
+
 function setIfDefined<K extends keyof RemoteSettings>(o: RemoteSettings, k: K, v: RemoteSettings[K] | undefined): void {
     if (v !== undefined) {
         o[k] = v;

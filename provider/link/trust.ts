@@ -53,3 +53,12 @@ export function trustFailures(local: ClusterFacts, remote: ClusterFacts, where: 
     }
     return { failures, info };
 }
+
+/**
+ * Only the prerequisites of {@link trustFailures} (security and transport TLS on every node of both
+ * sides); the link judges trust itself per node (`nodeTrustVerdict` in nodes.ts).
+ */
+export function prerequisiteFailures(local: ClusterFacts, remote: ClusterFacts, where: { local: string; remote: string }): CheckFailure[] {
+    const bare = (f: ClusterFacts): ClusterFacts => ({ ...f, trustKnown: false });
+    return trustFailures(bare(local), bare(remote), where).failures;
+}

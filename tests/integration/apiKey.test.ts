@@ -179,7 +179,7 @@ describe("API-key remote clusters (real nodes)", function () {
         }
 
         const read = await link.read(alias, created.outs);
-        assert.strictEqual(read.props.keystoresInSync, true);
+        assert.strictEqual(read.props?.keystoresInSync, true);
         await link.delete(alias, created.outs);
         assert.deepStrictEqual(await remoteKeys(local, alias), {});
         assert.ok(!listSettings(keystoreOf(local)).includes(credentialSetting(alias)));

@@ -5,6 +5,7 @@
 import * as assert from "assert";
 import * as link from "../../provider/remoteClusterLink";
 import { clearProbeMemo } from "../../provider/link/probe";
+import { ConflictError, EsRemoteError, VersionIncompatibilityError } from "../../provider/core/errors";
 import { ClusterInfo } from "../../rig/elasticsearch";
 import { connectionTo, remoteKeys, withClient } from "../support/connections";
 import { pool } from "../support/pool";
@@ -14,10 +15,10 @@ function inputs(local: ClusterInfo, remote: ClusterInfo, extra: Record<string, u
 }
 
 describe("RemoteClusterLink on real clusters", function () {
-    let v9: ClusterInfo, v819: ClusterInfo, v818: ClusterInfo, untrusted: ClusterInfo;
+    let v9: ClusterInfo, v819: ClusterInfo, v818: ClusterInfo, untrusted: ClusterInfo, v9b: ClusterInfo;
 
     before(async function () {
-        [v9, v819, v818, untrusted] = await pool("v9", "v819", "v818", "untrusted9");
+        [v9, v819, v818, untrusted, v9b] = await pool("v9", "v819", "v818", "untrusted9", "v9b");
     });
     beforeEach(() => clearProbeMemo());
 
@@ -31,7 +32,9 @@ describe("RemoteClusterLink on real clusters", function () {
             const created = await link.create(checked.inputs);
             assert.strictEqual(created.id, "sniff_819");
             assert.strictEqual(created.outs.connected, true);
-            assert.ok(created.outs.numNodesConnected >= 1);
+            assert.ok(created.outs.numNodesConnected! >= 1);
+            assert.deepStrictEqual([created.outs.nodesConnected, created.outs.nodesTotal], [1, 1]);
+            assert.match(created.outs.localClusterUuid!, /^[\w-]{20,}$/);
             assert.strictEqual(created.outs.localVersion, v9.version);
             assert.strictEqual(created.outs.remoteVersion, v819.version);
             assert.deepStrictEqual(await remoteKeys(v9, "sniff_819"), {
@@ -43,7 +46,7 @@ describe("RemoteClusterLink on real clusters", function () {
 
             // read normalises the strings back to the input types: no drift.
             const r = await link.read(created.id, created.outs);
-            const d0 = await link.diff(created.id, r.props, checked.inputs);
+            const d0 = await link.diff(created.id, r.props!, checked.inputs);
             assert.strictEqual(d0.changes, false);
 
             await link.delete(created.id, created.outs);
@@ -65,7 +68,7 @@ describe("RemoteClusterLink on real clusters", function () {
         const created = await link.create(checked.inputs);
         try {
             assert.strictEqual(created.outs.connected, true);
-            assert.ok(created.outs.numProxySocketsConnected >= 1);
+            assert.ok(created.outs.numProxySocketsConnected! >= 1);
             assert.strictEqual((await remoteKeys(v819, "proxy_9"))["cluster.remote.proxy_9.proxy_address"], v9.transportAddress);
 
             const sniff = { ...inputs(v819, v9, { alias: "proxy_9" }) };
@@ -90,11 +93,16 @@ describe("RemoteClusterLink on real clusters", function () {
         try {
             await withClient(v9, (c) => c.cluster.putSettings({ persistent: { "cluster.remote.drift_819.skip_unavailable": false, "cluster.remote.drift_819.node_connections": 5 } }));
             const r = await link.read(created.id, created.outs);
-            assert.strictEqual(r.props.skipUnavailable, false);
-            assert.strictEqual(r.props.nodeConnections, 5);
-            const d = await link.diff(created.id, r.props, checked.inputs);
+            assert.strictEqual(r.props!.skipUnavailable, false);
+            assert.strictEqual(r.props!.nodeConnections, 5);
+            // The inputs read back are what `pulumi preview --diff` compares the program with: the
+            // declared inputs with exactly the two keys edited by hand changed.
+            const shown = r.inputs as unknown as link.LinkInputs;
+            const declared = JSON.parse(JSON.stringify(checked.inputs));
+            assert.deepStrictEqual(shown, { ...declared, skipUnavailable: false, nodeConnections: 5 });
+            const d = await link.diff(created.id, r.props!, checked.inputs);
             assert.strictEqual(d.changes, true);
-            await link.update(created.id, r.props, checked.inputs);
+            await link.update(created.id, r.props!, checked.inputs);
             assert.deepStrictEqual(await remoteKeys(v9, "drift_819"), {
                 "cluster.remote.drift_819.mode": "sniff",
                 "cluster.remote.drift_819.seeds": [v819.transportAddress],
@@ -113,14 +121,17 @@ describe("RemoteClusterLink on real clusters", function () {
         assert.strictEqual(checked.failures!.length, 1);
         assert.strictEqual(checked.failures![0].property, "remote.urls");
         assert.match(checked.failures![0].reason, new RegExp(`${v818.version.replace(/\./g, "\\.")}.*${v9.version.replace(/\./g, "\\.")}`));
+        // One sentence ends before the next begins (it read "…first Nothing was written.").
+        assert.match(checked.failures![0].reason, /8\.19 or later first\. Nothing was written\.$/);
         assert.deepStrictEqual(await remoteKeys(v818), before);
     });
 
-    it("bypassing the check shows real Elasticsearch cannot connect 8.18.x to 9.x; create cleans up after the timeout", async function () {
+    it("bypassing the check: create refuses the version pair too, with a VersionIncompatibilityError and nothing written", async function () {
         const news = inputs(v818, v9, { alias: "forced_818_9", connectionTimeoutSeconds: 8 });
         await assert.rejects(link.create(news), (e: Error) => {
-            assert.strictEqual(e.name, "RemoteNotConnectedError");
-            assert.match(e.message, /did not connect within 8s; the settings this link wrote were removed/);
+            assert.ok(e instanceof VersionIncompatibilityError, `${e.name}: ${e.message}`);
+            assert.deepStrictEqual([e.details.localVersion, e.details.remoteVersion], [v818.version, v9.version]);
+            assert.match(e.message, /first\. Nothing was written\.$/);
             return true;
         });
         assert.deepStrictEqual(await remoteKeys(v818, "forced_818_9"), {});
@@ -162,5 +173,105 @@ describe("RemoteClusterLink on real clusters", function () {
         const checked = await link.check({}, news);
         assert.strictEqual(checked.failures![0].property, "local.urls");
         assert.match(checked.failures![0].reason, /local cluster \(https:\/\/127\.0\.0\.1:1\) could not be reached/);
+    });
+
+    it("transient settings (which win) are seen: an alias set only there is not free, and a transient override is drift", async function () {
+        await withClient(v9, (c) => c.cluster.putSettings({ transient: { "cluster.remote.transient_only.seeds": [v819.transportAddress] } }));
+        try {
+            // Not free, and not adoptable: persistent settings cannot override transient ones.
+            const refused = await link.check({}, inputs(v9, v819, { alias: "transient_only", adoptExisting: true }));
+            assert.strictEqual(refused.failures![0].property, "alias");
+            assert.match(refused.failures![0].reason, /already has a remote cluster 'transient_only' \(sniff .*; set in transient\).*transient settings override/);
+            await assert.rejects(link.create(inputs(v9, v819, { alias: "transient_only", adoptExisting: true })), (e: Error) => e instanceof ConflictError && /Nothing was written\.$/.test(e.message));
+            assert.deepStrictEqual(await remoteKeys(v9, "transient_only"), {}, "nothing persistent was written");
+        } finally {
+            await withClient(v9, (c) => c.cluster.putSettings({ transient: { "cluster.remote.transient_only.seeds": null } }));
+        }
+
+        const checked = await link.check({}, inputs(v9, v819, { alias: "transient_drift", skipUnavailable: true }));
+        const created = await link.create(checked.inputs);
+        try {
+            // Elasticsearch refuses a transient skip_unavailable alone ("Cannot configure setting [...]
+            // if remote cluster is not enabled"): each layer must name the seeds itself.
+            await withClient(v9, (c) => c.cluster.putSettings({ transient: { "cluster.remote.transient_drift.seeds": [v819.transportAddress], "cluster.remote.transient_drift.skip_unavailable": false } }));
+            const r = await link.read(created.id, created.outs);
+            assert.strictEqual(r.props!.skipUnavailable, false, "the transient value is the one the nodes use");
+            assert.strictEqual((r.inputs as unknown as link.LinkInputs).skipUnavailable, false);
+            assert.strictEqual((await link.diff(created.id, r.props!, checked.inputs)).changes, true);
+        } finally {
+            await withClient(v9, (c) => c.cluster.putSettings({ transient: { "cluster.remote.transient_drift.skip_unavailable": null, "cluster.remote.transient_drift.seeds": null } }));
+            await link.delete(created.id, created.outs);
+        }
+    });
+
+    it("local URLs that reach another cluster replace the link (the UUID is in state); a state without a UUID keeps updating", async function () {
+        const checked = await link.check({}, inputs(v9, v819, { alias: "moved" }));
+        const created = await link.create(checked.inputs);
+        try {
+            assert.ok(created.outs.localClusterUuid && created.outs.remoteClusterUuid);
+            const elsewhere = { ...checked.inputs, local: connectionTo(v9b) };
+            const d = await link.diff(created.id, created.outs, elsewhere);
+            assert.deepStrictEqual(d.replaces, ["local"]);
+            // The same cluster through another URL is an update.
+            const sameCluster = { ...checked.inputs, local: { ...connectionTo(v9), urls: [v9.url.replace("127.0.0.1", "localhost")] } };
+            const same = await link.diff(created.id, created.outs, sameCluster);
+            assert.deepStrictEqual([same.changes, same.replaces], [true, []]);
+            // A state written by the previous release has no UUID: no spurious replacement.
+            const { localClusterUuid: _l, remoteClusterUuid: _r, ...old } = created.outs;
+            assert.deepStrictEqual((await link.diff(created.id, old as link.LinkOutputs, elsewhere)).replaces, []);
+            // Were the update reached anyway (e.g. the preview could not see the new cluster), it refuses.
+            await assert.rejects(link.update(created.id, created.outs, elsewhere), (e: Error) => e instanceof EsRemoteError && /now reaches another cluster.*Nothing was written\./.test(e.message));
+            assert.deepStrictEqual(await remoteKeys(v9b, "moved"), {});
+        } finally {
+            await link.delete(created.id, created.outs);
+        }
+    });
+
+    it("read refreshes localVersion (diff takes skip_unavailable's default from it) and records the UUIDs old states lack", async function () {
+        const checked = await link.check({}, inputs(v9, v819, { alias: "versions" }));
+        const created = await link.create(checked.inputs);
+        try {
+            const stale = { ...created.outs, localVersion: "8.14.0", remoteVersion: "8.18.0", localClusterUuid: undefined };
+            const r = await link.read(created.id, stale);
+            assert.deepStrictEqual([r.props!.localVersion, r.props!.remoteVersion], [v9.version, v819.version]);
+            assert.strictEqual(r.props!.localClusterUuid, created.outs.localClusterUuid);
+            // With the stale 8.14 version an unset skipUnavailable compared as false; with the real one as true.
+            const explicitTrue = { ...checked.inputs, skipUnavailable: true };
+            assert.strictEqual((await link.diff(created.id, stale, explicitTrue)).changes, true);
+            assert.strictEqual((await link.diff(created.id, r.props!, explicitTrue)).changes, false);
+        } finally {
+            await link.delete(created.id, created.outs);
+        }
+    });
+
+    it("two links with one alias on one cluster in one program: the second create is refused and destroying it keeps the first's keys", async function () {
+        const a = await link.create((await link.check({}, inputs(v9, v819, { alias: "twice" }))).inputs);
+        try {
+            // Declared again (adoptExisting would otherwise take it over silently): refused.
+            const second = { ...inputs(v9, v818, { alias: "twice", adoptExisting: true }) };
+            await assert.rejects(link.create(second), (e: Error) => e instanceof ConflictError && /another RemoteClusterLink of this program already manages remote cluster 'twice'/.test(e.message));
+            assert.deepStrictEqual((await remoteKeys(v9, "twice"))["cluster.remote.twice.seeds"], [v819.transportAddress], "the first link's settings are untouched");
+        } finally {
+            await link.delete(a.id, a.outs);
+        }
+        assert.deepStrictEqual(await remoteKeys(v9, "twice"), {});
+        // Once the first is destroyed the alias is free for a new link.
+        const again = await link.create((await link.check({}, inputs(v9, v819, { alias: "twice" }))).inputs);
+        await link.delete(again.id, again.outs);
+    });
+
+    it("warns about the 9.0 deprecation once per cluster per process, not once per link", async function () {
+        link.forgetWarnings();
+        const seen: string[] = [];
+        const original = console.warn;
+        console.warn = (...args: unknown[]) => void seen.push(args.map(String).join(" "));
+        try {
+            await link.check({}, inputs(v9b, v819, { alias: "dep_a" }));
+            await link.check({}, inputs(v9b, v819, { alias: "dep_b" }));
+        } finally {
+            console.warn = original;
+        }
+        const about = seen.filter((m) => m.includes("deprecated since 9.0") && m.includes(v9b.url));
+        assert.strictEqual(about.length, 1, `exactly once: ${JSON.stringify(about)}`);
     });
 });

@@ -400,15 +400,15 @@ describe("provider/core/client", function () {
         const inputs = () => ({ local: conn(d, { maxRetries: 0 }), alias: "garbage", seeds: ["127.0.0.1:9300"], waitForConnection: false });
 
         it("check: _nodes/settings without 'nodes' → a failure on 'local.urls', not a crash", async () => {
-            routes["GET /_nodes/settings"] = () => elastic({ cluster_name: "x" });
+            routes["GET /_nodes"] = () => elastic({ cluster_name: "x" });
             const r = await link.check({}, inputs());
             assert.strictEqual(r.failures?.length, 1);
             assert.strictEqual(r.failures![0].property, "local.urls");
-            assert.match(r.failures![0].reason, /local cluster answered GET _nodes\/settings without a 'nodes' object/);
+            assert.match(r.failures![0].reason, /local cluster answered GET _nodes without a 'nodes' object/);
         });
 
         it("check: nodes with garbage in place of settings and versions → a failure or a pass, never a TypeError", async () => {
-            routes["GET /_nodes/settings"] = () => elastic({ nodes: { a: "not an object", b: { version: 42, settings: [] } } });
+            routes["GET /_nodes"] = () => elastic({ nodes: { a: "not an object", b: { version: 42, settings: [] } } });
             routes["GET /_ssl/certificates"] = () => elastic({ not: "a list" });
             const r = await link.check({}, inputs());
             for (const f of r.failures ?? []) {
@@ -472,7 +472,7 @@ describe("provider/core/client", function () {
 
         it("update after an interrupted create writes every key, not only what changed", async () => {
             routes["GET /_nodes"] = () => elastic({ nodes: { a: { version: "9.1.0" } } });
-            const state = { ...inputs(), local: conn(d), mode: "sniff", connected: false, createInterrupted: true };
+            const state = { ...inputs(), local: conn(d), mode: "sniff", connected: false, createInterrupted: true } as link.LinkOutputs;
             const r = await link.update("garbage", state, { ...inputs(), local: conn(d) });
             const put = d.requests.find(isPut);
             assert.ok(put, "the update wrote");
@@ -482,7 +482,7 @@ describe("provider/core/client", function () {
 
         it("read: _cluster/settings with 'persistent' of the wrong type → a clear answer, not a TypeError", async () => {
             routes["GET /_cluster/settings"] = () => elastic({ persistent: "oops" });
-            const state = { ...inputs(), mode: "sniff", connected: true, localVersion: "9.1.0" };
+            const state = { ...inputs(), mode: "sniff", connected: true, localVersion: "9.1.0" } as link.LinkOutputs;
             try {
                 const r = await link.read("garbage", state);
                 assert.deepStrictEqual(r, {}, "no keys of the alias: the resource reads as gone");

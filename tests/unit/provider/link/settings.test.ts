@@ -4,6 +4,7 @@ import { UNKNOWN } from "../../../../provider/core/dynamic";
 import {
     RemoteSettings, SettingsBody, addressProblem, clearBody, diffSettings, parseTimeValue, readRemoteSettings, settingsBody, validateRemoteArgs,
 } from "../../../../provider/link/settings";
+import { observeRemoteSettings } from "../../../../provider/link/settings";
 import { BAD_ARGS, PROXY, SNIFF } from "../../fixtures/remote-args";
 
 /**
@@ -405,5 +406,31 @@ describe("settings: round trips through a cluster (property)", () => {
             const untouched = JSON.stringify(cluster["cluster.remote.other.seeds"]) === '["x:1"]';
             return untouched && read !== undefined && diffSettings(after, read).length === 0 && diffSettings(read, after).length === 0;
         }), { numRuns: 300 });
+    });
+});
+
+describe("observeRemoteSettings: what the nodes apply (transient over persistent over elasticsearch.yml)", () => {
+    it("an alias only in elasticsearch.yml is seen (seeds as seeds.0, seeds.1)", () => {
+        const o = observeRemoteSettings("y", { "elasticsearch.yml": { "cluster.remote.y.seeds.0": "a:9300", "cluster.remote.y.seeds.1": "b:9300" } });
+        assert.deepStrictEqual(o?.effective, { mode: "sniff", seeds: ["a:9300", "b:9300"] });
+        assert.deepStrictEqual(o?.layers, ["elasticsearch.yml"]);
+    });
+    it("transient wins key by key: only the keys it sets", () => {
+        const o = observeRemoteSettings("r", {
+            persistent: { "cluster.remote.r.seeds": ["a:9300"], "cluster.remote.r.skip_unavailable": "true", "cluster.remote.r.node_connections": "2" },
+            transient: { "cluster.remote.r.skip_unavailable": "false" },
+        });
+        assert.deepStrictEqual(o?.effective, { mode: "sniff", seeds: ["a:9300"], nodeConnections: 2, skipUnavailable: false });
+        assert.deepStrictEqual(o?.layers, ["persistent", "transient"]);
+    });
+    it("persistent seeds replace yml seeds as a whole, whatever form either has", () => {
+        const o = observeRemoteSettings("r", {
+            "elasticsearch.yml": { "cluster.remote.r.seeds.0": "old:9300", "cluster.remote.r.seeds.1": "old2:9300" },
+            persistent: { "cluster.remote.r.seeds": ["new:9300"] },
+        });
+        assert.deepStrictEqual(o?.effective.seeds, ["new:9300"]);
+    });
+    it("no layer with the alias → undefined; another alias is not this one", () => {
+        assert.strictEqual(observeRemoteSettings("r", { persistent: { "cluster.remote.rr.seeds": ["a:1"] }, transient: {} }), undefined);
     });
 });
