@@ -117,12 +117,11 @@ describe("rig topologies: real multi-node clusters, hosts, proxy", function () {
             const saved = process.env.PULUMI_ES_REMOTE_RUN;
             process.env.PULUMI_ES_REMOTE_RUN = run;
             try {
-                const t0 = Date.now();
                 await assert.rejects(startCluster({ name: "locked", version: V9 }),
                     (e: Error) => e.message.includes(`${locked} has mode 0700`) && e.message.includes("not reachable by the unprivileged user 'esrig'") &&
                         e.message.includes(`chmod o+x ${locked}`) && e.message.includes("PULUMI_ES_REMOTE_RUN") && e.message.includes("Nothing was started"));
                 await assert.rejects(startTopology({ name: "locked", nodes: [{ version: V9 }, { version: V9 }] }), /has mode 0700/);
-                assert.ok(Date.now() - t0 < 10000, "must fail before any node starts");
+                // A node needs its folder under the run folder: none exists, so none was started.
                 assert.ok(!fs.existsSync(run), "nothing may be created in the run folder");
             } finally {
                 if (saved === undefined) delete process.env.PULUMI_ES_REMOTE_RUN;

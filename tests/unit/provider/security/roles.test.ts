@@ -173,7 +173,7 @@ describe("roles: validateRoleSpec (preset or definitions)", () => {
 });
 
 describe("roles: normal form (no false drift, real drift seen)", () => {
-    it("each preset body equals what Elasticsearch returns for it", () => {
+    it("each preset body equals the model of Elasticsearch's echo (esEcho; the real no-drift reads are in tests/integration/crossCluster.test.ts)", () => {
         for (const spec of [
             { preset: "search" as const, indices: ["logs-*"] },
             { preset: "search" as const, indices: ["logs-*"], localIndices: ["l-*"] },
