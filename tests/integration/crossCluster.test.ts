@@ -189,9 +189,11 @@ describe("CrossClusterRole and CrossClusterUser on real clusters", function () {
         const roleName = `ccx-search-${rand()}`;
         const username = `ccx-searcher-${rand()}`;
         let linkOuts: any;
-        let roleInputs: any, roleOuts: any;
-        let userOuts: any;
+        let roleInputs: any, roleOuts: any, roleCreated: any;
+        let userNews: any, userChecked: any, userCreated: any, userOuts: any;
 
+        // The link, the role and the user are made here, not by the first tests: each test below
+        // runs alone (--grep) too.
         before(async function () {
             const news = { local: connectionTo(v819), remote: connectionTo(v9), alias, mode: "sniff", seeds: [v9.transportAddress], skipUnavailable: false };
             const checked = await link.check({}, news);
@@ -206,6 +208,18 @@ describe("CrossClusterRole and CrossClusterUser on real clusters", function () {
                 await client.indices.refresh({ index: "ccx-*" });
             });
             await withClient(v819, (client) => client.index({ index: "ccx-local", id: "1", document: { msg: "local" }, refresh: true }));
+
+            roleInputs = { local: connectionTo(v819), remote: connectionTo(v9), name: roleName, preset: "search", indices: ["ccx-logs-*"] };
+            const roleChecked = await role.check({}, roleInputs);
+            assert.deepStrictEqual(roleChecked.failures, []);
+            roleCreated = await role.create(roleChecked.inputs);
+            roleOuts = roleCreated.outs;
+
+            userNews = { local: connectionTo(v819), username, roles: [roleName] };
+            userChecked = await user.check({}, userNews);
+            assert.deepStrictEqual(userChecked.failures, []);
+            userCreated = await user.create(userChecked.inputs);
+            userOuts = userCreated.outs;
         });
 
         after(async function () {
@@ -217,13 +231,8 @@ describe("CrossClusterRole and CrossClusterUser on real clusters", function () {
         });
 
         it("creates the role on both clusters exactly as the docs prescribe, with no drift on read", async function () {
-            roleInputs = { local: connectionTo(v819), remote: connectionTo(v9), name: roleName, preset: "search", indices: ["ccx-logs-*"] };
-            const checked = await role.check({}, roleInputs);
-            assert.deepStrictEqual(checked.failures, []);
-            const created = await role.create(checked.inputs);
-            roleOuts = created.outs;
-            assert.strictEqual(created.id, roleName);
-            assert.deepStrictEqual([roleOuts.localExists, roleOuts.remoteExists], [true, true]);
+            assert.strictEqual(roleCreated.id, roleName);
+            assert.deepStrictEqual([roleCreated.outs.localExists, roleCreated.outs.remoteExists], [true, true]);
 
             const remote = await roleOn(v9, roleName);
             assert.deepStrictEqual((remote as any).indices, [{ names: ["ccx-logs-*"], privileges: ["read", "read_cross_cluster", "view_index_metadata"], allow_restricted_indices: false }]);
@@ -235,18 +244,13 @@ describe("CrossClusterRole and CrossClusterUser on real clusters", function () {
         });
 
         it("a user with the role (generated password) searches <alias>:<index> and gets the documents the role allows", async function () {
-            const news = { local: connectionTo(v819), username, roles: [roleName] };
-            const checked = await user.check({}, news);
-            assert.deepStrictEqual(checked.failures, []);
-            const created = await user.create(checked.inputs);
-            userOuts = created.outs;
-            assert.strictEqual(userOuts.passwordGenerated, true);
-            assert.match(userOuts.password, /^[A-Za-z0-9_-]{32}$/);
-            assert.strictEqual("password" in checked.inputs, false, "nothing generated at check time");
+            assert.strictEqual(userCreated.outs.passwordGenerated, true);
+            assert.match(userCreated.outs.password, /^[A-Za-z0-9_-]{32}$/);
+            assert.strictEqual("password" in userChecked.inputs, false, "nothing generated at check time");
 
             const r = await user.read(username, userOuts);
             assert.strictEqual(r.props.passwordInSync, true);
-            assert.strictEqual((await user.diff(username, r.props, news)).changes, false, "the generated password is kept");
+            assert.strictEqual((await user.diff(username, r.props, userNews)).changes, false, "the generated password is kept");
 
             const client = asUser(v819, username, userOuts.password);
             try {
@@ -352,22 +356,28 @@ describe("CrossClusterRole and CrossClusterUser on real clusters", function () {
 
     describe("users: passwords, deletion by hand, errors without secrets", function () {
         const username = `ccx-user-${rand()}`;
+        const news = { local: () => connectionTo(v9), username, roles: ["viewer"], password: "first-password-1", fullName: "Cross Cluster", email: "ccx@example.com", metadata: { team: "search" } };
         let outs: any;
+        let currentPassword = news.password;
+        // The user is made here, not by the first test: each test runs alone (--grep) too.
+        before(async function () {
+            outs = (await user.create((await user.check({}, { ...news, local: news.local() })).inputs)).outs;
+        });
         after(async function () {
             if (outs) await user.delete(username, outs);
         });
 
         it("a password input, then a new one: the old stops working, the new one works", async function () {
-            const news = { local: connectionTo(v9), username, roles: ["viewer"], password: "first-password-1", fullName: "Cross Cluster", email: "ccx@example.com", metadata: { team: "search" } };
-            outs = (await user.create((await user.check({}, news)).inputs)).outs;
+            const given = { ...news, local: news.local(), password: currentPassword };
             assert.strictEqual(outs.passwordGenerated, false);
             const r = await user.read(username, outs);
             assert.deepStrictEqual([r.props.fullName, r.props.email, r.props.metadata], ["Cross Cluster", "ccx@example.com", { team: "search" }]);
-            assert.strictEqual((await user.diff(username, r.props, news)).changes, false);
+            assert.strictEqual((await user.diff(username, r.props, given)).changes, false);
 
-            const next = { ...news, password: "second-password-2" };
+            const next = { ...given, password: "second-password-2" };
             assert.strictEqual((await user.diff(username, r.props, next)).changes, true);
             outs = (await user.update(username, r.props, next)).outs;
+            currentPassword = next.password;
             for (const [pw, ok] of [["first-password-1", false], ["second-password-2", true]] as const) {
                 const c = asUser(v9, username, pw);
                 try {
@@ -384,7 +394,7 @@ describe("CrossClusterRole and CrossClusterUser on real clusters", function () {
             assert.strictEqual(e.name, "ConflictError");
             assert.deepStrictEqual([e.details.kind, e.details.name], ["user", username]);
             assert.match(e.message, new RegExp(`user '${username}' already exists on the local cluster .*adoptExisting: true.*Nothing was written`));
-            const still = asUser(v9, username, "second-password-2");
+            const still = asUser(v9, username, currentPassword);
             try {
                 await still.security.authenticate();
             } finally {
