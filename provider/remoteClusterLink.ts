@@ -17,7 +17,7 @@ import type { RemoteClusterLinkArgs } from "../sdk/remoteClusterLink";
 import { callCluster, clientFor, ClusterConnection, insecureWarnings, validateConnection } from "./core/client";
 import { containsUnknown, HookModule, plain } from "./core/dynamic";
 import {
-    ClusterUnreachableError, ConflictError, EsRemoteError, RemoteNotConnectedError, VersionIncompatibilityError,
+    ClusterUnreachableError, ConflictError, CreateInterruptedError, EsRemoteError, RemoteNotConnectedError, VersionIncompatibilityError,
 } from "./core/errors";
 import { CheckFailure, failOnInvalid, urlsOf } from "./core/validation";
 import {
@@ -691,28 +691,6 @@ export async function create(news: LinkInputs): Promise<{ id: string; outs: Link
     }
 }
 
-/**
- * A create that wrote its settings and then failed, and whose settings could not be removed. The
- * dynamic provider host turns an error carrying `id` and `properties` into "created but failed to
- * initialize": the engine records the resource with these properties (so the stack claims exactly
- * what is on the cluster), runs `update` on it at the next `up` and `delete` at `destroy`. Without
- * it the settings were left on the cluster unrecorded, and the next `up` refused the alias as
- * already taken: no convergence without a manual repair.
- * @internal
- */
-export class CreateInterruptedError extends EsRemoteError {
-    readonly id: string;
-    readonly properties: Record<string, unknown>;
-    readonly reasons: string[];
-    constructor(message: string, id: string, properties: Record<string, unknown>, cause: unknown) {
-        super(message, { alias: id }, { cause });
-        this.name = "CreateInterruptedError";
-        this.id = id;
-        this.properties = properties;
-        this.reasons = [message];
-    }
-}
-
 /** Puts back what the alias had before the create (or removes it); throws `failure(what happened)`. */
 async function undoCreate(client: Client, news: LinkInputs, existing: RemoteSettings | undefined, sides: Partial<Sides>, failure: (cleanup: string) => Error): Promise<never> {
     const inputs = news;
@@ -727,7 +705,7 @@ async function undoCreate(client: Client, news: LinkInputs, existing: RemoteSett
         if (provider !== undefined) properties.__provider = provider;
         throw new CreateInterruptedError(
             `${cause.message}. What it wrote may still be on the cluster, so the stack records the link as not finished: run 'pulumi up' again once the local cluster answers (it writes every setting and finishes the link), 'pulumi refresh' (it drops the link if nothing is there), or 'pulumi destroy' (it removes it)`,
-            alias, properties, cause);
+            alias, properties, { alias }, cause);
     }
     throw failure(existing ? "its previous settings were restored" : "the settings this link wrote were removed");
 }

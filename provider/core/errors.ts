@@ -96,6 +96,30 @@ export class OutcomeUnknownError extends EsRemoteError {
 }
 
 /**
+ * A create whose outcome is unknown (a write whose connection broke after it was sent, or an undo
+ * that failed): what it wrote may be on the cluster. Thrown with `id` and `properties`, which
+ * Pulumi's dynamic provider host turns into "created but failed to initialize": the engine records
+ * the resource with these properties, runs `update` on it at the next `up` (which writes
+ * everything), `read` at `refresh` (which drops it if nothing is there) and `delete` at `destroy`.
+ * Without it the next `up` refused the name as already taken: no convergence without a repair by hand.
+ */
+export class CreateInterruptedError extends OutcomeUnknownError {
+    /** The resource id the engine records. */
+    readonly id: string;
+    /** The properties the engine records (never a secret the state would not hide). */
+    readonly properties: Record<string, unknown>;
+    /** What the host prints as the reasons of the failed initialization. */
+    readonly reasons: string[];
+    constructor(message: string, id: string, properties: Record<string, unknown>, details: Record<string, unknown>, cause?: unknown) {
+        super(message, details, cause === undefined ? undefined : { cause });
+        this.name = "CreateInterruptedError";
+        this.id = id;
+        this.properties = properties;
+        this.reasons = [message];
+    }
+}
+
+/**
  * A cluster's license does not allow what the resource needs (e.g. API-key remote clusters need an
  * Enterprise or trial license on both clusters).
  */
