@@ -245,6 +245,23 @@ export function checkRunFolder(dir: string, user: { uid: number; gid: number } |
 }
 
 /** Writes a file readable by the Elasticsearch user. @internal */
+/**
+ * A node's certificate files in `<configDir>/certs`: its transport and HTTP certificates and keys
+ * (keys 0600), the transport CA it trusts (plus `extraTrustedCaPems`) and the HTTP CA.
+ */
+export function writeNodeCertificates(configDir: string, c: {
+    transportCert: { certPem: string; keyPem: string }; httpCert: { certPem: string; keyPem: string };
+    transportCa: { certPem: string }; httpCa: { certPem: string }; extraTrustedCaPems?: string[];
+}): void {
+    const certs = path.join(configDir, "certs");
+    writeFile(path.join(certs, "transport.crt"), c.transportCert.certPem);
+    writeFile(path.join(certs, "transport.key"), c.transportCert.keyPem, 0o600);
+    writeFile(path.join(certs, "transport-ca.crt"), [c.transportCa.certPem, ...(c.extraTrustedCaPems ?? [])].join("\n"));
+    writeFile(path.join(certs, "http.crt"), c.httpCert.certPem);
+    writeFile(path.join(certs, "http.key"), c.httpCert.keyPem, 0o600);
+    writeFile(path.join(certs, "http-ca.crt"), c.httpCa.certPem);
+}
+
 export function writeFile(file: string, content: string, mode = 0o644): void {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, content, { mode });
@@ -333,13 +350,7 @@ export async function startCluster(opts: StartOptions): Promise<ClusterInfo> {
         const san = { dnsNames: ["localhost", nodeName], ipAddresses: ["127.0.0.1"] };
         const transportCert = await issueNodeCertificate(transportCa, { commonName: nodeName, ...san });
         const httpCert = await issueNodeCertificate(httpCa, { commonName: nodeName, ...san });
-        const certs = path.join(configDir, "certs");
-        writeFile(path.join(certs, "transport.crt"), transportCert.certPem);
-        writeFile(path.join(certs, "transport.key"), transportCert.keyPem, 0o600);
-        writeFile(path.join(certs, "transport-ca.crt"), [transportCa.certPem, ...(opts.extraTrustedCaPems ?? [])].join("\n"));
-        writeFile(path.join(certs, "http.crt"), httpCert.certPem);
-        writeFile(path.join(certs, "http.key"), httpCert.keyPem, 0o600);
-        writeFile(path.join(certs, "http-ca.crt"), httpCa.certPem);
+        writeNodeCertificates(configDir, { transportCert, httpCert, transportCa, httpCa, extraTrustedCaPems: opts.extraTrustedCaPems });
         const httpPort = await freePort();
         const transportPort = await freePort();
         const settings: Record<string, string | number | boolean> = {
@@ -401,8 +412,8 @@ export async function startCluster(opts: StartOptions): Promise<ClusterInfo> {
             nodeName,
             dir,
             configDir,
-            httpCaFile: path.join(certs, "http-ca.crt"),
-            transportCaFile: path.join(certs, "transport-ca.crt"),
+            httpCaFile: path.join(configDir, "certs", "http-ca.crt"),
+            transportCaFile: path.join(configDir, "certs", "transport-ca.crt"),
             username: "elastic",
             password,
             pid,

@@ -13,7 +13,7 @@ import { Client } from "@elastic/elasticsearch";
 import { generateCa, issueNodeCertificate, IssuedCa } from "../provider/certs/pem";
 import {
     alive, checkRunFolder, ClusterInfo, descendants, ELASTIC_PASSWORD_DEFAULT, ensureDistribution, ensureEsUser, findJavaHome,
-    freePort, killTree, launch, nodeEnv, readPid, readTail, runAs, sleep, warmUpSecurityIndex, writeFile, yamlValue,
+    freePort, killTree, launch, nodeEnv, readPid, readTail, runAs, sleep, warmUpSecurityIndex, writeFile, writeNodeCertificates, yamlValue,
 } from "./elasticsearch";
 import { trackProcess, trackResources, untrackResources } from "./lifetime";
 import { addHost, defaultNetwork, Endpoints, ensureMaxMapCount, removeHost, requireRootForHosts, reservePrivateBlock, RigNetwork } from "./netns";
@@ -300,12 +300,7 @@ export async function startTopology(opts: TopologyOptions): Promise<TopologyInfo
             const certs = path.join(p.configDir, "certs");
             const transportCert = await issueNodeCertificate(transportCa, { commonName: p.name, ...sans });
             const httpCert = await issueNodeCertificate(httpCa, { commonName: p.name, dnsNames: ["localhost", p.name], ipAddresses: [...new Set(["127.0.0.1", p.ip])] });
-            writeFile(path.join(certs, "transport.crt"), transportCert.certPem);
-            writeFile(path.join(certs, "transport.key"), transportCert.keyPem, 0o600);
-            writeFile(path.join(certs, "transport-ca.crt"), [transportCa.certPem, ...(opts.extraTrustedCaPems ?? [])].join("\n"));
-            writeFile(path.join(certs, "http.crt"), httpCert.certPem);
-            writeFile(path.join(certs, "http.key"), httpCert.keyPem, 0o600);
-            writeFile(path.join(certs, "http-ca.crt"), httpCa.certPem);
+            writeNodeCertificates(p.configDir, { transportCert, httpCert, transportCa, httpCa, extraTrustedCaPems: opts.extraTrustedCaPems });
             const verification = opts.verificationMode ?? "certificate";
             const settings: Record<string, string | number | boolean | string[]> = {
                 "cluster.name": opts.name,

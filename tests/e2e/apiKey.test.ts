@@ -12,6 +12,7 @@ import { credentialSetting, listSettings } from "../../provider/apikey/keystore"
 import { connectionTo, remoteKeys, withClient } from "../support/connections";
 import { ApiKeyCluster, apiKeyPool, stopApiKeyPool } from "../support/apiKeyClusters";
 import { tempProject, TempProject } from "../support/project";
+import { filesContaining } from "../support/assertions";
 
 const PROGRAM = `
 const pulumi = require("@pulumi/pulumi");
@@ -47,19 +48,6 @@ const link = new RemoteClusterLink("link", {
 });
 exports.connected = link.connected;
 `;
-
-function filesContaining(dir: string, needles: string[]): string[] {
-    const hits: string[] = [];
-    const walk = (d: string) => {
-        for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-            const p = path.join(d, e.name);
-            if (e.isDirectory()) walk(p);
-            else if (e.isFile() && needles.some((n) => fs.readFileSync(p).includes(n))) hits.push(p);
-        }
-    };
-    walk(dir);
-    return hits;
-}
 
 describe("e2e: API-key remote clusters with the real Pulumi CLI", function () {
     this.timeout(1_800_000);

@@ -19,6 +19,7 @@ import { credentialSetting, listSettings } from "../../provider/apikey/keystore"
 import { clearProbeMemo } from "../../provider/link/probe";
 import { connectionTo, remoteKeys, withClient } from "../support/connections";
 import { ApiKeyCluster, apiKeyPool, stopApiKeyPool } from "../support/apiKeyClusters";
+import { errorOf, filesContaining } from "../support/assertions";
 
 const rand = () => crypto.randomBytes(3).toString("hex");
 
@@ -28,15 +29,6 @@ function asUser(c: ApiKeyCluster, username: string, password: string): Client {
 
 function keystoreOf(c: ApiKeyCluster) {
     return { esHome: c.esHome, configDir: c.configDir, javaHome: c.javaHome };
-}
-
-async function errorOf(p: Promise<unknown>): Promise<any> {
-    try {
-        await p;
-    } catch (e) {
-        return e;
-    }
-    assert.fail("expected a failure");
 }
 
 /** A local user whose role reads `alias:<patterns>` (the API-key model's `remote_indices`). */
@@ -69,23 +61,6 @@ async function makeKey(remote: ApiKeyCluster, patterns: string[]): Promise<{ id:
     assert.deepStrictEqual(chk.failures, []);
     const r = await key.create(chk.inputs!);
     return { id: r.id, outs: r.outs! };
-}
-
-/** Every file under `dir` whose bytes contain `needle` (the credential, or its secret half). */
-function filesContaining(dir: string, needles: string[]): string[] {
-    const hits: string[] = [];
-    const walk = (d: string) => {
-        for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-            const p = path.join(d, e.name);
-            if (e.isDirectory()) walk(p);
-            else if (e.isFile()) {
-                const b = fs.readFileSync(p);
-                if (needles.some((n) => b.includes(n))) hits.push(p);
-            }
-        }
-    };
-    walk(dir);
-    return hits;
 }
 
 describe("API-key remote clusters (real nodes)", function () {

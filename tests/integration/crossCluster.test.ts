@@ -32,6 +32,7 @@ import { ClusterInfo, ES_VERSIONS, startCluster, stopCluster } from "../../rig/e
 import { SHIM_NAME } from "../../rig/securityShim";
 import { connectionTo, withClient } from "../support/connections";
 import { pool } from "../support/pool";
+import { errorOf } from "../support/assertions";
 
 // The engine hands the hooks any JSON: these tests do too.
 const role: HookModule<any, any> = roleHooks;
@@ -67,15 +68,6 @@ async function securitySnapshot(c: ClusterInfo): Promise<string> {
             Object.fromEntries(Object.entries(o).filter(([, v]) => !v.metadata?._reserved).sort(([a], [b]) => (a < b ? -1 : 1)));
         return JSON.stringify({ roles: own(roles as any), users: own(users as any) });
     });
-}
-
-async function errorOf(p: Promise<unknown>): Promise<any> {
-    try {
-        await p;
-    } catch (e) {
-        return e;
-    }
-    assert.fail("expected a failure");
 }
 
 /** What the front does with one request. */

@@ -1,0 +1,31 @@
+/** Small assertions shared by suites. */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+
+/** The error `p` rejects with; fails the test if it resolves. */
+export async function errorOf(p: Promise<unknown>): Promise<any> {
+    try {
+        await p;
+    } catch (e) {
+        return e;
+    }
+    assert.fail("expected a failure");
+}
+
+/** Every file under `dir` whose bytes contain one of `needles` (a credential, or its secret half). */
+export function filesContaining(dir: string, needles: string[]): string[] {
+    const hits: string[] = [];
+    const walk = (d: string) => {
+        for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+            const p = path.join(d, e.name);
+            if (e.isDirectory()) walk(p);
+            else if (e.isFile()) {
+                const b = fs.readFileSync(p);
+                if (needles.some((n) => b.includes(n))) hits.push(p);
+            }
+        }
+    };
+    walk(dir);
+    return hits;
+}
