@@ -60,6 +60,16 @@ export interface FactOptions {
     maxAgeMs?: number;
     /** Groups to forget together, e.g. `certificates` after a delivery. */
     tags?: readonly string[];
+    /**
+     * `connection` (default): the fact is per URLs + credentials + TLS settings (what a user may
+     * see). `cluster`: per URLs only, for facts no credential changes (the cluster's UUID).
+     */
+    scope?: "connection" | "cluster";
+}
+
+function factKey(conn: ClusterConnection, name: string, scope: FactOptions["scope"]): { key: string; conn: string } {
+    const ck = scope === "cluster" ? `cluster:${clusterKey(conn)}` : connectionKey(conn);
+    return { key: `${ck}\u0000${name}`, conn: ck };
 }
 
 /**
@@ -68,8 +78,7 @@ export interface FactOptions {
  * @internal
  */
 export function cachedFact<T>(conn: ClusterConnection, name: string, read: () => Promise<T>, opts: FactOptions = {}): Promise<T> {
-    const ck = connectionKey(conn);
-    const key = `${ck}\u0000${name}`;
+    const { key, conn: ck } = factKey(conn, name, opts.scope);
     const hit = facts.get(key);
     if (hit && (opts.maxAgeMs === undefined || Date.now() - hit.at <= opts.maxAgeMs)) {
         return hit.value as Promise<T>;
@@ -84,9 +93,19 @@ export function cachedFact<T>(conn: ClusterConnection, name: string, read: () =>
     return value;
 }
 
+/**
+ * Records a fact learnt on the way (e.g. a probe that read the UUID with other things), so a later
+ * {@link cachedFact} of the same name does not ask again.
+ * @internal
+ */
+export function rememberFact<T>(conn: ClusterConnection, name: string, value: T, opts: Pick<FactOptions, "tags" | "scope"> = {}): void {
+    const { key, conn: ck } = factKey(conn, name, opts.scope);
+    facts.set(key, { at: Date.now(), value: Promise.resolve(value), conn: ck, tags: opts.tags ?? [] });
+}
+
 /** Forgets one fact of one connection (its owner just changed it). @internal */
-export function forgetFact(conn: ClusterConnection, name: string): void {
-    facts.delete(`${connectionKey(conn)}\u0000${name}`);
+export function forgetFact(conn: ClusterConnection, name: string, scope?: FactOptions["scope"]): void {
+    facts.delete(factKey(conn, name, scope).key);
 }
 
 /**
@@ -95,9 +114,9 @@ export function forgetFact(conn: ClusterConnection, name: string): void {
  * @internal
  */
 export function forgetFacts(filter: { conn?: ClusterConnection; tag?: string } = {}): void {
-    const ck = filter.conn ? connectionKey(filter.conn) : undefined;
+    const cks = filter.conn ? [connectionKey(filter.conn), `cluster:${clusterKey(filter.conn)}`] : undefined;
     for (const [k, e] of facts) {
-        if ((ck === undefined || e.conn === ck) && (filter.tag === undefined || e.tags.includes(filter.tag))) {
+        if ((cks === undefined || cks.includes(e.conn)) && (filter.tag === undefined || e.tags.includes(filter.tag))) {
             facts.delete(k);
         }
     }

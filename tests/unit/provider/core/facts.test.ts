@@ -10,7 +10,7 @@ import * as assert from "assert";
 import { generateCa } from "../../../../provider/certs/pem";
 import { callCluster, clientFor, closeClients, ClusterConnection, RetryPolicy } from "../../../../provider/core/client";
 import { ClusterUnreachableError } from "../../../../provider/core/errors";
-import { cachedFact, clearFacts, factReads, forgetFact, forgetFacts } from "../../../../provider/core/facts";
+import { cachedFact, clearFacts, factReads, forgetFact, forgetFacts, rememberFact } from "../../../../provider/core/facts";
 import { Double, elastic, startDouble } from "../../../support/flakyProxy";
 
 const UUID_PATH = "/_cluster/state/metadata";
@@ -103,6 +103,24 @@ describe("provider/core/facts", function () {
             await new Promise((r) => setTimeout(r, 60));
             await settings(c, 20);
             assert.strictEqual(d.count("/_cluster/settings"), 6);
+        });
+
+        it("scope cluster: one read for every user of the same URLs; a fact remembered on the way is not read again", async () => {
+            const read = (c: ClusterConnection) => cachedFact(c, "clusterUuid", () => uuid(c), { scope: "cluster" });
+            await read(conn(d));
+            await read(conn(d, { username: "someone-else" }));
+            assert.strictEqual(d.count(UUID_PATH), 1);
+            const other = await startDouble({ answer: () => elastic({ metadata: { cluster_uuid: "uuid-of-the-other" } }) });
+            try {
+                rememberFact(conn(other), "clusterUuid", "learnt-by-a-probe", { scope: "cluster" });
+                assert.strictEqual(await cachedFact(conn(other, { apiKey: "a2V5", username: undefined, password: undefined }), "clusterUuid", () => uuid(conn(other)), { scope: "cluster" }), "learnt-by-a-probe");
+                assert.strictEqual(other.count(UUID_PATH), 0);
+                forgetFacts({ conn: conn(other) });
+                assert.strictEqual(await cachedFact(conn(other), "clusterUuid", () => uuid(conn(other)), { scope: "cluster" }), "uuid-of-the-other");
+                assert.strictEqual(other.count(UUID_PATH), 1);
+            } finally {
+                await other.close();
+            }
         });
 
         it("never keeps a failed read", async () => {
