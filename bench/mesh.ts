@@ -23,8 +23,8 @@ const { RemoteClusterMesh, CrossClusterRole } = require("pulumi-es-remote");
 const cfg = new pulumi.Config();
 const clusters = cfg.requireObject("clusters");
 const password = cfg.requireSecret("password");
-// 5 s and 1 retry: what the one-cluster-down refresh waits for (no effect while every cluster answers).
-const conn = (c) => ({ urls: [c.url], username: "elastic", password, caPem: c.caPem, requestTimeoutSeconds: 5, maxRetries: 1 });
+// 10 s and 1 retry: what the one-cluster-down refresh waits for (5 s was too short for writes on a machine at load 30).
+const conn = (c) => ({ urls: [c.url], username: "elastic", password, caPem: c.caPem, requestTimeoutSeconds: 10, maxRetries: 1 });
 const mesh = new RemoteClusterMesh("mesh", {
     members: clusters.map((c) => ({ alias: c.alias, connection: conn(c), seeds: [c.transport] })),
     linkOptions: { skipUnavailable: true, connectionTimeoutSeconds: 60 },
@@ -95,8 +95,14 @@ async function runPulumi(cleanup: Cleanup, p: BenchProject, args: string[], logF
     const load = loadavg();
     let sampler: ReturnType<typeof sampleTree> | undefined;
     const opts = { env: logFile ? requestLogEnv(logFile) : {}, onStart: (pid: number) => (sampler = sampleTree(pid, 100)) };
-    const r = mayFail ? await runCli(cleanup, p.ws, args, opts) : await cli(cleanup, p.ws, args, opts);
-    const memory = sampler!.stop();
+    let r: Awaited<ReturnType<typeof runCli>>;
+    let memory: Sample["memory"];
+    try {
+        r = mayFail ? await runCli(cleanup, p.ws, args, opts) : await cli(cleanup, p.ws, args, opts);
+    } finally {
+        // Also when the CLI failed: a sampler left running kept the benchmark from exiting.
+        memory = sampler?.stop();
+    }
     const s: Sample = { ms: r.ms, memory, load, code: r.code };
     if (logFile) {
         const events = readLog(logFile);
@@ -336,7 +342,7 @@ export async function benchMesh(cleanup: Cleanup, bc: BenchClusters, sizes: numb
         "The empty program and the no-op resources (a dynamic provider whose hooks return at once, one secret input each) run the same CLI commands. " +
         "\"TLS handshakes\": `tls.connect` calls in the provider process(es) (the client's HTTPS connections and the hooks' own handshakes) or in the script. " +
         (variants.length > 1 ? `"package": ${variants.map((v) => `\`${v.name}\``).join(" and ")}, run one after the other in each run against the same clusters. ` : "") +
-        "Connections carry `requestTimeoutSeconds: 5, maxRetries: 1`. After the healthy `refresh`, the same `refresh` runs with the last cluster's JVM stopped (SIGSTOP: " +
+        "Connections carry `requestTimeoutSeconds: 10, maxRetries: 1`. After the healthy `refresh`, the same `refresh` runs with the last cluster's JVM stopped (SIGSTOP: " +
         "the kernel still accepts TCP, no TLS handshake completes), then it is resumed (SIGCONT) and the runs go on.");
     for (const f of figs) {
         out.push("");

@@ -214,6 +214,7 @@ export function createClient(conn: ClusterConnection, opts: CreateClientOptions)
  * Keys hash the credentials (never stored in clear). Closed when the process ends.
  */
 const pool = new Map<string, Client>();
+let closeOnExit = false;
 
 function poolKey(conn: ClusterConnection): string {
     return crypto.createHash("sha256").update(JSON.stringify([
@@ -233,8 +234,10 @@ export function clientFor(conn: ClusterConnection): Client {
     if (!client) {
         client = createClient(conn, { label: "pooled" });
         pool.set(key, client);
-        if (pool.size === 1) {
-            process.once("beforeExit", () => void closeClients());
+        if (!closeOnExit) {
+            // Once per process (tests empty the pool many times; a listener per refill piled up).
+            closeOnExit = true;
+            process.on("beforeExit", () => void closeClients());
         }
     }
     return client;
@@ -518,14 +521,12 @@ export async function callCluster<T>(label: string, conn: ClusterConnection, wha
 
 /**
  * True if `err` says the cluster cannot be reached at all: no connection could be made (refused,
- * no route, unknown host, connect timeout) or no answer came within the request timeout. Not a
+ * no route, unknown host, connect timeout). Not a request that timed out on an open connection (a
+ * busy cluster, seen with writes under load: the next request may well be answered), not a
  * connection reset (the node is there; one request may be the problem), not a certificate the
  * client refuses (a setting to fix, not an outage), not an HTTP answer.
  */
 function unreachable(err: unknown): boolean {
-    if (err instanceof errors.TimeoutError) {
-        return true;
-    }
     return err instanceof errors.ConnectionError && !TLS_ERROR.test(err.message) && (NEVER_SENT.test(err.message) || CONNECT_TIMEOUT.test(err.message));
 }
 

@@ -9,7 +9,8 @@
  *   settings write, a certificate delivery) forgets it: {@link forgetFact}, {@link forgetFacts}.
  *   A failed read is never cached.
  * - The "cluster is down" memo, used by `callCluster` for every request: once a cluster failed as
- *   unreachable (no connection, or no answer within the timeout, after the retries), later requests
+ *   unreachable (no connection could be made: refused, no route, connect timeout, after the
+ *   retries; a request timing out on an open connection is a busy cluster, not a down one), later requests
  *   to it fail at once for {@link DOWN_MEMO_MS}, naming the first failure, and requests that start
  *   while a first failure is still being retried wait for its outcome instead of running their own
  *   retries. So a `refresh` of 30 links with one remote down costs one timeout (with retries) for
