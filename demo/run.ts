@@ -31,8 +31,9 @@ async function clusters(): Promise<[ClusterInfo, ClusterInfo]> {
     }
     say(`starting two clusters: demo-a (Elasticsearch ${ES_VERSIONS.v9}) and demo-b (${ES_VERSIONS.v819}); each trusts only its own bootstrap transport CA, so they cannot link yet`);
     const started = await Promise.allSettled([
-        startCluster({ name: "demo-a", version: ES_VERSIONS.v9 }),
-        startCluster({ name: "demo-b", version: ES_VERSIONS.v819 }),
+        // persistent: the demo's clusters outlive this process until 'npm run demo -- down'.
+        startCluster({ name: "demo-a", version: ES_VERSIONS.v9, persistent: true }),
+        startCluster({ name: "demo-b", version: ES_VERSIONS.v819, persistent: true }),
     ]);
     const ok = started.filter((r): r is PromiseFulfilledResult<ClusterInfo> => r.status === "fulfilled").map((r) => r.value);
     if (ok.length !== 2) {

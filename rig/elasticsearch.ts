@@ -10,7 +10,9 @@ import * as os from "os";
 import * as path from "path";
 import { Client } from "@elastic/elasticsearch";
 import { generateCa, issueNodeCertificate, IssuedCa } from "../provider/certs/pem";
+import { fileLimitForBootstrapChecks } from "./nofile";
 import { cacheRoot, runRoot } from "./paths";
+import { tiedCommand, trackProcess, untrackProcesses, trackResources, untrackResources } from "./lifetime";
 import { ensureSecurityIndexShim } from "./securityShim";
 
 /** The versions the rig is tested with: the newest 9.x, 8.19.x and 8.18.x served on Maven Central. */
@@ -73,6 +75,12 @@ export interface StartOptions {
     /** Extra elasticsearch.yml lines. */
     extraSettings?: Record<string, string | number | boolean>;
     log?: (msg: string) => void;
+    /**
+     * Keep the node running after this process exits (the CLI's clusters). By default a node is
+     * tied to the life of the process that started it (parent-death signal plus the rig's reaper):
+     * a killed test run leaves nothing behind.
+     */
+    persistent?: boolean;
 }
 
 const log0 = (msg: string): void => {
@@ -173,8 +181,8 @@ export function findJavaHome(esVersion: string): string {
     return ok[0].home;
 }
 
-/** Creates the unprivileged user Elasticsearch runs as (when the rig runs as root). */
-function ensureEsUser(): { uid: number; gid: number } | undefined {
+/** Creates the unprivileged user Elasticsearch runs as (when the rig runs as root). @internal */
+export function ensureEsUser(): { uid: number; gid: number } | undefined {
     if (!process.getuid || process.getuid() !== 0) {
         return undefined;
     }
@@ -203,25 +211,55 @@ export async function freePort(): Promise<number> {
     });
 }
 
-function yamlValue(v: string | number | boolean): string {
-    return typeof v === "string" ? JSON.stringify(v) : String(v);
+/** @internal */
+export function yamlValue(v: string | number | boolean | string[]): string {
+    return typeof v === "string" || Array.isArray(v) ? JSON.stringify(v) : String(v);
 }
 
-/** Writes a file readable by the Elasticsearch user. */
-function writeFile(file: string, content: string, mode = 0o644): void {
+/**
+ * Fails before anything is started when the unprivileged Elasticsearch user cannot enter the run
+ * folder (or one of its parents), e.g. PULUMI_ES_REMOTE_RUN under a mode-0700 `mktemp -d`: the
+ * node would otherwise die at start with an access error deep in its log.
+ */
+export function checkRunFolder(dir: string, user: { uid: number; gid: number } | undefined = ensureEsUser()): void {
+    if (!user) return;
+    const target = path.resolve(dir);
+    const parts = target.split(path.sep).filter(Boolean);
+    for (let i = 0; i <= parts.length; i++) {
+        const p = path.sep + parts.slice(0, i).join(path.sep);
+        let st: fs.Stats;
+        try {
+            st = fs.statSync(p);
+        } catch {
+            return; // created by the rig itself (mode 0755) from here on
+        }
+        const mode = st.mode & 0o777;
+        const ok = st.uid === user.uid ? (mode & 0o100) !== 0 : st.gid === user.gid ? (mode & 0o010) !== 0 : (mode & 0o001) !== 0;
+        if (!ok) {
+            const fromEnv = process.env.PULUMI_ES_REMOTE_RUN && target.startsWith(path.resolve(process.env.PULUMI_ES_REMOTE_RUN)) ? " (from PULUMI_ES_REMOTE_RUN)" : "";
+            throw new Error(`the rig's run folder ${target}${fromEnv} is not reachable by the unprivileged user '${ES_USER}' that Elasticsearch runs as: ` +
+                `${p} has mode ${mode.toString(8).padStart(4, "0")} (owner uid ${st.uid}) and '${ES_USER}' may not enter it. ` +
+                `Fix: chmod o+x ${p} (or a+rx), or point PULUMI_ES_REMOTE_RUN at a folder every user can enter (e.g. /tmp/pulumi-es-remote-rig). Nothing was started.`);
+        }
+    }
+}
+
+/** Writes a file readable by the Elasticsearch user. @internal */
+export function writeFile(file: string, content: string, mode = 0o644): void {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, content, { mode });
     fs.chmodSync(file, mode);
 }
 
-function runAs(user: { uid: number; gid: number } | undefined, cmd: string, args: string[]): [string, string[]] {
+/** @internal */
+export function runAs(user: { uid: number; gid: number } | undefined, cmd: string, args: string[]): [string, string[]] {
     return user
         ? ["setpriv", ["--reuid", String(user.uid), "--regid", String(user.gid), "--clear-groups", "--", cmd, ...args]]
         : [cmd, args];
 }
 
-/** The environment of a node's processes: its JDK, config and temp folders. */
-function nodeEnv(javaHome: string, configDir: string, dir: string): NodeJS.ProcessEnv {
+/** The environment of a node's processes: its JDK, config and temp folders. @internal */
+export function nodeEnv(javaHome: string, configDir: string, dir: string): NodeJS.ProcessEnv {
     const tmp = path.join(dir, "tmp");
     return {
         ...process.env,
@@ -235,15 +273,31 @@ function nodeEnv(javaHome: string, configDir: string, dir: string): NodeJS.Proce
     };
 }
 
-/** Starts `bin/elasticsearch` (as the unprivileged user) detached, output to console.log; returns its PID. */
-function launch(user: { uid: number; gid: number } | undefined, esHome: string, env: NodeJS.ProcessEnv, dir: string): number {
+/**
+ * Starts `bin/elasticsearch` (as the unprivileged user) in a process group of its own, output to
+ * console.log; returns its PID. Unless `persistent`, it gets SIGKILL when this process dies (the
+ * server JVM follows: it exits when its launcher's stdin pipe closes) and the reaper knows its group.
+ * With `namespace`, it runs inside that network namespace (`ip netns exec`, which execs in place,
+ * so the parent is still this process) with the file-descriptor limit of Elasticsearch's bootstrap check.
+ * @internal
+ */
+export function launch(user: { uid: number; gid: number } | undefined, esHome: string, env: NodeJS.ProcessEnv, dir: string,
+    opts: { persistent?: boolean; namespace?: string } = {}): number {
     const out = fs.openSync(path.join(dir, "console.log"), "a");
-    const [cmd, args] = runAs(user, path.join(esHome, "bin", "elasticsearch"), ["-p", path.join(dir, "tmp", "es.pid")]);
+    let [cmd, args] = tiedCommand(user, !opts.persistent, path.join(esHome, "bin", "elasticsearch"), ["-p", path.join(dir, "tmp", "es.pid")]);
+    if (opts.namespace) {
+        const limit = fileLimitForBootstrapChecks(log0);
+        [cmd, args] = ["ip", ["netns", "exec", opts.namespace, ...limit.prefix, cmd, ...args]];
+        env = { ...env, ...limit.env };
+    }
     const child = spawn(cmd, args, { env, cwd: dir, detached: true, stdio: ["ignore", out, out] });
     fs.closeSync(out);
     child.unref();
     if (!child.pid) {
         throw new Error("could not start Elasticsearch");
+    }
+    if (!opts.persistent) {
+        trackProcess(child.pid, { group: true });
     }
     return child.pid;
 }
@@ -255,14 +309,16 @@ function launch(user: { uid: number; gid: number } | undefined, esHome: string, 
 export async function startCluster(opts: StartOptions): Promise<ClusterInfo> {
     const log = opts.log ?? log0;
     const version = opts.version;
-    const esHome = ensureDistribution(version, log);
-    const javaHome = findJavaHome(version);
     const user = ensureEsUser();
     const parent = opts.parentDir ?? runRoot();
+    checkRunFolder(parent, user);
+    const esHome = ensureDistribution(version, log);
+    const javaHome = findJavaHome(version);
     fs.mkdirSync(parent, { recursive: true, mode: 0o755 });
     fs.chmodSync(parent, 0o755);
     const dir = fs.mkdtempSync(path.join(parent, `${opts.name}-`));
     fs.chmodSync(dir, 0o755);
+    if (!opts.persistent) trackResources({ dirs: [dir] });
     const configDir = path.join(dir, "config");
     const nodeName = `${opts.name}-node-0`;
     const password = opts.password ?? ELASTIC_PASSWORD_DEFAULT;
@@ -334,7 +390,7 @@ export async function startCluster(opts: StartOptions): Promise<ClusterInfo> {
         }
         const pidFile = path.join(dir, "tmp", "es.pid");
         log(`starting ${opts.name} (Elasticsearch ${version}, Java ${javaMajor(javaHome)}) on https://127.0.0.1:${httpPort}, transport ${transportPort}`);
-        pid = launch(user, esHome, env, dir);
+        pid = launch(user, esHome, env, dir, { persistent: opts.persistent });
         const info: ClusterInfo = {
             name: opts.name,
             version,
@@ -356,6 +412,7 @@ export async function startCluster(opts: StartOptions): Promise<ClusterInfo> {
         await warmUpSecurityIndex(info, opts.startTimeoutSeconds ?? 240);
         info.serverPid = readPid(pidFile);
         info.pids = [pid, ...descendants(pid)];
+        if (!opts.persistent) info.pids.forEach((p) => trackProcess(p));
         log(`${opts.name} is up (pid ${pid})`);
         return info;
     } catch (err) {
@@ -364,11 +421,13 @@ export async function startCluster(opts: StartOptions): Promise<ClusterInfo> {
         }
         const tail = readTail(path.join(dir, "console.log"));
         fs.rmSync(dir, { recursive: true, force: true });
+        untrackResources({ dirs: [dir] });
         throw new Error(`${opts.name} (Elasticsearch ${version}) did not start: ${(err as Error).message}${tail ? `\n--- last log lines ---\n${tail}` : ""}`);
     }
 }
 
-function readPid(file: string): number | undefined {
+/** @internal */
+export function readPid(file: string): number | undefined {
     try {
         const n = Number(fs.readFileSync(file, "utf8").trim());
         return Number.isInteger(n) && n > 0 ? n : undefined;
@@ -377,7 +436,8 @@ function readPid(file: string): number | undefined {
     }
 }
 
-function readTail(file: string, lines = 30): string {
+/** @internal */
+export function readTail(file: string, lines = 30): string {
     try {
         return fs.readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
     } catch {
@@ -385,7 +445,8 @@ function readTail(file: string, lines = 30): string {
     }
 }
 
-function alive(pid: number): boolean {
+/** @internal */
+export function alive(pid: number): boolean {
     try {
         process.kill(pid, 0);
         return true;
@@ -394,7 +455,8 @@ function alive(pid: number): boolean {
     }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** @internal */
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function isElasticsearchProcess(pid: number): boolean {
     try {
@@ -433,7 +495,8 @@ export function descendants(pid: number): number[] {
  * descendants (the Elasticsearch CLI launcher and server JVMs) and the server PID from the pid
  * file. SIGTERM first, SIGKILL after a grace period.
  */
-async function killTree(pid: number, known: Array<number | undefined> = [], graceMs = 30000): Promise<void> {
+/** @internal */
+export async function killTree(pid: number, known: Array<number | undefined> = [], graceMs = 30000): Promise<void> {
     // A PID from an old state file may have been reused: only signal Elasticsearch processes.
     const pids = [...new Set([...(alive(pid) ? descendants(pid) : []), pid, ...known.filter((p): p is number => p !== undefined)])]
         .filter(isElasticsearchProcess);
@@ -455,6 +518,7 @@ async function killTree(pid: number, known: Array<number | undefined> = [], grac
             // gone
         }
     }
+    untrackProcesses([pid, ...pids]);
 }
 
 /** A client for a rig cluster as the `elastic` superuser, trusting its HTTP CA. */
@@ -467,7 +531,8 @@ export function rigClient(c: ClusterInfo): Client {
     });
 }
 
-async function waitHealthy(c: ClusterInfo, timeoutSeconds: number): Promise<void> {
+/** @internal */
+export async function waitHealthy(c: ClusterInfo, timeoutSeconds: number): Promise<void> {
     const client = rigClient(c);
     const deadline = Date.now() + timeoutSeconds * 1000;
     let last = "";
@@ -498,7 +563,8 @@ async function waitHealthy(c: ClusterInfo, timeoutSeconds: number): Promise<void
  * active. Elasticsearch creates it on the first security write; reads racing that creation fail
  * with 503 "unavailable_shards_exception … [.security-7]", which real tests saw right after start.
  */
-async function warmUpSecurityIndex(c: ClusterInfo, timeoutSeconds: number): Promise<void> {
+/** @internal */
+export async function warmUpSecurityIndex(c: ClusterInfo, timeoutSeconds: number): Promise<void> {
     const client = rigClient(c);
     const deadline = Date.now() + timeoutSeconds * 1000;
     try {
@@ -522,10 +588,18 @@ async function warmUpSecurityIndex(c: ClusterInfo, timeoutSeconds: number): Prom
 
 /** Stops a cluster started by {@link startCluster} (by its PIDs) and removes its folder. */
 export async function stopCluster(c: ClusterInfo, opts: { keepFiles?: boolean } = {}): Promise<void> {
+    if (isTopology(c)) {
+        return (await import("./topology")).stopTopology(c, opts);
+    }
     await killTree(c.pid, [c.serverPid, ...(c.pids ?? []), readPid(path.join(c.dir, "tmp", "es.pid"))]);
     if (!opts.keepFiles) {
         fs.rmSync(c.dir, { recursive: true, force: true });
+        untrackResources({ dirs: [c.dir] });
     }
+}
+
+function isTopology(c: ClusterInfo): c is import("./topology").TopologyInfo {
+    return Array.isArray((c as { nodes?: unknown }).nodes);
 }
 
 /**
@@ -533,6 +607,9 @@ export async function stopCluster(c: ClusterInfo, opts: { keepFiles?: boolean } 
  * for fault tests that stop a cluster in the middle of an operation.
  */
 export async function restartCluster(c: ClusterInfo, timeoutSeconds = 240): Promise<ClusterInfo> {
+    if (isTopology(c)) {
+        return (await import("./topology")).restartTopology(c, timeoutSeconds);
+    }
     const user = ensureEsUser();
     const esHome = ensureDistribution(c.version);
     const pidFile = path.join(c.dir, "tmp", "es.pid");
@@ -540,10 +617,14 @@ export async function restartCluster(c: ClusterInfo, timeoutSeconds = 240): Prom
     await waitHealthy(info, timeoutSeconds);
     info.serverPid = readPid(pidFile);
     info.pids = [info.pid, ...descendants(info.pid)];
+    info.pids.forEach((p) => trackProcess(p));
     return info;
 }
 
 /** Stops the node's processes but keeps its files, so {@link restartCluster} can bring it back. */
 export async function haltCluster(c: ClusterInfo): Promise<void> {
+    if (isTopology(c)) {
+        return (await import("./topology")).haltTopology(c);
+    }
     await killTree(c.pid, [c.serverPid, ...(c.pids ?? []), readPid(path.join(c.dir, "tmp", "es.pid"))]);
 }

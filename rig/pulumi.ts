@@ -10,7 +10,11 @@ import { repoRoot } from "./paths";
 
 let cachedBin: string | undefined;
 
-/** Directory holding `pulumi`, `pulumi-language-nodejs` and `pulumi-resource-pulumi-nodejs`. */
+/**
+ * Directory holding `pulumi`, `pulumi-language-nodejs` and `pulumi-resource-pulumi-nodejs`.
+ * `PULUMI_VERSION=x.y.z` selects exactly that release (each test leg sets it, see scripts/legs.js);
+ * without it: a recent enough `pulumi` on PATH, else the oldest supported release, 3.248.0.
+ */
 export function pulumiBinDir(): string {
     if (!cachedBin) {
         cachedBin = execFileSync("bash", [path.join(repoRoot(), "scripts", "pulumi-cli.sh")], {

@@ -2,16 +2,21 @@
 # Builds the real Pulumi CLI and a Node.js language host from the Go module proxy, once per
 # version, into a cache outside the repo, and prints the directory holding the binaries.
 #
-#   scripts/pulumi-cli.sh            -> prints <cache>/pulumi/<version>/bin
+#   scripts/pulumi-cli.sh                          -> prints <cache>/pulumi/3.248.0/bin
+#   PULUMI_VERSION=3.276.0 scripts/pulumi-cli.sh   -> the CLI of that release (the test legs, see scripts/legs.js)
 #
 # Why a build: the `pulumi` npm package only downloads an installer, and this machine kind reaches
 # package registries only. A `pulumi` already on PATH is used instead when it is recent enough.
 set -euo pipefail
 
+# Without PULUMI_VERSION: the oldest release this package supports (the last one running on Node.js 20).
+EXACT_VERSION="${PULUMI_VERSION:-}"
 PULUMI_VERSION="${PULUMI_VERSION:-3.248.0}"
 # The Node.js language host left sdk/v3 for its own Go module in mid-2023; that module has no tags
 # and the module proxy reachable here serves no version of it. sdk/v3 v3.68.0 is the newest
-# release that still contains the host as a package, so we build the host from there. The host only
+# release that still contains the host as a package, so we build the host from there. (Asked again
+# on 2026-11-30: `go list -m -versions github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3`
+# -> "403 Forbidden: This module version is not available".) The host only
 # spawns `node @pulumi/pulumi/cmd/run` from the program's node_modules; the engine and the
 # Node SDK (both current) do the real work. tests/e2e proves the pair with `up/preview/destroy`.
 LANGHOST_SDK_VERSION="${LANGHOST_SDK_VERSION:-3.68.0}"
@@ -32,13 +37,23 @@ version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ];
 if [ -z "${PULUMI_FORCE_BUILD:-}" ] && command -v pulumi >/dev/null 2>&1 \
    && command -v pulumi-language-nodejs >/dev/null 2>&1; then
   have="$(pulumi version 2>/dev/null | sed 's/^v//')"
-  if [ -n "$have" ] && version_ge "$have" "$MIN_PATH_VERSION"; then
+  # An explicitly asked release must be exactly that release (a test leg claims it).
+  if [ -n "$have" ] && { [ "$have" = "$EXACT_VERSION" ] || { [ -z "$EXACT_VERSION" ] && version_ge "$have" "$MIN_PATH_VERSION"; }; }; then
     log "using pulumi $have from PATH"
     dirname "$(command -v pulumi)"
     exit 0
   fi
 fi
 
+if [ -x "$BIN/pulumi" ] && [ -x "$BIN/pulumi-language-nodejs" ] && [ -x "$BIN/pulumi-resource-pulumi-nodejs" ]; then
+  echo "$BIN"
+  exit 0
+fi
+
+mkdir -p "$CACHE/pulumi"
+# One build per version at a time (two test legs, or two checkouts, may ask at once): wait, then reuse.
+exec 9>"$CACHE/pulumi/$PULUMI_VERSION.lock"
+flock 9
 if [ -x "$BIN/pulumi" ] && [ -x "$BIN/pulumi-language-nodejs" ] && [ -x "$BIN/pulumi-resource-pulumi-nodejs" ]; then
   echo "$BIN"
   exit 0

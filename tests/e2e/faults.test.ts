@@ -23,10 +23,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { generateCa, IssuedCa } from "../../provider/certs/pem";
-import { ClusterInfo, descendants, ES_VERSIONS, haltCluster, restartCluster, startCluster, stopCluster } from "../../rig/elasticsearch";
+import { ClusterInfo, descendants, ES_VERSIONS, startCluster } from "../../rig/elasticsearch";
 import { pulumi, pulumiBinDir, RunResult, runPulumi } from "../../rig/pulumi";
 import { connectionTo, remoteKeys, withClient } from "../support/connections";
 import { Double, startDouble } from "../support/flakyProxy";
+import { HaltablePair, waitFor } from "../support/haltable";
 import { tempProject, TempProject } from "../support/project";
 
 const figures: string[] = [];
@@ -66,14 +67,6 @@ function startPulumi(p: TempProject, args: string[]): { child: ChildProcess; don
     return { child, done };
 }
 
-async function waitFor(what: string, timeoutMs: number, fn: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-        if (await fn().catch(() => false)) return;
-        await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`timed out waiting for ${what}`);
-}
 
 /** The lines of the CLI output that are errors, for messages and the report. */
 function errorLines(out: string): string {
@@ -107,45 +100,31 @@ exports.aliases = Number(cfg.require("count"));
 describe("e2e: faults and security with the real Pulumi CLI (own clusters)", function () {
     this.timeout(30 * 60 * 1000);
     let ca: IssuedCa;
-    let local: ClusterInfo;
-    let remote: ClusterInfo;
-    const up = { local: false, remote: false };
+    let pair: HaltablePair;
+    const halt = (which: "local" | "remote") => pair.halt(which);
+    const restart = (which: "local" | "remote") => pair.restart(which);
     const projects: TempProject[] = [];
 
-    async function halt(which: "local" | "remote"): Promise<number> {
-        const t0 = Date.now();
-        await haltCluster(which === "local" ? local : remote);
-        up[which] = false;
-        return (Date.now() - t0) / 1000;
-    }
-    async function restart(which: "local" | "remote"): Promise<number> {
-        if (up[which]) return 0;
-        const t0 = Date.now();
-        if (which === "local") local = await restartCluster(local);
-        else remote = await restartCluster(remote);
-        up[which] = true;
-        return (Date.now() - t0) / 1000;
-    }
     async function configure(p: TempProject, extra: Record<string, string> = {}, opts: { remote?: boolean; localConn?: object } = {}): Promise<void> {
-        await pulumi(p.ws, ["config", "set", "--secret", "local", JSON.stringify(opts.localConn ?? connectionTo(local))]);
-        if (opts.remote !== false) await pulumi(p.ws, ["config", "set", "--secret", "remote", JSON.stringify(connectionTo(remote))]);
-        await pulumi(p.ws, ["config", "set", "seed", remote.transportAddress]);
+        await pulumi(p.ws, ["config", "set", "--secret", "local", JSON.stringify(opts.localConn ?? connectionTo(pair.local))]);
+        if (opts.remote !== false) await pulumi(p.ws, ["config", "set", "--secret", "remote", JSON.stringify(connectionTo(pair.remote))]);
+        await pulumi(p.ws, ["config", "set", "seed", pair.remote.transportAddress]);
         for (const [k, v] of Object.entries(extra)) await pulumi(p.ws, ["config", "set", k, v]);
     }
 
     before(async function () {
         ca = await generateCa({ commonName: "e2e faults transport CA" });
         const t0 = Date.now();
-        [local, remote] = await Promise.all([
+        const [local, remote] = await Promise.all([
             startCluster({ name: "e-local", version: ES_VERSIONS.v9, transportCa: ca, heapMb: 512 }),
             startCluster({ name: "e-remote", version: ES_VERSIONS.v9, transportCa: ca, heapMb: 512 }),
         ]);
-        up.local = up.remote = true;
+        pair = new HaltablePair({ local, remote });
         figure(`two clusters (${ES_VERSIONS.v9}) started in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     });
     after(async function () {
         this.timeout(180000);
-        await Promise.allSettled([local, remote].filter(Boolean).map((c) => stopCluster(c)));
+        await pair?.stopAll();
         projects.forEach((p) => p.remove());
         process.stderr.write(`[e2e-faults] summary:\n${figures.map((f) => `  - ${f}`).join("\n")}\n`);
     });
@@ -159,7 +138,7 @@ describe("e2e: faults and security with the real Pulumi CLI (own clusters)", fun
         const run = startPulumi(p, ["up", "--yes"]);
         let finished = false;
         run.done.then(() => { finished = true; });
-        await waitFor("the second link of the chain to be written", 5 * 60 * 1000, async () => (await aliasesOn(local, "up")).includes("up_1"));
+        await waitFor("the second link of the chain to be written", 5 * 60 * 1000, async () => (await aliasesOn(pair.local, "up")).includes("up_1"));
         assert.ok(!finished, "the up must still be running when the cluster stops");
         const haltAfter = (Date.now() - t0) / 1000;
         const haltTook = await halt("local");
@@ -167,13 +146,13 @@ describe("e2e: faults and security with the real Pulumi CLI (own clusters)", fun
         figure(`up of a ${count}-link chain: local cluster halted ${haltAfter.toFixed(1)} s into the up (halt took ${haltTook.toFixed(1)} s); the CLI exited ${res.code} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         figure(`its errors:\n${errorLines(res.output).replace(/^/gm, "      ")}`);
         assert.notStrictEqual(res.code, 0);
-        assert.ok(res.output.includes(`local cluster (${local.url})`), `the error names the local cluster:\n${res.output.slice(-3000)}`);
-        assert.ok(!res.output.includes(local.password), "no password in the output");
+        assert.ok(res.output.includes(`local cluster (${pair.local.url})`), `the error names the local cluster:\n${res.output.slice(-3000)}`);
+        assert.ok(!res.output.includes(pair.local.password), "no password in the output");
 
         const claimed = await linksInState(p);
         figure(`state after the fault: ${claimed.map((l) => `${l.alias}${l.initErrors ? " (unfinished)" : ""}`).join(", ") || "no links"}`);
         figure(`local cluster restarted in ${(await restart("local")).toFixed(1)} s`);
-        const onCluster = await aliasesOn(local, "up");
+        const onCluster = await aliasesOn(pair.local, "up");
         figure(`aliases on the cluster after the restart: ${onCluster.join(", ") || "none"}`);
         for (const l of claimed) {
             // A link whose write went out just as the node stopped may or may not have been applied:
@@ -189,11 +168,11 @@ describe("e2e: faults and security with the real Pulumi CLI (own clusters)", fun
         const again = await runPulumi(p.ws, ["up", "--yes"]);
         figure(`the next up (no manual repair) exited ${again.code} after ${((Date.now() - t1) / 1000).toFixed(1)} s`);
         assert.strictEqual(again.code, 0, again.output.slice(-4000));
-        assert.deepStrictEqual(await aliasesOn(local, "up"), Array.from({ length: count }, (_, i) => `up_${i}`));
+        assert.deepStrictEqual(await aliasesOn(pair.local, "up"), Array.from({ length: count }, (_, i) => `up_${i}`));
         for (let i = 0; i < count; i++) {
-            assert.deepStrictEqual(await remoteKeys(local, `up_${i}`), {
+            assert.deepStrictEqual(await remoteKeys(pair.local, `up_${i}`), {
                 [`cluster.remote.up_${i}.mode`]: "sniff",
-                [`cluster.remote.up_${i}.seeds`]: [remote.transportAddress],
+                [`cluster.remote.up_${i}.seeds`]: [pair.remote.transportAddress],
                 [`cluster.remote.up_${i}.node_connections`]: String(1 + (i % 3)),
                 [`cluster.remote.up_${i}.skip_unavailable`]: String(i % 2 === 0),
             });
@@ -209,7 +188,7 @@ describe("e2e: faults and security with the real Pulumi CLI (own clusters)", fun
         const failed = await runPulumi(p.ws, ["destroy", "--yes"]);
         figure(`destroy with the local cluster down exited ${failed.code} after ${((Date.now() - t2) / 1000).toFixed(1)} s: ${errorLines(failed.output).split("\n")[0]}`);
         assert.notStrictEqual(failed.code, 0);
-        assert.ok(failed.output.includes(`local cluster (${local.url}) could not be reached`), failed.output.slice(-3000));
+        assert.ok(failed.output.includes(`local cluster (${pair.local.url}) could not be reached`), failed.output.slice(-3000));
         // Pulumi's dynamic provider host prints `${err}: ${err.stack}` for a failed delete (and
         // read, check, diff): the error must read as a report, not as a crash.
         assert.ok(!/^\s+at .*\(.*:\d+:\d+\)$/m.test(failed.output), `a stack trace in the output:\n${failed.output.slice(-3000)}`);
@@ -217,7 +196,7 @@ describe("e2e: faults and security with the real Pulumi CLI (own clusters)", fun
         await restart("local");
         const done = await runPulumi(p.ws, ["destroy", "--yes"]);
         assert.strictEqual(done.code, 0, done.output.slice(-3000));
-        assert.deepStrictEqual(await aliasesOn(local, "up"), []);
+        assert.deepStrictEqual(await aliasesOn(pair.local, "up"), []);
         assert.deepStrictEqual(await linksInState(p), []);
     });
 
@@ -230,7 +209,7 @@ describe("e2e: faults and security with the real Pulumi CLI (own clusters)", fun
             const res = await runPulumi(p.ws, ["up", "--yes"]);
             assert.strictEqual(res.code, 0, res.output.slice(-3000));
             assert.match(res.output, /remote cluster 'down_0' is registered but not connected yet \(waitForConnection: false\)/);
-            assert.deepStrictEqual(await aliasesOn(local, "down"), ["down_0"]);
+            assert.deepStrictEqual(await aliasesOn(pair.local, "down"), ["down_0"]);
             const exported = JSON.parse((await pulumi(p.ws, ["stack", "export"])).stdout);
             const linkState = exported.deployment.resources.find((r: any) => String(r.urn).includes("RemoteClusterLink"));
             assert.strictEqual(linkState.outputs.connected, false);
@@ -238,7 +217,7 @@ describe("e2e: faults and security with the real Pulumi CLI (own clusters)", fun
             await restart("remote");
         }
         assert.strictEqual((await runPulumi(p.ws, ["destroy", "--yes"])).code, 0);
-        assert.deepStrictEqual(await aliasesOn(local, "down"), []);
+        assert.deepStrictEqual(await aliasesOn(pair.local, "down"), []);
     });
 
     describe("an interrupted destroy is finished by running destroy again", () => {
@@ -246,7 +225,7 @@ describe("e2e: faults and security with the real Pulumi CLI (own clusters)", fun
         // settings) so the CLI can be interrupted while they are in flight.
         let proxy: Double;
         before(async () => {
-            proxy = await startDouble({ upstream: { url: local.url, caPem: fs.readFileSync(local.httpCaFile, "utf8") } });
+            proxy = await startDouble({ upstream: { url: pair.local.url, caPem: fs.readFileSync(pair.local.httpCaFile, "utf8") } });
         });
         after(async () => proxy.close());
         const isDeleteWrite = (r: { method: string; path: string; body: string }) => r.method === "PUT" && r.path.startsWith("/_cluster/settings") && /:null/.test(r.body.replace(/\s/g, ""));
@@ -256,11 +235,11 @@ describe("e2e: faults and security with the real Pulumi CLI (own clusters)", fun
                 const count = 4;
                 const p = await tempProject(`e2e-fault-destroy-${how === "SIGKILL" ? "kill" : "int"}`, CHAIN.replace(/dependsOn: \[prev\]/, "dependsOn: []"));
                 projects.push(p);
-                const viaProxy = { ...connectionTo(local), urls: [proxy.url], caPem: proxy.caPem };
+                const viaProxy = { ...connectionTo(pair.local), urls: [proxy.url], caPem: proxy.caPem };
                 const prefix = how === "SIGKILL" ? "dkill" : "dint";
                 await configure(p, { count: String(count), prefix }, { remote: false, localConn: viaProxy });
                 assert.strictEqual((await runPulumi(p.ws, ["up", "--yes"])).code, 0);
-                assert.strictEqual((await aliasesOn(local, prefix)).length, count);
+                assert.strictEqual((await aliasesOn(pair.local, prefix)).length, count);
 
                 proxy.script.push({ when: isDeleteWrite, times: 1000, reply: { delayMs: 20000 } });
                 const run = startPulumi(p, ["destroy", "--yes"]);
@@ -280,7 +259,7 @@ describe("e2e: faults and security with the real Pulumi CLI (own clusters)", fun
                 }
                 proxy.script.length = 0;
                 const left = await linksInState(p);
-                figure(`destroy interrupted with ${how}: CLI exit ${res.code}; the state still holds ${left.length}/${count} links; ${(await aliasesOn(local, prefix)).length} aliases on the cluster`);
+                figure(`destroy interrupted with ${how}: CLI exit ${res.code}; the state still holds ${left.length}/${count} links; ${(await aliasesOn(pair.local, prefix)).length} aliases on the cluster`);
                 assert.ok(left.length > 0, "the destroy really was interrupted");
 
                 let again = await runPulumi(p.ws, ["destroy", "--yes"]);
@@ -297,7 +276,7 @@ describe("e2e: faults and security with the real Pulumi CLI (own clusters)", fun
                 }
                 assert.strictEqual(again.code, 0, again.output.slice(-3000));
                 assert.deepStrictEqual(await linksInState(p), []);
-                assert.deepStrictEqual(await aliasesOn(local, prefix), []);
+                assert.deepStrictEqual(await aliasesOn(pair.local, prefix), []);
             });
         }
     });
@@ -305,7 +284,7 @@ describe("e2e: faults and security with the real Pulumi CLI (own clusters)", fun
     it("secrets audit over up/preview/refresh/destroy at -v=9; key files 0600; insecure warns on every run", async () => {
         const certDir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-secrets-certs-"));
         try {
-            const apiKey = await withClient(local, (c) => c.security.createApiKey({ name: "e2e-secrets-audit", expiration: "1h" }));
+            const apiKey = await withClient(pair.local, (c) => c.security.createApiKey({ name: "e2e-secrets-audit", expiration: "1h" }));
             const program = `
 const pulumi = require("@pulumi/pulumi");
 const { SharedCa, NodeCertificate, RemoteClusterLink, CrossClusterRole, CrossClusterUser } = require("pulumi-es-remote");
@@ -328,8 +307,8 @@ exports.userPassword = user.password;
             const p = await tempProject("e2e-secrets", program);
             projects.push(p);
             await configure(p, { certDir });
-            await pulumi(p.ws, ["config", "set", "--secret", "localByKey", JSON.stringify({ urls: [local.url], apiKey: apiKey.encoded, caPem: fs.readFileSync(local.httpCaFile, "utf8") })]);
-            await pulumi(p.ws, ["config", "set", "--secret", "insecureLocal", JSON.stringify({ urls: [local.url], username: local.username, password: local.password, insecure: true })]);
+            await pulumi(p.ws, ["config", "set", "--secret", "localByKey", JSON.stringify({ urls: [pair.local.url], apiKey: apiKey.encoded, caPem: fs.readFileSync(pair.local.httpCaFile, "utf8") })]);
+            await pulumi(p.ws, ["config", "set", "--secret", "insecureLocal", JSON.stringify({ urls: [pair.local.url], username: pair.local.username, password: pair.local.password, insecure: true })]);
 
             const verbose = ["--logflow", "-v=9", "--logtostderr"];
             const transcript: Array<[string, RunResult]> = [];
@@ -356,7 +335,7 @@ exports.userPassword = user.password;
 
             const keyBody = (pem: string) => pem.split("\n").filter((l) => l && !l.startsWith("-----")).join("");
             const secrets: Array<[string, string]> = [
-                ["the elastic password", local.password],
+                ["the elastic password", pair.local.password],
                 ["the API key (encoded)", apiKey.encoded],
                 ["the API key (secret part)", apiKey.api_key],
                 ["the generated user password", outs.userPassword],

@@ -35,24 +35,59 @@ function pack(dir: string): string {
     return path.join(dir, name);
 }
 
+/** A program using only a SharedCa (no cluster): proves a dynamic resource registers. */
+const ONE_COPY_PROGRAM = `
+const path = require("path");
+const { SharedCa } = require("pulumi-es-remote");
+const ca = new SharedCa("one-copy", { commonName: "one copy of @pulumi/pulumi" });
+exports.certPem = ca.certPem;
+exports.sdkOfProgram = require.resolve("@pulumi/pulumi");
+exports.sdkOfPackage = require.resolve("@pulumi/pulumi", { paths: [path.dirname(require.resolve("pulumi-es-remote/package.json"))] });
+`;
+
 describe("e2e: the package installed from an npm pack tarball", function () {
     let p: TempProject | undefined;
-    let consumer: string | undefined;
+    let consumer = "";
+    // The @pulumi/pulumi this test run uses (3.248.0 in the oldest leg, the newest in the current
+    // one): the consumer program has it before it installs the tarball, as a user's program does.
+    const sdkVersion: string = require("@pulumi/pulumi/package.json").version;
+    before(function () {
+        this.timeout(15 * 60 * 1000);
+        consumer = fs.mkdtempSync(path.join(os.tmpdir(), "es-remote-consumer-"));
+        const tgz = pack(consumer);
+        fs.writeFileSync(path.join(consumer, "package.json"), JSON.stringify({ name: "consumer", private: true, dependencies: { "@pulumi/pulumi": sdkVersion } }));
+        const npm = (...args: string[]) => execFileSync("npm", [...args, "--no-audit", "--no-fund", "--prefer-offline"], { cwd: consumer, stdio: "ignore" });
+        npm("install");
+        npm("install", tgz);
+    });
     after(() => {
         p?.remove();
         if (consumer) fs.rmSync(consumer, { recursive: true, force: true });
     });
 
+    it("installed into a program that already has @pulumi/pulumi: exactly one copy of it, and a dynamic resource registers", async function () {
+        const own = JSON.parse(fs.readFileSync(path.join(repoRoot(), "package.json"), "utf8"));
+        const range: string = own.dependencies["@pulumi/pulumi"];
+        const installed = JSON.parse(fs.readFileSync(path.join(consumer, "node_modules", "pulumi-es-remote", "package.json"), "utf8"));
+        assert.strictEqual(installed.dependencies["@pulumi/pulumi"], range, "the tarball ships the range, not a test pin");
+        const copies = execFileSync("npm", ["ls", "@pulumi/pulumi", "--all", "--parseable"], { cwd: consumer, encoding: "utf8" }).trim().split("\n").filter(Boolean);
+        assert.deepStrictEqual(copies, [fs.realpathSync(path.join(consumer, "node_modules", "@pulumi", "pulumi"))], `@pulumi/pulumi ${sdkVersion} with ${range}: one copy`);
+
+        const q = await tempProject("e2e-one-copy", ONE_COPY_PROGRAM, { nodeModules: path.join(consumer, "node_modules") });
+        try {
+            const up = await pulumi(q.ws, ["up", "--yes", "--skip-preview"]);
+            assert.match(up.output, /\+ 2 created/);
+            const out = JSON.parse((await pulumi(q.ws, ["stack", "output", "--json", "--show-secrets"])).stdout);
+            assert.strictEqual(out.sdkOfPackage, out.sdkOfProgram);
+            assert.match(out.certPem, /^-----BEGIN CERTIFICATE-----/);
+            await pulumi(q.ws, ["destroy", "--yes", "--skip-preview"]);
+        } finally {
+            q.remove();
+        }
+    });
+
     it("works from node_modules (serialized hooks load the installed package), and survives an upgrade of the state", async function () {
         const [v9, v819] = await pool("v9", "v819");
-        consumer = fs.mkdtempSync(path.join(os.tmpdir(), "es-remote-consumer-"));
-        const tgz = pack(consumer);
-        const own = JSON.parse(fs.readFileSync(path.join(repoRoot(), "package.json"), "utf8"));
-        fs.writeFileSync(path.join(consumer, "package.json"), JSON.stringify({
-            name: "consumer", private: true,
-            dependencies: { "pulumi-es-remote": `file:${tgz}`, "@pulumi/pulumi": own.dependencies["@pulumi/pulumi"].replace("^", "") },
-        }));
-        execFileSync("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: consumer, stdio: "ignore" });
         const installed = path.join(consumer, "node_modules", "pulumi-es-remote");
         assert.ok(!fs.lstatSync(installed).isSymbolicLink(), "the package must be a real copy");
         assert.ok(fs.existsSync(path.join(installed, "dist", "provider", "remoteClusterLink.js")));

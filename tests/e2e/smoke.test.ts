@@ -1,9 +1,11 @@
 /**
  * The real Pulumi CLI (built from the Go module proxy) drives a trivial dynamic resource through
- * up, a no-change preview and destroy, on a local file backend with no network.
+ * up, a no-change preview and destroy, on a local file backend with no network. Under a test leg
+ * (scripts/legs.js) it also proves the leg runs what it claims: the program's Node.js, the SDK the
+ * program loads and the CLI's own version.
  */
 import * as assert from "assert";
-import { pulumi, runPulumi } from "../../rig/pulumi";
+import { pulumi, pulumiBinDir, runPulumi } from "../../rig/pulumi";
 import { tempProject, TempProject } from "../support/project";
 
 const PROGRAM = `
@@ -17,6 +19,8 @@ class Echo extends pulumi.dynamic.Resource {
 }
 const e = new Echo("e", { message: "hello" });
 exports.length = e.length;
+exports.node = process.version;
+exports.sdk = require("@pulumi/pulumi/package.json").version;
 `;
 
 describe("e2e smoke: the real Pulumi CLI", function () {
@@ -27,8 +31,18 @@ describe("e2e smoke: the real Pulumi CLI", function () {
         p = await tempProject("smoke", PROGRAM);
         const up = await pulumi(p.ws, ["up", "--yes", "--skip-preview"]);
         assert.match(up.output, /\+ 2 created/);
+        // A Node.js deprecation on the SDK's path (a newer Node's first sign of a coming break) fails here, not in users' stacks.
+        assert.doesNotMatch(up.output, /DeprecationWarning|\(node:\d+\) \[DEP/, up.output);
         const out = await pulumi(p.ws, ["stack", "output", "length"]);
         assert.strictEqual(out.stdout.trim(), "5");
+        const outputs = JSON.parse((await pulumi(p.ws, ["stack", "output", "--json"])).stdout);
+        const cli = (await pulumi(p.ws, ["version"])).stdout.trim();
+        console.log(`      program on Node.js ${outputs.node}, @pulumi/pulumi ${outputs.sdk}; CLI ${cli} from ${pulumiBinDir()}`);
+        if (process.env.PULUMI_ES_REMOTE_LEG_NODE) assert.strictEqual(outputs.node, `v${process.env.PULUMI_ES_REMOTE_LEG_NODE}`);
+        if (process.env.PULUMI_ES_REMOTE_LEG_PULUMI) {
+            assert.strictEqual(outputs.sdk, process.env.PULUMI_ES_REMOTE_LEG_PULUMI);
+            assert.strictEqual(cli, `v${process.env.PULUMI_ES_REMOTE_LEG_PULUMI}`);
+        }
 
         const pre = await runPulumi(p.ws, ["preview", "--expect-no-changes"]);
         assert.strictEqual(pre.code, 0, pre.output);

@@ -10,6 +10,9 @@
  */
 import { generateCa, IssuedCa } from "../../provider/certs/pem";
 import { ClusterInfo, ES_VERSIONS, startCluster, stopCluster } from "../../rig/elasticsearch";
+import { destroyDefaultNetwork } from "../../rig/netns";
+import { ProxyInfo, ProxyOptions, startProxy, stopProxy } from "../../rig/proxy";
+import { startTopology, stopTopology, TopologyInfo, TopologyOptions } from "../../rig/topology";
 
 export type PoolName = "v9" | "v9b" | "v819" | "v818" | "untrusted9";
 
@@ -45,9 +48,41 @@ export async function pool<N extends PoolName[]>(...names: N): Promise<{ [K in k
     return (await Promise.all(names.map((n) => started.get(n)!))) as { [K in keyof N]: ClusterInfo };
 }
 
-/** Stops every pool cluster this process started (by PID) and removes their files. */
+const topologies = new Map<string, Promise<TopologyInfo>>();
+const proxies = new Map<string, Promise<ProxyInfo>>();
+
+/**
+ * Starts (once per `key`) and returns a multi-node / separate-hosts topology (rig/topology.ts);
+ * stopped with the pool at the end of the run. Give a `key` per shape, e.g. "9x3-hosts"; the
+ * cluster name defaults to `t-<key>`. Topologies with `hosts: true` share this process's rig network.
+ */
+export function poolTopology(key: string, opts: Omit<TopologyOptions, "name"> & { name?: string }): Promise<TopologyInfo> {
+    if (!topologies.has(key)) {
+        topologies.set(key, startTopology({ heapMb: 384, ...opts, name: opts.name ?? `t-${key}` }));
+    }
+    return topologies.get(key)!;
+}
+
+/** Starts (once per `key`) an HAProxy in front of pool topologies (rig/proxy.ts); stopped with the pool. */
+export function poolProxy(key: string, opts: Omit<ProxyOptions, "name"> & { name?: string }): Promise<ProxyInfo> {
+    if (!proxies.has(key)) {
+        proxies.set(key, startProxy({ ...opts, name: opts.name ?? `t-${key}` }));
+    }
+    return proxies.get(key)!;
+}
+
+/** Stops every pool cluster, topology and proxy this process started (by PID), removes their files and namespaces. */
 export async function stopPool(): Promise<void> {
     const all = await Promise.allSettled([...started.values()]);
     started.clear();
-    await Promise.all(all.map((r) => (r.status === "fulfilled" ? stopCluster(r.value) : undefined)));
+    const px = await Promise.allSettled([...proxies.values()]);
+    proxies.clear();
+    const tops = await Promise.allSettled([...topologies.values()]);
+    topologies.clear();
+    await Promise.all(px.map((r) => (r.status === "fulfilled" ? stopProxy(r.value) : undefined)));
+    await Promise.all([
+        ...all.map((r) => (r.status === "fulfilled" ? stopCluster(r.value) : undefined)),
+        ...tops.map((r) => (r.status === "fulfilled" ? stopTopology(r.value) : undefined)),
+    ]);
+    destroyDefaultNetwork();
 }

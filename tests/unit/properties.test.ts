@@ -23,8 +23,11 @@ const sc = sharedCa as unknown as { check(o: unknown, n: unknown): Promise<{ fai
 // ---------------------------------------------------------------------------- generators
 
 const hostArb = fc.oneof(fc.domain(), fc.ipV4(), fc.ipV6().map((h) => `[${h}]`));
-const httpsUrlArb = fc.tuple(hostArb, fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }), fc.constantFrom("", "/", "/es", "/es/"))
-    .map(([h, p, path]) => `https://${h}${p === undefined ? "" : `:${p}`}${path}`);
+const urlArb = (scheme: fc.Arbitrary<string>) => fc.tuple(scheme, hostArb, fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }), fc.constantFrom("", "/", "/es", "/es/"))
+    .map(([s, h, p, path]) => `${s}://${h}${p === undefined ? "" : `:${p}`}${path}`);
+const httpsUrlArb = urlArb(fc.constant("https"));
+/** https or plain http: both are valid connections (plain http only warns). */
+const anyHttpUrlArb = urlArb(fc.constantFrom("https", "http"));
 const secretArb = fc.string({ minLength: 6, maxLength: 30, unit: "grapheme-ascii" }).filter((s) => /^[A-Za-z0-9]+$/.test(s) && s.length >= 6).map((s) => `S3cr3t${s}`);
 const fingerprintArb = fc.tuple(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.boolean(), fc.boolean()).map(([b, colons, upper]) => {
     const hex = Buffer.from(b).toString("hex");
@@ -44,14 +47,28 @@ const PEM_MANGLERS: Array<[string, (pem: string, at: number) => string]> = [
     ["the armour only", (pem) => pem.replace(/\n[A-Za-z0-9+/=\n]+\n/, "\n")],
 ];
 
+/** A reason a user can act on: words, not an exception's text. */
+function assertReason(reason: unknown): void {
+    assert.ok(typeof reason === "string" && reason.trim().length > 0, `a failure without a reason: ${JSON.stringify(reason)}`);
+    assert.ok(!/TypeError|Cannot read propert|is not a function|\[object Object\]/.test(reason), `an exception's text as the reason: ${reason}`);
+}
+
+/** Asserts every failure names one of `inputs` (or a path under one) and gives a reason. */
+function assertNamesOwnInputs(failures: Array<{ property: string; reason: string }> | undefined, inputs: string[]): void {
+    for (const f of failures ?? []) {
+        assert.ok(inputs.includes(f.property.split(/[.[]/)[0]), `a failure names "${f.property}", not one of the inputs ${inputs.join(", ")}`);
+        assertReason(f.reason);
+    }
+}
+
 describe("properties: connections", () => {
     let caPem: string;
     before(async () => {
         caPem = (await generateCa({ commonName: "props HTTP CA" })).certPem;
     });
 
-    const validConnArb = () => fc.record({
-        urls: fc.array(httpsUrlArb, { minLength: 1, maxLength: 4 }),
+    const validConnArb = (url: fc.Arbitrary<string> = httpsUrlArb) => fc.record({
+        urls: fc.array(url, { minLength: 1, maxLength: 4 }),
         auth: fc.oneof(
             fc.record({ username: fc.constantFrom("elastic", "svc_pulumi", "a"), password: secretArb }),
             fc.record({ apiKey: secretArb }),
@@ -70,7 +87,7 @@ describe("properties: connections", () => {
     });
 
     it("valid connections never fail", () => {
-        fc.assert(fc.property(validConnArb(), (c) => {
+        fc.assert(fc.property(validConnArb(anyHttpUrlArb), (c) => {
             assert.deepStrictEqual(validateConnection("local", c), []);
         }), { numRuns: 300 });
     });
@@ -80,7 +97,7 @@ describe("properties: connections", () => {
         fc.assert(fc.property(fc.oneof(fc.anything(), fc.dictionary(key, fc.anything())), (c) => {
             for (const f of validateConnection("verifyOn.connection", c)) {
                 assert.ok(f.property === "verifyOn.connection" || f.property.startsWith("verifyOn.connection."), f.property);
-                assert.strictEqual(typeof f.reason, "string");
+                assertReason(f.reason);
             }
         }), { numRuns: 500 });
     });
@@ -129,11 +146,17 @@ describe("properties: connections", () => {
     });
 
     it("insecure: true and http:// URLs always warn; a verified https connection never does", () => {
-        fc.assert(fc.property(validConnArb(), (c) => {
+        // URLs of both schemes: with https only, the plain-http half of this property never ran.
+        let plainSeen = 0;
+        fc.assert(fc.property(validConnArb(anyHttpUrlArb), (c) => {
             const w = insecureWarnings("local", c);
             const plain = (c.urls as string[]).some((u) => u.startsWith("http://"));
-            assert.strictEqual(w.length, (c.insecure === true ? 1 : 0) + (plain ? 1 : 0));
+            plainSeen += plain ? 1 : 0;
+            assert.strictEqual(w.length, (c.insecure === true ? 1 : 0) + (plain ? 1 : 0), JSON.stringify([c, w]));
+            if (plain) assert.ok(w.some((m) => /plain http/.test(m)), w.join(" | "));
+            if (c.insecure === true) assert.ok(w.some((m) => /local\.insecure is set/.test(m)), w.join(" | "));
         }), { numRuns: 200 });
+        assert.ok(plainSeen > 0, "the generator produced plain http URLs");
         fc.assert(fc.property(hostArb, secretArb, (host, pw) => {
             const w = insecureWarnings("remote", { urls: [`http://${host}:9200`], username: "elastic", password: pw });
             assert.strictEqual(w.length, 1);
@@ -219,7 +242,7 @@ describe("properties: PEM input", function () {
         }), { numRuns: 10 });
     });
 
-    it("arbitrary strings as PEM never make a check throw", async () => {
+    it("arbitrary strings as PEM never make a check throw: each is refused, naming the PEM input", async () => {
         const pemish = fc.oneof(
             fc.string(),
             fc.string().map((s) => `-----BEGIN CERTIFICATE-----\n${s}\n-----END CERTIFICATE-----\n`),
@@ -227,9 +250,16 @@ describe("properties: PEM input", function () {
             fc.base64String({ minLength: 4, maxLength: 400 }).map((s) => `-----BEGIN PRIVATE KEY-----\n${s}\n-----END PRIVATE KEY-----\n`),
         );
         await fc.assert(fc.asyncProperty(pemish, pemish, async (cert, key) => {
-            await sc.check({}, { certPem: cert, keyPem: key });
-            await nc.check({}, node(cert, key));
-            validateConnection("local", { urls: ["https://h:9200"], caPem: cert });
+            // None of these is a certificate: every check refuses it, naming only the PEM inputs.
+            const s = await sc.check({}, { certPem: cert, keyPem: key });
+            assert.ok(s.failures?.length, `SharedCa accepted ${JSON.stringify(cert)}`);
+            assertNamesOwnInputs(s.failures, ["certPem", "keyPem"]);
+            const n = await nc.check({}, node(cert, key));
+            assert.ok(n.failures?.length, `NodeCertificate accepted ${JSON.stringify(cert)}`);
+            assertNamesOwnInputs(n.failures, ["caCertPem", "caKeyPem"]);
+            const c = validateConnection("local", { urls: ["https://h:9200"], caPem: cert });
+            assert.deepStrictEqual(c.map((f) => f.property), ["local.caPem"], JSON.stringify(c));
+            assertReason(c[0].reason);
         }), { numRuns: 300 });
     });
 });
@@ -265,29 +295,38 @@ describe("properties: NodeCertificate SANs", () => {
     });
 });
 
-describe("properties: every check, given anything at all, answers failures and never throws", function () {
+describe("properties: every check, given anything at all, never throws and names only its own inputs", function () {
     this.timeout(120000);
     // What the engine hands a hook is plain JSON (from a protobuf Struct): no null-prototype objects.
     const anyOf = (...keys: string[]) => fc.oneof(fc.anything(), fc.dictionary(fc.constantFrom(...keys), fc.anything({ withObjectString: true })));
 
+    const SHARED_CA = ["commonName", "organization", "organizationalUnit", "country", "validityDays", "keyAlgorithm", "certPem", "keyPem"];
+    const NODE_CERT = ["caCertPem", "caKeyPem", "commonName", "dnsNames", "ipAddresses", "validityDays", "keyAlgorithm", "renewBeforeDays", "delivery", "verifyOn"];
+    const LINK = ["local", "remote", "alias", "mode", "seeds", "proxyAddress", "waitForConnection", "connectionTimeoutSeconds", "ccsCompatibility", "adoptExisting"];
+
     it("SharedCa.check", async () => {
-        await fc.assert(fc.asyncProperty(anyOf("commonName", "organization", "organizationalUnit", "country", "validityDays", "keyAlgorithm", "certPem", "keyPem"), async (n) => {
+        await fc.assert(fc.asyncProperty(anyOf(...SHARED_CA), async (n) => {
             const r = await sc.check({}, n);
-            for (const f of r.failures ?? []) assert.strictEqual(typeof f.reason, "string");
+            assertNamesOwnInputs(r.failures, SHARED_CA);
         }), { numRuns: 300 });
     });
 
-    it("NodeCertificate.check", async () => {
-        await fc.assert(fc.asyncProperty(anyOf("caCertPem", "caKeyPem", "commonName", "dnsNames", "ipAddresses", "validityDays", "keyAlgorithm", "renewBeforeDays", "delivery", "verifyOn"), async (n) => {
+    it("NodeCertificate.check (anything at all holds no usable CA: it always fails, naming caCertPem or caKeyPem)", async () => {
+        await fc.assert(fc.asyncProperty(anyOf(...NODE_CERT), async (n) => {
             const r = await nc.check({}, n);
-            for (const f of r.failures ?? []) assert.strictEqual(typeof f.reason, "string");
+            assertNamesOwnInputs(r.failures, NODE_CERT);
+            // Anything at all never holds a CA certificate and its key.
+            const named = (r.failures ?? []).map((f) => f.property);
+            assert.ok(named.includes("caCertPem") || named.includes("caKeyPem"), JSON.stringify(r.failures));
         }), { numRuns: 300 });
     });
 
-    it("RemoteClusterLink's validation (the part of check before any network)", () => {
-        fc.assert(fc.property(anyOf("local", "remote", "alias", "mode", "seeds", "proxyAddress", "waitForConnection", "connectionTimeoutSeconds", "ccsCompatibility", "adoptExisting"), (n) => {
+    it("RemoteClusterLink's validation (the part of check before any network; without a local connection it always fails, naming local)", () => {
+        fc.assert(fc.property(anyOf(...LINK), (n) => {
             const f = validateLinkInputs((n ?? {}) as Record<string, unknown>); // as check calls it
-            assert.ok(Array.isArray(f));
+            assertNamesOwnInputs(f, LINK);
+            // Anything at all is never a valid connection (no URL list of http(s) URLs).
+            assert.ok(f.some((x) => x.property === "local" || x.property.startsWith("local.")), JSON.stringify(f));
         }), { numRuns: 500 });
     });
 });
