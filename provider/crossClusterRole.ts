@@ -18,6 +18,7 @@ import { Client } from "@elastic/elasticsearch";
 import { callCluster, CheckFailure, clientFor, ClusterConnection, insecureWarnings, redactUrl, validateConnection } from "./core/client";
 import { containsUnknown, plain } from "./core/dynamic";
 import { describeError, EsRemoteError, InputError } from "./core/errors";
+import { cachedFact } from "./core/facts";
 import { normaliseRole, RoleBody, roleBodies, RoleSpec, sameRole, securityIndexHint, validateRoleName, validateRoleSpec, writableRole } from "./security/roles";
 
 /** Inputs as the hooks receive them (resolved, unwrapped). */
@@ -206,7 +207,10 @@ export async function create(news: any): Promise<pulumi.dynamic.CreateResult> {
             { name, localExists: !!existingLocal, remoteExists: !!existingRemote },
         );
     }
-    const [localUuid, remoteUuid] = await Promise.all([clusterUuid(c.local, "local", inputs.local), clusterUuid(c.remote, "remote", inputs.remote)]);
+    // Once per cluster per process (a mesh's roles ask each cluster once, not once per role).
+    const uuidOf = (side: Side, client: Client, conn: ClusterConnection) =>
+        cachedFact(conn, "clusterUuid", () => clusterUuid(client, side, conn), { scope: "cluster", keepIf: (u) => typeof u === "string" && u !== "_na_" });
+    const [localUuid, remoteUuid] = await Promise.all([uuidOf("local", c.local, inputs.local), uuidOf("remote", c.remote, inputs.remote)]);
     if (localUuid && localUuid === remoteUuid) {
         throw new EsRemoteError(
             `the local (${where(inputs.local)}) and remote (${where(inputs.remote)}) connections reach the same cluster (cluster_uuid ${localUuid}): ` +

@@ -17,6 +17,7 @@ import { callCluster, CheckFailure, clientFor, ClusterConnection, insecureWarnin
 import { checkCompatibility } from "./link/compat";
 import { containsUnknown, plain } from "./core/dynamic";
 import { ClusterUnreachableError, EsRemoteError, InputError, RemoteNotConnectedError } from "./core/errors";
+import { cachedFact, forgetFact } from "./core/facts";
 import { ClusterFacts, probeCluster } from "./link/probe";
 import { clearBody, diffSettings, readRemoteSettings, RemoteSettings, settingsBody, validateRemoteArgs } from "./link/settings";
 import { trustFailures } from "./link/trust";
@@ -139,7 +140,7 @@ export async function preflight(olds: Partial<LinkInputs>, news: LinkInputs): Pr
         return [{ property: "local.urls", reason: (e as Error).message }];
     }
     if (isCreate && !news.adoptExisting) {
-        const existing = await currentSettings(localClient, news.local, news.alias);
+        const existing = await aliasInUse(localClient, news.local, news.alias);
         if (existing) {
             failures.push({
                 property: "alias",
@@ -196,6 +197,11 @@ async function currentSettings(client: Client, conn: ClusterConnection, alias: s
     const res = await callCluster("local", conn, "read the cluster settings (GET _cluster/settings)", () =>
         client.cluster.getSettings({ flat_settings: true, filter_path: "persistent" }));
     return readRemoteSettings(alias, (res?.persistent ?? {}) as Record<string, unknown>);
+}
+
+/** The alias's settings on the local cluster for the alias-free check, shared by check and create (one read per link). */
+function aliasInUse(client: Client, conn: ClusterConnection, alias: string): Promise<RemoteSettings | undefined> {
+    return cachedFact(conn, `remote:${alias}`, () => currentSettings(client, conn, alias), { maxAgeMs: 60_000 });
 }
 
 async function putSettings(client: Client, conn: ClusterConnection, what: string, body: Record<string, unknown>): Promise<void> {
@@ -330,7 +336,9 @@ export async function create(news: any): Promise<pulumi.dynamic.CreateResult> {
     let written = false;
     let v: { local?: string; remote?: string } = {};
     try {
-        existing = await currentSettings(client, inputs.local, alias);
+        // What check read moments ago in this process (≤ 60 s), else read now; used once.
+        existing = await aliasInUse(client, inputs.local, alias);
+        forgetFact(inputs.local, `remote:${alias}`);
         if (existing && !inputs.adoptExisting) {
             throw new EsRemoteError(`the local cluster (${where(inputs.local)}) already has a remote cluster '${alias}' (${describe(existing)}); set adoptExisting: true to take it over, or choose another alias. Nothing was written.`, { alias });
         }

@@ -66,6 +66,8 @@ export interface FactOptions {
      * see). `cluster`: per URLs only, for facts no credential changes (the cluster's UUID).
      */
     scope?: "connection" | "cluster";
+    /** Keep a value read only if this says so (e.g. not a UUID the cluster has not made yet). */
+    keepIf?: (value: unknown) => boolean;
 }
 
 function factKey(conn: ClusterConnection, name: string, scope: FactOptions["scope"]): { key: string; conn: string } {
@@ -88,7 +90,9 @@ export function cachedFact<T>(conn: ClusterConnection, name: string, read: () =>
     const value = read();
     const entry: Entry = { at: Date.now(), value, conn: ck, tags: opts.tags ?? [] };
     facts.set(key, entry);
-    value.catch(() => {
+    value.then((v) => {
+        if (opts.keepIf && !opts.keepIf(v) && facts.get(key) === entry) facts.delete(key);
+    }, () => {
         if (facts.get(key) === entry) facts.delete(key);
     });
     return value;

@@ -123,6 +123,16 @@ describe("provider/core/facts", function () {
             }
         });
 
+        it("keepIf: a value it refuses (no UUID yet) is read again next time", async () => {
+            const c = conn(d);
+            const answers = ["_na_", "uuid-now"];
+            const read = () => cachedFact(c, "clusterUuid", async () => { await get(c); return answers.shift(); }, { scope: "cluster", keepIf: (u) => u !== "_na_" });
+            assert.strictEqual(await read(), "_na_");
+            assert.strictEqual(await read(), "uuid-now");
+            assert.strictEqual(await read(), "uuid-now");
+            assert.strictEqual(d.count("/_cluster/settings"), 2);
+        });
+
         it("never keeps a failed read", async () => {
             const c = conn(d);
             d.script.push({ when: (r) => r.path.startsWith(UUID_PATH), times: 1, reply: elastic({ error: { type: "illegal_argument_exception", reason: "scripted" }, status: 400 }, 400) });
