@@ -218,7 +218,8 @@ async function oneSize(cleanup: Cleanup, bc: BenchClusters, n: number, runs: num
     await runScript(cleanup, "up", configFile, log());
     await runScript(cleanup, "destroy", configFile, log());
     for (let r = 1; r <= runs; r++) {
-        for (const v of variants) {
+        // Alternate which package goes first: the load of a shared machine drifts within a run.
+        for (const v of r % 2 === 1 ? variants : [...variants].reverse()) {
             const mesh = meshes.get(v.name)!;
             for (const op of OPS) {
                 const s = await runPulumi(cleanup, mesh, CLI_ARGS[op], log(), name);
@@ -341,7 +342,7 @@ export async function benchMesh(cleanup: Cleanup, bc: BenchClusters, sizes: numb
         "\"hooks busy\": wall time during which at least one hook ran (from the request log); \"outside hooks\": the rest of the CLI's wall time (process start, program, engine, state). " +
         "The empty program and the no-op resources (a dynamic provider whose hooks return at once, one secret input each) run the same CLI commands. " +
         "\"TLS handshakes\": `tls.connect` calls in the provider process(es) (the client's HTTPS connections and the hooks' own handshakes) or in the script. " +
-        (variants.length > 1 ? `"package": ${variants.map((v) => `\`${v.name}\``).join(" and ")}, run one after the other in each run against the same clusters. ` : "") +
+        (variants.length > 1 ? `"package": ${variants.map((v) => `\`${v.name}\``).join(" and ")}, run one after the other in each run against the same clusters (odd runs in this order, even runs the other way round). ` : "") +
         "Connections carry `requestTimeoutSeconds: 10, maxRetries: 1`. After the healthy `refresh`, the same `refresh` runs with the last cluster's JVM stopped (SIGSTOP: " +
         "the kernel still accepts TCP, no TLS handshake completes), then it is resumed (SIGCONT) and the runs go on.");
     for (const f of figs) {
