@@ -226,14 +226,16 @@ export interface BenchProject {
 /**
  * Creates a project whose node_modules is this repository's (so `pulumi-es-remote` resolves to the
  * code under test, as from an installed package) in a temporary folder removed by `cleanup`.
+ * `root`: another checkout whose node_modules to use instead (an earlier commit, built, for a
+ * before/after comparison in one run; see `--baseline`).
  */
-export async function benchProject(cleanup: Cleanup, name: string, program: string): Promise<BenchProject> {
+export async function benchProject(cleanup: Cleanup, name: string, program: string, root: string = repoRoot()): Promise<BenchProject> {
     const dir = cleanup.tempDir(name);
     const projectDir = path.join(dir, "project");
     fs.mkdirSync(projectDir);
     fs.writeFileSync(path.join(projectDir, "Pulumi.yaml"), `name: ${name}\nruntime: nodejs\nmain: index.js\n`);
     fs.writeFileSync(path.join(projectDir, "package.json"), JSON.stringify({ name, private: true, main: "index.js" }));
-    fs.symlinkSync(path.join(repoRoot(), "node_modules"), path.join(projectDir, "node_modules"), "dir");
+    fs.symlinkSync(path.join(root, "node_modules"), path.join(projectDir, "node_modules"), "dir");
     fs.writeFileSync(path.join(projectDir, "index.js"), program);
     const ws = workspace(projectDir, path.join(dir, "state"), "pulumi-es-remote-bench");
     await cli(cleanup, ws, ["stack", "init", "bench"]);

@@ -19,6 +19,7 @@ import { containsUnknown, HookModule, plain } from "./core/dynamic";
 import {
     ClusterUnreachableError, ConflictError, CreateInterruptedError, EsRemoteError, RemoteNotConnectedError, VersionIncompatibilityError,
 } from "./core/errors";
+import { cachedFact, forgetFact } from "./core/facts";
 import { CheckFailure, failOnInvalid, urlsOf } from "./core/validation";
 import {
     ConnectionSummary, gatewayNodes, hostnameVerdict, hostOf, NameCheck, NodeConnection, NodeFacts, nodeTrustVerdict,
@@ -192,6 +193,14 @@ async function observe(client: Client, conn: ClusterConnection, alias: string): 
         persistent: (res?.persistent ?? {}) as Record<string, unknown>,
         transient: (res?.transient ?? {}) as Record<string, unknown>,
     });
+}
+
+/**
+ * The alias's settings for the alias-is-free check, shared by check and create in one process (one
+ * read per link instead of two); create forgets it once read, so a retry reads the cluster again.
+ */
+function observeForCreate(client: Client, conn: ClusterConnection, alias: string): Promise<ObservedSettings | undefined> {
+    return cachedFact(conn, `remote:${alias}`, () => observe(client, conn, alias), { maxAgeMs: 60_000 });
 }
 
 function describe(o: ObservedSettings): string {
@@ -484,7 +493,7 @@ export async function preflight(olds: Partial<LinkInputs>, news: LinkInputs): Pr
         return versionVerdict(localFacts.nodes, [], news.mode ?? "sniff").failures;
     }
     if (isCreate) {
-        const conflict = aliasConflict(news, await observe(localClient, news.local, news.alias));
+        const conflict = aliasConflict(news, await observeForCreate(localClient, news.local, news.alias));
         if (conflict) failures.push({ property: "alias", reason: conflict });
     }
     if (news.remote === undefined) {
@@ -643,7 +652,8 @@ export async function create(news: LinkInputs): Promise<{ id: string; outs: Link
         }
         claimed.set(key, alias);
         claim = key;
-        existing = await observe(client, inputs.local, alias);
+        existing = await observeForCreate(client, inputs.local, alias);
+        forgetFact(inputs.local, `remote:${alias}`);
         const conflict = aliasConflict(inputs, existing);
         if (conflict) {
             throw new ConflictError(`${sentence(conflict)} Nothing was written.`, { kind: "remote cluster alias", name: alias });

@@ -392,10 +392,7 @@ function signingParamsOf(key: crypto.KeyObject): { importAlg: crypto.webcrypto.R
  * issuer = the CA's subject. Throws {@link InputError} for bad options or a bad CA pair.
  */
 export async function issueNodeCertificate(ca: { certPem: string; keyPem: string }, o: NodeCertOptions): Promise<IssuedNodeCert> {
-    const problem = checkCaPair(ca.certPem, ca.keyPem);
-    if (problem) {
-        throw new InputError("ca", problem);
-    }
+    const signer = await preparedCa(ca.certPem, ca.keyPem);
     requireName(o.commonName, "commonName");
     const dnsNames = o.dnsNames ?? [];
     const ipAddresses = o.ipAddresses ?? [];
@@ -418,54 +415,143 @@ export async function issueNodeCertificate(ca: { certPem: string; keyPem: string
     const alg = algorithmParams(o.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM);
     const { notBefore, notAfter } = validity(o.validityDays ?? DEFAULT_NODE_VALIDITY_DAYS, "validityDays");
 
-    const caCert = new x509.X509Certificate(ca.certPem);
-    const caKeyObject = crypto.createPrivateKey(ca.keyPem);
-    const caSigning = signingParamsOf(caKeyObject);
-    const caKey = await crypto.webcrypto.subtle.importKey(
-        "pkcs8", caKeyObject.export({ type: "pkcs8", format: "der" }), caSigning.importAlg, false, ["sign"]);
-    const caSki = caCert.getExtension(x509.SubjectKeyIdentifierExtension);
-    const aki = caSki
-        ? new x509.AuthorityKeyIdentifierExtension(caSki.keyId)
-        : await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey);
-
     const keys = (await crypto.webcrypto.subtle.generateKey(alg.generate, true, ["sign", "verify"])) as CryptoKeyPair;
-    const usages = alg.rsa
-        ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment
-        : x509.KeyUsageFlags.digitalSignature;
     const sans: x509.JsonGeneralNames = [
         ...dnsNames.map((value) => ({ type: "dns" as const, value })),
         // Fully expanded IPv6: the library's own parser does not read embedded IPv4 tails.
         ...ips.map((value) => ({ type: "ip" as const, value: value.includes(":") ? expandIpv6(value) : value })),
     ];
+    const serialNumber = randomSerial();
     const cert = await x509.X509CertificateGenerator.create({
-        serialNumber: randomSerial(),
+        serialNumber,
         subject: [{ CN: [o.commonName] }],
-        issuer: caCert.subjectName,
+        issuer: signer.subjectName,
         notBefore,
         notAfter,
         publicKey: keys.publicKey,
-        signingKey: caKey,
-        signingAlgorithm: caSigning.sign,
+        signingKey: signer.signingKey,
+        signingAlgorithm: signer.sign,
         extensions: [
-            new x509.BasicConstraintsExtension(false, undefined, true),
-            new x509.KeyUsagesExtension(usages, true),
-            new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth], false),
+            ...(alg.rsa ? LEAF_EXTENSIONS_RSA : LEAF_EXTENSIONS_EC),
             new x509.SubjectAlternativeNameExtension(sans, false),
             await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-            aki,
+            signer.aki,
         ],
     });
-    const certPem = pemOf(cert);
-    const info = describeCertificate(certPem);
+    // What describeCertificate would read back, known without parsing the certificate again: the
+    // serial as written (randomSerial never has a leading zero), the dates as given (whole seconds),
+    // the fingerprint of the DER just signed. tests/unit/provider/certs/pem.test.ts compares both.
+    const der = Buffer.from(cert.rawData);
     return {
-        certPem,
+        certPem: derToPem(der),
         keyPem: keyToPem(keys.privateKey),
-        caPem: pemOf(caCert),
-        serialNumber: info.serialNumber,
-        fingerprintSha256: info.fingerprintSha256,
-        notBefore: info.notBefore,
-        notAfter: info.notAfter,
+        caPem: signer.caPem,
+        serialNumber: normalizeSerial(serialNumber),
+        fingerprintSha256: fingerprintOf(der),
+        notBefore: notBefore.toISOString(),
+        notAfter: notAfter.toISOString(),
     };
+}
+
+/**
+ * The extensions every node certificate of one key type shares (CA:false, key usage, serverAuth +
+ * clientAuth), built once: an extension is its DER, which the generator copies into each certificate.
+ */
+const LEAF_EXTENSIONS_EC: readonly x509.Extension[] = leafExtensions(false);
+const LEAF_EXTENSIONS_RSA: readonly x509.Extension[] = leafExtensions(true);
+
+function leafExtensions(rsa: boolean): x509.Extension[] {
+    const usages = rsa
+        ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment
+        : x509.KeyUsageFlags.digitalSignature;
+    return [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(usages, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth], false),
+    ];
+}
+
+/** A CA made ready to sign: checked, its key imported, its subject and key identifier read. */
+interface PreparedCa {
+    subjectName: x509.Name;
+    signingKey: CryptoKey;
+    sign: WebAlgorithm | EcdsaParams;
+    aki: x509.AuthorityKeyIdentifierExtension;
+    caPem: string;
+    /** End of the CA's validity, ms since the epoch (re-checked on every use). */
+    validTo: number;
+}
+
+/**
+ * CAs prepared in this process, by a hash of certificate + key (the key itself is never a map key).
+ * Checking the pair, parsing the CA certificate and importing its key took about two thirds of
+ * each certificate's time when done per certificate (bench/certs.ts; `node --cpu-prof`); a stack
+ * of 100 NodeCertificates shares one CA. Bounded: a process sees a handful of CAs.
+ */
+const caCache = new Map<string, Promise<PreparedCa>>();
+const CA_CACHE_MAX = 16;
+
+async function preparedCa(certPem: string, keyPem: string): Promise<PreparedCa> {
+    const key = typeof certPem === "string" && typeof keyPem === "string"
+        ? crypto.createHash("sha256").update(certPem).update("\0").update(keyPem).digest("hex")
+        : undefined;
+    let entry = key ? caCache.get(key) : undefined;
+    if (!entry) {
+        entry = prepareCa(certPem, keyPem);
+        if (key) {
+            if (caCache.size >= CA_CACHE_MAX) {
+                caCache.delete(caCache.keys().next().value as string);
+            }
+            caCache.set(key, entry);
+            entry.catch(() => caCache.delete(key));
+        }
+    }
+    const ca = await entry;
+    if (ca.validTo <= Date.now()) {
+        // Expired while cached: the same message as a fresh check gives.
+        if (key) caCache.delete(key);
+        throw new InputError("ca", checkCaPair(certPem, keyPem) ?? `the CA certificate expired on ${new Date(ca.validTo).toISOString()}; renew or replace the CA`);
+    }
+    return ca;
+}
+
+async function prepareCa(certPem: string, keyPem: string): Promise<PreparedCa> {
+    const problem = checkCaPair(certPem, keyPem);
+    if (problem) {
+        throw new InputError("ca", problem);
+    }
+    const caCert = new x509.X509Certificate(certPem);
+    const caKeyObject = crypto.createPrivateKey(keyPem);
+    const caSigning = signingParamsOf(caKeyObject);
+    const signingKey = await crypto.webcrypto.subtle.importKey(
+        "pkcs8", caKeyObject.export({ type: "pkcs8", format: "der" }), caSigning.importAlg, false, ["sign"]);
+    const caSki = caCert.getExtension(x509.SubjectKeyIdentifierExtension);
+    const aki = caSki
+        ? new x509.AuthorityKeyIdentifierExtension(caSki.keyId)
+        : await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey);
+    return {
+        subjectName: caCert.subjectName,
+        signingKey,
+        sign: caSigning.sign,
+        aki,
+        caPem: pemOf(caCert),
+        validTo: caCert.notAfter.getTime(),
+    };
+}
+
+/** @internal Forgets the prepared CAs (tests). */
+export function clearCaCache(): void {
+    caCache.clear();
+}
+
+/** PEM of a DER certificate: 64 columns, `\n` line ends, one final newline (what {@link pemOf} gives). */
+function derToPem(der: Buffer): string {
+    const b64 = der.toString("base64");
+    const lines: string[] = [];
+    for (let i = 0; i < b64.length; i += 64) {
+        lines.push(b64.slice(i, i + 64));
+    }
+    return `-----BEGIN CERTIFICATE-----\n${lines.join("\n")}\n-----END CERTIFICATE-----\n`;
 }
 
 function expandIpv6(ip: string): string {

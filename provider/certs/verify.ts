@@ -50,6 +50,12 @@ export interface SslCertificateEntry {
 }
 
 const LABEL = "verifyOn";
+/**
+ * Verification polls a node that may be restarting or reloading: a failure is retried by the poll
+ * itself, so the process-wide "cluster is down" memo (which fails later requests at once) must not
+ * turn one refused connection into 30 s of not asking.
+ */
+const NODE_POLL = { failFastWhenDown: false } as const;
 
 interface NodesInfo {
     nodes?: Record<string, { name?: string; http?: { publish_address?: string } }>;
@@ -70,7 +76,7 @@ export async function clientForNode(v: VerifyOn): Promise<Client> {
         const client = clientFor(conn);
         try {
             const r = await callCluster(LABEL, conn, `find node ${v.nodeName}`, () =>
-                client.transport.request<NodesInfo>({ method: "GET", path: "/_nodes/_local/http" }));
+                client.transport.request<NodesInfo>({ method: "GET", path: "/_nodes/_local/http" }), NODE_POLL);
             const names = Object.values(r.nodes ?? {}).map((n) => n.name ?? "");
             if (names.includes(v.nodeName)) {
                 return client;
@@ -89,7 +95,7 @@ export async function clientForNode(v: VerifyOn): Promise<Client> {
     }
     const conn = { ...v.connection, urls: [anyClient.url] };
     const r = await callCluster(LABEL, conn, `find node ${v.nodeName}`, () =>
-        anyClient!.client.transport.request<NodesInfo>({ method: "GET", path: `/_nodes/${encodeURIComponent(v.nodeName)}/http` }));
+        anyClient!.client.transport.request<NodesInfo>({ method: "GET", path: `/_nodes/${encodeURIComponent(v.nodeName)}/http` }), NODE_POLL);
     const node = Object.values(r.nodes ?? {}).find((n) => n.name === v.nodeName);
     const address = node?.http?.publish_address;
     if (!address) {
@@ -117,7 +123,7 @@ export function hostPort(publishAddress: string): string {
 export async function servedSerials(v: VerifyOn, client?: Client): Promise<string[]> {
     const c = client ?? (await clientForNode(v));
     const certs = await callCluster(LABEL, v.connection, `read node ${v.nodeName}'s certificates (GET _ssl/certificates)`, () =>
-        c.transport.request<SslCertificateEntry[]>({ method: "GET", path: "/_ssl/certificates" }));
+        c.transport.request<SslCertificateEntry[]>({ method: "GET", path: "/_ssl/certificates" }), NODE_POLL);
     return (Array.isArray(certs) ? certs : [])
         .filter((e) => e.has_private_key === true && typeof e.serial_number === "string")
         .map((e) => normalizeSerial(e.serial_number!));
@@ -132,7 +138,7 @@ export async function listenerAddress(v: VerifyOn, client: Client, purpose: Cert
     const l = LISTENERS[purpose];
     const r = await callCluster(LABEL, v.connection, `find node ${v.nodeName}'s ${l.name} address`, () =>
         client.transport.request<{ nodes?: Record<string, { name?: string } & Record<string, { publish_address?: string } | string | undefined>> }>(
-            { method: "GET", path: `/_nodes/${encodeURIComponent(v.nodeName)}/${l.metric}` }));
+            { method: "GET", path: `/_nodes/${encodeURIComponent(v.nodeName)}/${l.metric}` }), NODE_POLL);
     const node = Object.values(r.nodes ?? {}).find((n) => n.name === v.nodeName);
     if (!node) {
         throw new NodeNotFoundError(`node ${v.nodeName} is not in the cluster at ${urlsOf(v.connection)}; check verifyOn.nodeName`, { nodeName: v.nodeName });

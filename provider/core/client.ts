@@ -7,6 +7,7 @@ import * as crypto from "crypto";
 import * as net from "net";
 import * as tls from "tls";
 import { ClusterUnreachableError } from "./errors";
+import { knownDown, markDown, markUp, Suspect, suspectDown, unreachableAgain } from "./facts";
 import type { CheckFailure } from "./validation";
 
 export type { CheckFailure } from "./validation";
@@ -213,6 +214,7 @@ export function createClient(conn: ClusterConnection, opts: CreateClientOptions)
  * Keys hash the credentials (never stored in clear). Closed when the process ends.
  */
 const pool = new Map<string, Client>();
+let closeOnExit = false;
 
 function poolKey(conn: ClusterConnection): string {
     return crypto.createHash("sha256").update(JSON.stringify([
@@ -232,8 +234,10 @@ export function clientFor(conn: ClusterConnection): Client {
     if (!client) {
         client = createClient(conn, { label: "pooled" });
         pool.set(key, client);
-        if (pool.size === 1) {
-            process.once("beforeExit", () => void closeClients());
+        if (!closeOnExit) {
+            // Once per process (tests empty the pool many times; a listener per refill piled up).
+            closeOnExit = true;
+            process.on("beforeExit", () => void closeClients());
         }
     }
     return client;
@@ -344,6 +348,12 @@ export interface RetryPolicy {
     sleep: (ms: number) => Promise<void>;
     /** A number in [0, 1) for the jitter. */
     random: () => number;
+    /**
+     * Fail at once when the cluster was found unreachable in this process moments ago (see
+     * provider/core/facts.ts), instead of waiting for the timeout again. Default true; a caller
+     * that polls a node it expects to come back (a restart) passes false.
+     */
+    failFastWhenDown: boolean;
 }
 
 /**
@@ -372,6 +382,7 @@ export function retryPolicy(conn: ClusterConnection, overrides: Partial<RetryPol
         maxDelayMs: RETRY_MAX_DELAY_MS,
         sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
         random: Math.random,
+        failFastWhenDown: true,
         ...overrides,
     };
 }
@@ -445,37 +456,82 @@ function outcomeUnknown(err: unknown): boolean {
  */
 export async function callCluster<T>(label: string, conn: ClusterConnection, what: string, fn: () => Promise<T>, policy?: Partial<RetryPolicy>): Promise<T> {
     const p = retryPolicy(conn, policy);
+    if (p.failFastWhenDown) {
+        const d = await knownDown(conn);
+        if (d) {
+            throw unreachableAgain(label, where(label, conn), what, d);
+        }
+    }
     const urlCount = Math.max(1, (conn.urls ?? []).length);
     const started = Date.now();
     let unknown = false;
-    for (let retry = 0; ; retry++) {
-        let result: T;
-        try {
-            result = await fn();
-        } catch (err) {
-            unknown ||= outcomeUnknown(err);
-            const why = retryReason(err);
-            if (why === undefined || retry >= p.maxRetries) {
-                throw asClusterError(label, conn, what, err, { count: retry + 1, elapsedMs: Date.now() - started, outcomeUnknown: unknown });
+    // Set while this request's first failure on the way is retried: requests to the same cluster
+    // failing or starting meanwhile wait for the outcome (facts.ts) instead of retrying on their own.
+    let suspect: Suspect | undefined;
+    let endedDown = false;
+    try {
+        for (let retry = 0; ; retry++) {
+            let result: T;
+            try {
+                result = await fn();
+            } catch (err) {
+                unknown ||= outcomeUnknown(err);
+                const why = retryReason(err);
+                if (why === undefined || retry >= p.maxRetries) {
+                    const e = asClusterError(label, conn, what, err, { count: retry + 1, elapsedMs: Date.now() - started, outcomeUnknown: unknown });
+                    if (unreachable(err)) {
+                        endedDown = true;
+                        markDown(conn, e);
+                    }
+                    throw e;
+                }
+                if (why.connection && unreachable(err) && p.failFastWhenDown && !suspect?.owner) {
+                    const s = suspectDown(conn);
+                    if (s.owner) {
+                        suspect = s;
+                    } else if (await s.outcome) {
+                        // Another request to this cluster retried until it gave up: so do we.
+                        throw asClusterError(label, conn, what, err, { count: retry + 1, elapsedMs: Date.now() - started, outcomeUnknown: unknown });
+                    } else {
+                        continue; // it answered again meanwhile
+                    }
+                }
+                // Like the transport: the other URLs are tried at once, backoff starts when all failed.
+                const wait = why.connection && retry + 1 < urlCount ? 0 : backoffMs(retry + 1, p, why.retryAfter);
+                if (wait > 0) {
+                    await p.sleep(wait);
+                }
+                continue;
             }
-            // Like the transport: the other URLs are tried at once, backoff starts when all failed.
-            const wait = why.connection && retry + 1 < urlCount ? 0 : backoffMs(retry + 1, p, why.retryAfter);
-            if (wait > 0) {
-                await p.sleep(wait);
+            markUp(conn);
+            // With `meta: true` the answer is a TransportResult around the body.
+            const body = isTransportResult(result) ? result.body : result;
+            if (typeof body === "string") {
+                throw new ClusterUnreachableError(
+                    `${where(label, conn)} gave an answer that is not Elasticsearch's JSON while trying to ${what}: ${snippet(body)}. ` +
+                    `Check that ${label}.urls point at the cluster's HTTP layer (not a proxy's, load balancer's or another service's page)`,
+                    { cluster: label });
             }
-            continue;
+            return result;
         }
-        // With `meta: true` the answer is a TransportResult around the body.
-        const body = isTransportResult(result) ? result.body : result;
-        if (typeof body === "string") {
-            throw new ClusterUnreachableError(
-                `${where(label, conn)} gave an answer that is not Elasticsearch's JSON while trying to ${what}: ${snippet(body)}. ` +
-                `Check that ${label}.urls point at the cluster's HTTP layer (not a proxy's, load balancer's or another service's page)`,
-                { cluster: label });
-        }
-        return result;
+    } finally {
+        suspect?.settle(endedDown);
     }
 }
+
+/**
+ * True if `err` says the cluster cannot be reached at all: no connection could be made (refused,
+ * no route, unknown host, connect timeout). Not a request that timed out on an open connection (a
+ * busy cluster, seen with writes under load: the next request may well be answered), not a
+ * connection reset (the node is there; one request may be the problem), not a certificate the
+ * client refuses (a setting to fix, not an outage), not an HTTP answer.
+ */
+function unreachable(err: unknown): boolean {
+    return err instanceof errors.ConnectionError && !TLS_ERROR.test(err.message) && (NEVER_SENT.test(err.message) || CONNECT_TIMEOUT.test(err.message));
+}
+
+/** undici's connect timeout (a peer that accepts TCP and never completes TLS, a dropped SYN). */
+const CONNECT_TIMEOUT = /Connect Timeout|UND_ERR_CONNECT_TIMEOUT|ETIMEDOUT|TLS handshake with .* timed out/i;
 
 function isTransportResult(r: unknown): r is { body: unknown } {
     return r !== null && typeof r === "object" && "body" in r && "statusCode" in r && "meta" in r;

@@ -30,6 +30,7 @@ import { clearProbeMemo } from "../../provider/link/probe";
 import * as link from "../../provider/remoteClusterLink";
 import * as sharedCa from "../../provider/sharedCa";
 import { SharedCaOutputs } from "../../provider/sharedCa";
+import { forgetUnreachable } from "../../provider/core/facts";
 import { ClusterInfo, ES_VERSIONS, freePort, haltCluster, restartCluster, startCluster, stopCluster } from "../../rig/elasticsearch";
 import { connectionTo, remoteKeys, withClient } from "../support/connections";
 
@@ -495,6 +496,7 @@ describe("certificates on a real node: destroy leaves it restartable; the remote
             "",
         ].join("\n"));
         node = c = await restartCluster(node);
+        forgetUnreachable();
         const info = await withClient(node, (client) => client.transport.request<{ nodes: Record<string, { remote_cluster_server?: { publish_address?: string } }> }>(
             { method: "GET", path: "/_nodes/_local/remote_cluster_server" }));
         rcsAddress = Object.values(info.nodes)[0].remote_cluster_server!.publish_address!;
@@ -527,6 +529,7 @@ describe("certificates on a real node: destroy leaves it restartable; the remote
         const t0 = Date.now();
         await haltCluster(node);
         node = c = await restartCluster(node);
+        forgetUnreachable();
         const health = await withClient(node, (client) => client.cluster.health());
         assert.notStrictEqual(health.status, "red", `${step}: health after restart`);
         assert.strictEqual((await transportHandshake(node.transportAddress)).serialNumber, expectTransport, `${step}: transport certificate after restart`);

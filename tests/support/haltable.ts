@@ -3,6 +3,7 @@
  * halt or a restart took, and the cluster info after a restart (its PIDs change, its ports do not).
  * Shared by the integration and end-to-end fault suites.
  */
+import { forgetUnreachable } from "../../provider/core/facts";
 import { ClusterInfo, haltCluster, restartCluster, stopCluster } from "../../rig/elasticsearch";
 
 export class HaltableClusters<K extends string> {
@@ -36,6 +37,8 @@ export class HaltableClusters<K extends string> {
         const t0 = Date.now();
         this.clusters[k] = await restartCluster(this.clusters[k]);
         this.running.set(k, true);
+        // As a new `pulumi` command would: this process no longer takes the cluster for down.
+        forgetUnreachable();
         return (Date.now() - t0) / 1000;
     }
 

@@ -258,6 +258,43 @@ describe("provider/certs/pem", function () {
             assert.ok(!keyMatchesCertificate(a.certPem, b.keyPem));
         });
 
+        it("reports serial, fingerprint, dates and PEM exactly as the certificate itself says", async () => {
+            // issueNodeCertificate no longer parses what it just signed: its figures must still be
+            // the certificate's own, and its PEM the library's encoding.
+            for (const a of ["ecdsa-p256", "rsa-2048"] as KeyAlgorithm[]) {
+                const n = await issueNodeCertificate(cas.get(a)!, { commonName: "n", dnsNames: ["n.example"], ipAddresses: ["10.1.2.3", "::ffff:10.0.0.1"], keyAlgorithm: a, validityDays: 30.5 });
+                const info = describeCertificate(n.certPem);
+                assert.deepStrictEqual(
+                    { serialNumber: n.serialNumber, fingerprintSha256: n.fingerprintSha256, notBefore: n.notBefore, notAfter: n.notAfter },
+                    { serialNumber: info.serialNumber, fingerprintSha256: info.fingerprintSha256, notBefore: info.notBefore, notAfter: info.notAfter });
+                const lib = new x509.X509Certificate(n.certPem).toString("pem").replace(/\r\n/g, "\n").trimEnd() + "\n";
+                assert.strictEqual(n.certPem, lib);
+                assert.strictEqual(n.caPem, cas.get(a)!.certPem);
+                assert.ok(new crypto.X509Certificate(n.certPem).verify(new crypto.X509Certificate(cas.get(a)!.certPem).publicKey));
+            }
+        });
+
+        it("signs with the CA it is given, also after another CA was used (prepared CAs are kept per pair)", async () => {
+            const one = cas.get("ecdsa-p256")!;
+            const two = await generateCa({ commonName: "second ca" });
+            const sameName = await generateCa({ commonName: "test ca ecdsa-p256" });
+            for (const ca of [one, two, sameName, one, sameName]) {
+                const n = await issueNodeCertificate(ca, { commonName: "n", dnsNames: ["n"] });
+                const caCert = new crypto.X509Certificate(ca.certPem);
+                assert.ok(new crypto.X509Certificate(n.certPem).verify(caCert.publicKey), "signed by the CA given");
+                assert.strictEqual(n.caPem, ca.certPem);
+            }
+            // A good pair prepared before does not make a bad pair with the same certificate pass.
+            await assert.rejects(issueNodeCertificate({ certPem: one.certPem, keyPem: two.keyPem }, { commonName: "n", dnsNames: ["n"] }),
+                expectInputError("ca", "does not match"));
+            // 20 at once from a CA not seen before: one preparation shared, every one valid.
+            const three = await generateCa({ commonName: "third ca" });
+            const all = await Promise.all(Array.from({ length: 20 }, (_, i) => issueNodeCertificate(three, { commonName: `n${i}`, dnsNames: [`n${i}`] })));
+            const threeKey = new crypto.X509Certificate(three.certPem).publicKey;
+            assert.ok(all.every((n) => new crypto.X509Certificate(n.certPem).verify(threeKey)));
+            assert.strictEqual(new Set(all.map((n) => n.serialNumber)).size, 20);
+        });
+
         it("rejects bad options naming the option", async () => {
             const ca = cas.get("ecdsa-p256")!;
             await assert.rejects(issueNodeCertificate(ca, { commonName: "n" }), expectInputError("dnsNames", "at least one DNS name or IP address"));
