@@ -177,6 +177,17 @@ function claimKey(localUuid: string | undefined, local: ClusterConnection, alias
 async function observe(client: Client, conn: ClusterConnection, alias: string): Promise<ObservedSettings | undefined> {
     const res = await callCluster("local", conn, "read the cluster settings (GET _cluster/settings)", () =>
         client.cluster.getSettings({ flat_settings: true, filter_path: "persistent,transient" }));
+    for (const layer of ["persistent", "transient"] as const) {
+        const v = (res as unknown as Record<string, unknown> | undefined)?.[layer];
+        // An answer that is not a settings object must never read as "the alias is gone": a
+        // refresh would then drop a link that exists, and the next up would refuse its alias.
+        if (v !== undefined && (v === null || typeof v !== "object" || Array.isArray(v))) {
+            throw new ClusterUnreachableError(
+                `local cluster (${urlsOf(conn)}) gave an unexpected answer to GET _cluster/settings: '${layer}' is ${JSON.stringify(v)?.slice(0, 80)}, not an object. ` +
+                "Check that local.urls point at the cluster's HTTP layer; nothing was changed",
+                { cluster: "local" });
+        }
+    }
     const nodes = await callCluster("local", conn, "read the node settings (GET _nodes/settings)", () =>
         client.transport.request<{ nodes?: Record<string, { settings?: Record<string, unknown> }> }>({
             method: "GET", path: "/_nodes/settings", querystring: { flat_settings: "true", filter_path: "nodes.*.settings" },

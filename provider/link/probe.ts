@@ -262,6 +262,15 @@ export function probeCluster(label: string, conn: ClusterConnection, client?: Cl
         if (!nodes || typeof nodes !== "object" || !nodes.nodes || typeof nodes.nodes !== "object") {
             throw new Error(`${label} cluster answered GET _nodes without a 'nodes' object`);
         }
+        // A node whose entry is not an object, or whose version is not a version string, cannot be
+        // judged: refuse rather than pass a check on nodes nobody could read.
+        for (const [id, n] of Object.entries(nodes.nodes as Record<string, unknown>)) {
+            const version = (n as { version?: unknown } | null)?.version;
+            if (n === null || typeof n !== "object" || typeof version !== "string" || !/^\d+\.\d+/.test(version)) {
+                throw new Error(`${label} cluster answered GET _nodes with node '${id}' as ${JSON.stringify(n)?.slice(0, 80)}: no version to judge. ` +
+                    `Check that ${label}.urls point at the cluster's HTTP layer`);
+            }
+        }
         const certs = await callCluster(label, conn, "read its TLS certificates (GET _ssl/certificates)", () =>
             c.transport.request<SslCertificate[]>({ method: "GET", path: "/_ssl/certificates" }));
         const f = factsFrom(nodes.nodes, Array.isArray(certs) ? certs : [], await httpCertificateSerial(conn));
