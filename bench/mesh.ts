@@ -16,6 +16,7 @@ import { BenchClusters, programConfig } from "./clusters";
 import { ProcessRole, RolePeak, sampleTree } from "./memory";
 import { readLog } from "./requestLog";
 import { benchProject, BenchProject, cli, Cleanup, killTree, loadavg, median, progress, requestLogEnv, runCli, secs, spread, table } from "./support";
+import { noopProgram } from "./noop";
 
 const MESH_PROGRAM = `
 const pulumi = require("@pulumi/pulumi");
@@ -41,22 +42,6 @@ exports.connected = Object.values(mesh.links).map((l) => l.connected);
 `;
 
 const EMPTY_PROGRAM = `module.exports = {};\n`;
-
-/** As many dynamic resources whose hooks do nothing, with a secret input like the real ones. */
-const noopProgram = (n: number) => `
-const pulumi = require("@pulumi/pulumi");
-const provider = {
-    async check(olds, news) { return { inputs: news }; },
-    async diff() { return { changes: false }; },
-    async create(inputs) { return { id: inputs.key, outs: inputs }; },
-    async read(id, props) { return { id, props }; },
-    async delete() {},
-};
-class Noop extends pulumi.dynamic.Resource {
-    constructor(name) { super(provider, name, { key: name, connection: pulumi.secret({ urls: ["https://x:9200"], password: "p" }) }, {}, "bench", "Noop"); }
-}
-for (let i = 0; i < ${n}; i++) new Noop("noop-" + i);
-`;
 
 type Op = "up" | "preview" | "refresh" | "destroy" | "up (skip preview)" | "destroy (after skip)";
 const CLI_ARGS: Record<Op, string[]> = {
@@ -208,7 +193,7 @@ async function oneSize(cleanup: Cleanup, bc: BenchClusters, n: number, runs: num
         meshes.set(v.name, mesh);
     }
     const empty = await benchProject(cleanup, `empty-${n}`, EMPTY_PROGRAM);
-    const noop = await benchProject(cleanup, `noop-${n}`, noopProgram(resources));
+    const noop = await benchProject(cleanup, `noop-${n}`, noopProgram(resources, `connection: pulumi.secret({ urls: ["https://x:9200"], password: "p" })`));
     let logNo = 0;
     const log = () => path.join(dir, `log-${logNo++}.jsonl`);
     const name = (origin: string) => members.find((c) => c.url === origin)?.alias ?? origin;

@@ -8,6 +8,7 @@ import * as path from "path";
 import { busyMs } from "./analysis";
 import { readLog } from "./requestLog";
 import { benchProject, BenchProject, cli, Cleanup, loadavg, median, progress, requestLogEnv, secs, spread, table } from "./support";
+import { noopProgram } from "./noop";
 
 const certProgram = (n: number) => `
 const { SharedCa, NodeCertificate } = require("pulumi-es-remote");
@@ -18,22 +19,6 @@ for (let i = 0; i < ${n}; i++) {
         dnsNames: ["node-" + i + ".bench", "localhost"], ipAddresses: ["127.0.0.1"],
     });
 }
-`;
-
-/** As many dynamic resources whose hooks do nothing, with a secret input like the certificates' keys. */
-const noopProgram = (n: number) => `
-const pulumi = require("@pulumi/pulumi");
-const provider = {
-    async check(olds, news) { return { inputs: news }; },
-    async diff() { return { changes: false }; },
-    async create(inputs) { return { id: inputs.key, outs: inputs }; },
-    async read(id, props) { return { id, props }; },
-    async delete() {},
-};
-class Noop extends pulumi.dynamic.Resource {
-    constructor(name) { super(provider, name, { key: name, secret: pulumi.secret("k") }, {}, "bench", "Noop"); }
-}
-for (let i = 0; i < ${n}; i++) new Noop("noop-" + i);
 `;
 
 const OPS = ["up", "preview", "refresh", "destroy"] as const;
@@ -63,7 +48,7 @@ export async function benchNodeCerts(cleanup: Cleanup, counts: number[], runs: n
     for (const n of counts) {
         const certs = await benchProject(cleanup, `certs-${n}`, certProgram(n));
         // n certificates + their CA: n + 1 resources on each side.
-        const noop = await benchProject(cleanup, `noop-${n}`, noopProgram(n + 1));
+        const noop = await benchProject(cleanup, `noop-${n}`, noopProgram(n + 1, `secret: pulumi.secret("k")`));
         const f = { certs: new Map<Op, Row>(OPS.map((o) => [o, row()])), noop: new Map<Op, Row>(OPS.map((o) => [o, row()])), empty: new Map<Op, Row>(OPS.map((o) => [o, row()])) };
         figs.set(n, f);
         const one = async (p: BenchProject, op: Op, into: Row, log: boolean) => {

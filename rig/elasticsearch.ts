@@ -245,6 +245,21 @@ export function checkRunFolder(dir: string, user: { uid: number; gid: number } |
 }
 
 /** Writes a file readable by the Elasticsearch user. @internal */
+/** Security on, TLS on the transport and HTTP layers with the files {@link writeNodeCertificates} writes. */
+export function securitySettings(verificationMode: "certificate" | "full"): Record<string, string | boolean> {
+    return {
+        "xpack.security.enabled": true,
+        "xpack.security.transport.ssl.enabled": true,
+        "xpack.security.transport.ssl.verification_mode": verificationMode,
+        "xpack.security.transport.ssl.key": "certs/transport.key",
+        "xpack.security.transport.ssl.certificate": "certs/transport.crt",
+        "xpack.security.transport.ssl.certificate_authorities": "certs/transport-ca.crt",
+        "xpack.security.http.ssl.enabled": true,
+        "xpack.security.http.ssl.key": "certs/http.key",
+        "xpack.security.http.ssl.certificate": "certs/http.crt",
+    };
+}
+
 /**
  * A node's certificate files in `<configDir>/certs`: its transport and HTTP certificates and keys
  * (keys 0600), the transport CA it trusts (plus `extraTrustedCaPems`) and the HTTP CA.
@@ -364,15 +379,7 @@ export async function startCluster(opts: StartOptions): Promise<ClusterInfo> {
             "discovery.type": "single-node",
             "cluster.routing.allocation.disk.threshold_enabled": false,
             "action.destructive_requires_name": false,
-            "xpack.security.enabled": true,
-            "xpack.security.transport.ssl.enabled": true,
-            "xpack.security.transport.ssl.verification_mode": "certificate",
-            "xpack.security.transport.ssl.key": "certs/transport.key",
-            "xpack.security.transport.ssl.certificate": "certs/transport.crt",
-            "xpack.security.transport.ssl.certificate_authorities": "certs/transport-ca.crt",
-            "xpack.security.http.ssl.enabled": true,
-            "xpack.security.http.ssl.key": "certs/http.key",
-            "xpack.security.http.ssl.certificate": "certs/http.crt",
+            ...securitySettings("certificate"),
             ...opts.extraSettings,
         };
         fs.writeFileSync(path.join(configDir, "elasticsearch.yml"),

@@ -13,7 +13,7 @@ import { Client } from "@elastic/elasticsearch";
 import { generateCa, issueNodeCertificate, IssuedCa } from "../provider/certs/pem";
 import {
     alive, checkRunFolder, ClusterInfo, descendants, ELASTIC_PASSWORD_DEFAULT, ensureDistribution, ensureEsUser, findJavaHome,
-    freePort, killTree, launch, nodeEnv, readPid, readTail, runAs, sleep, warmUpSecurityIndex, writeFile, writeNodeCertificates, yamlValue,
+    freePort, killTree, launch, nodeEnv, readPid, readTail, runAs, sleep, securitySettings, warmUpSecurityIndex, writeFile, writeNodeCertificates, yamlValue,
 } from "./elasticsearch";
 import { trackProcess, trackResources, untrackResources } from "./lifetime";
 import { addHost, defaultNetwork, Endpoints, ensureMaxMapCount, removeHost, requireRootForHosts, reservePrivateBlock, RigNetwork } from "./netns";
@@ -318,15 +318,7 @@ export async function startTopology(opts: TopologyOptions): Promise<TopologyInfo
                 ...(p.spec.roles ? { "node.roles": p.spec.roles } : {}),
                 "cluster.routing.allocation.disk.threshold_enabled": false,
                 "action.destructive_requires_name": false,
-                "xpack.security.enabled": true,
-                "xpack.security.transport.ssl.enabled": true,
-                "xpack.security.transport.ssl.verification_mode": verification,
-                "xpack.security.transport.ssl.key": "certs/transport.key",
-                "xpack.security.transport.ssl.certificate": "certs/transport.crt",
-                "xpack.security.transport.ssl.certificate_authorities": "certs/transport-ca.crt",
-                "xpack.security.http.ssl.enabled": true,
-                "xpack.security.http.ssl.key": "certs/http.key",
-                "xpack.security.http.ssl.certificate": "certs/http.crt",
+                ...securitySettings(verification),
             };
             if (rcsCa) {
                 const rcsCert = await issueNodeCertificate(rcsCa, { commonName: p.name, ...sans });

@@ -18,6 +18,7 @@ import { ProxyInfo, startProxy, stopProxy } from "../../rig/proxy";
 import { nodeClient, startTopology, stopTopology, TopologyInfo, TopologyOptions } from "../../rig/topology";
 import { connectionTo, remoteKeys } from "../support/connections";
 import { pool, sharedTransportCa } from "../support/pool";
+import { warningsOf } from "../support/assertions";
 
 const HEAP = 384;
 const isRoot = process.getuid?.() === 0;
@@ -217,17 +218,8 @@ describe("RemoteClusterLink on real topologies", function () {
             topology({ name: "tr-full-names", nodes: [{ version: ES_VERSIONS.v9 }], verificationMode: "full", transportCa: ca, certificateSans: { addresses: false } }),
             topology({ name: "tr-full-ok", nodes: [{ version: ES_VERSIONS.v9 }], verificationMode: "full", transportCa: ca }),
         ]);
-        const warned = async (fn: () => Promise<unknown>) => {
-            const seen: string[] = [];
-            const original = console.warn;
-            console.warn = (...args: unknown[]) => void seen.push(args.map(String).join(" "));
-            try {
-                await fn();
-            } finally {
-                console.warn = original;
-            }
-            return seen.filter((m) => m.includes("is not in the certificate's SANs"));
-        };
+        const warned = async (fn: () => Promise<unknown>) =>
+            (await warningsOf(fn)).filter((m) => m.includes("is not in the certificate's SANs"));
         const host = wrong.transportAddress.split(":")[0];
         const bad = inputs(local, wrong, { alias: "full_wrong", connectionTimeoutSeconds: 15 });
         const w = await warned(() => link.check({}, bad));

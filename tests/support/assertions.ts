@@ -29,3 +29,16 @@ export function filesContaining(dir: string, needles: string[]): string[] {
     walk(dir);
     return hits;
 }
+
+/** Runs `fn` and returns what it logged through pulumi.log.warn (outside the engine: console.warn). */
+export async function warningsOf(fn: () => Promise<unknown>): Promise<string[]> {
+    const seen: string[] = [];
+    const original = console.warn;
+    console.warn = (...args: unknown[]) => void seen.push(args.map(String).join(" "));
+    try {
+        await fn();
+    } finally {
+        console.warn = original;
+    }
+    return seen;
+}

@@ -22,6 +22,7 @@ import * as link from "../../provider/remoteClusterLink";
 import * as sharedCa from "../../provider/sharedCa";
 import { Double, startDouble } from "../support/flakyProxy";
 import { BAD_INPUTS, BadInputContext, GOOD_INPUTS, Resource, SECRET } from "./fixtures/badInput";
+import { warningsOf } from "../support/assertions";
 
 const HOOKS: Record<Resource, { check: (o: any, n: any) => Promise<any>; create: (n: any) => Promise<any> }> = {
     SharedCa: sharedCa,
@@ -30,19 +31,6 @@ const HOOKS: Record<Resource, { check: (o: any, n: any) => Promise<any>; create:
     CrossClusterRole: crossClusterRole,
     CrossClusterUser: crossClusterUser,
 };
-
-/** Runs `fn` and returns what it logged through pulumi.log.warn (outside the engine: console.warn). */
-async function warningsOf(fn: () => Promise<unknown>): Promise<string[]> {
-    const seen: string[] = [];
-    const original = console.warn;
-    console.warn = (...args: unknown[]) => void seen.push(args.map(String).join(" "));
-    try {
-        await fn();
-    } finally {
-        console.warn = original;
-    }
-    return seen;
-}
 
 describe("bad input: every resource refuses malformed input at check, naming the property", function () {
     this.timeout(60000);
