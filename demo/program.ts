@@ -25,7 +25,7 @@ const connection = (c: DemoCluster) => ({ urls: [c.url], username: "elastic", pa
 
 // Step 2 of Elastic's procedure: one CA for all nodes, a transport certificate per node, written into
 // each node's config directory (Elasticsearch reloads them without a restart) and verified on the node.
-const ca = new SharedCa("demo-ca", { commonName: "pulumi-es-remote demo CA", validityDays: 365 });
+const ca = new SharedCa("demo-ca", { commonName: "pulumi-es-remote demo CA", validityDays: 730 });
 const certs = [a, b].map((c) => new NodeCertificate(`${c.name}-transport`, {
     caCertPem: ca.certPem,
     caKeyPem: ca.keyPem,
