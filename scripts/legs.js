@@ -8,7 +8,7 @@
 //
 // oldest:  Node.js 20 + @pulumi/pulumi 3.248.0 + CLI 3.248.0, in the repository itself (the tree
 //          `npm ci` installed and `npm run build` compiled).
-// current: Node.js 24 + @pulumi/pulumi 3.276.0 + CLI 3.276.0, in a copy of the repository's files
+// current: Node.js 26 + @pulumi/pulumi 3.276.0 + CLI 3.276.0, in a copy of the repository's files
 //          under the cache (node_modules kept warm between runs) installed with @pulumi/pulumi
 //          pinned, compiled by its own tsc.
 // Both: unit tests, the shared-pool integration suites, the core e2e cycle; each suite with clusters
@@ -56,10 +56,10 @@ const LEGS = {
         specs: ["dist/tests/unit/**/*.test.js", "dist/tests/integration/**/*.test.js", "dist/tests/e2e/**/*.test.js", ...ignore("oldest")],
     },
     current: {
-        // 24 rather than 22: of the two LTS lines users run, the one furthest from the oldest leg,
-        // so the legs span the widest range; 22 (the floor of @pulumi/pulumi >= 3.249) lies between
-        // them. Override with PULUMI_ES_REMOTE_CURRENT_NODE to try another release (e.g. 22.23.5).
-        node: env("PULUMI_ES_REMOTE_CURRENT_NODE", "24.22.3"),
+        // 26: the Active LTS line today (since October 2026), what a user installing Node.js now
+        // gets; 22 and 24 (maintenance LTS) lie between the legs. Override with
+        // PULUMI_ES_REMOTE_CURRENT_NODE to try another release (e.g. 24.22.3, 22.23.5).
+        node: env("PULUMI_ES_REMOTE_CURRENT_NODE", "26.12.1"),
         pulumi: env("PULUMI_ES_REMOTE_CURRENT_PULUMI", "3.276.0"),
         inPlace: false,
         specs: ["dist/tests/unit/**/*.test.js", "dist/tests/integration/**/*.test.js", ...E2E_CORE, ...ONE_LEG.current.filter((s) => s.startsWith("e2e/")).map(spec), ...ignore("current")],
