@@ -6,6 +6,9 @@
  * per cluster) its "private" addresses — routed only between the namespaces of that one cluster,
  * so a node can publish an address other clusters cannot reach. The namespaces have no default
  * route and the host forwards nothing: traffic flows only between the rig's namespaces and the host.
+ * The host routes each network's private /24 into the bridge toward an address nobody holds
+ * (198.18.<n>.2): a dial from the host to a private address fails there ("no route to host")
+ * instead of following the host's default route off the machine, where something else may answer.
  *
  * Names carry a per-process prefix (`esr<pid>`); the rig removes exactly the namespaces, veths and
  * bridge it made (and the reaper does, if the process is killed).
@@ -132,6 +135,8 @@ export function createNetwork(opts: { persistent?: boolean } = {}): RigNetwork {
         try {
             ip(["addr", "add", `${hostIp}/24`, "dev", bridge]);
             ip(["link", "set", bridge, "up"]);
+            // Goes with the bridge when it is deleted (a route through a device).
+            ip(["route", "add", `198.19.${index}.0/24`, "via", `198.18.${index}.2`, "dev", bridge]);
         } catch (e) {
             spawnSync("ip", ["link", "del", bridge]);
             throw e;

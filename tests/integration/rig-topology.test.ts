@@ -10,11 +10,12 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as net from "net";
 import * as tls from "tls";
 import { generateCa } from "../../provider/certs/pem";
 import { parseSpec, parseUpArgs } from "../../rig/cli";
 import { ES_VERSIONS, startCluster } from "../../rig/elasticsearch";
-import { partition } from "../../rig/netns";
+import { createNetwork, destroyNetwork, partition } from "../../rig/netns";
 import { startProxy, stopProxy } from "../../rig/proxy";
 import { nodeClient, startTopology, stopTopology, TopologyInfo, topologyEndpoints } from "../../rig/topology";
 
@@ -261,6 +262,27 @@ describe("rig topologies: real multi-node clusters, hosts, proxy", function () {
     describe("separate hosts (network namespaces)", function () {
         before(function () {
             if (!isRoot) this.skip();
+        });
+
+        it("a dial from the host to a private address stays on the rig's bridge: refused there, not answered from off the machine", async function () {
+            // Seen before the route existed: the preview's SAN check dialled a node's private
+            // publish address from the host, the packets followed the default route out, and
+            // something off the machine answered the TLS handshake with its own certificate.
+            const rigNet = createNetwork();
+            const privateAddress = `198.19.${rigNet.index}.1`;
+            try {
+                assert.match(spawnSync("ip", ["route", "get", privateAddress], { encoding: "utf8" }).stdout, new RegExp(`dev ${rigNet.bridge}\\b`));
+                const outcome = await new Promise<string>((resolve) => {
+                    const s = net.connect({ host: privateAddress, port: 9300, timeout: 20_000 });
+                    s.on("connect", () => { s.destroy(); resolve("connected"); });
+                    s.on("timeout", () => { s.destroy(); resolve("timeout"); });
+                    s.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+                });
+                assert.strictEqual(outcome, "EHOSTUNREACH");
+            } finally {
+                destroyNetwork(rigNet);
+            }
+            assert.doesNotMatch(spawnSync("ip", ["route", "show"], { encoding: "utf8" }).stdout, new RegExp(`198\\.19\\.${rigNet.index}\\.0/24`), "the route went with the bridge");
         });
 
         it("3 nodes, each on its own address, form a cluster with verification_mode full", async function () {
