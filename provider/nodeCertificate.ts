@@ -342,16 +342,40 @@ async function deliverAndVerify(outs: NodeCertificateOutputs, keepAside: boolean
                     `could not keep the current files of ${t.directory} aside before writing over them (nothing was written): ${e.code} ${e.message}`.replace(/\s+/g, " "), { cause: err });
             }
         }
+        const before = readDelivered(t);
         deliverFiles(t, o);
         pulumi.log.info(`wrote ${Object.values(deliveryPaths(t)).join(", ")} (certificate serial ${o.serialNumber})`);
         o.deliveredFingerprintSha256 = o.fingerprintSha256;
         o.deliveryInSync = true;
+        if (o.verifyOn && onlyTrustChanged(before, t, o)) {
+            // A new certificate proves the reload when the node serves it (the CA file, written
+            // first, is re-read with it). A change of the trusted CAs alone has no such evidence
+            // (_ssl/certificates reads the file from disk): wait one reload interval, so the next
+            // step of a CA rotation (nodes presenting certificates of the newly trusted CA) finds
+            // it trusted.
+            pulumi.log.info(`waiting ${TRUST_RELOAD_WAIT_MS / 1000}s for node ${o.verifyOn.nodeName} to re-read its trusted CAs (${path.basename(deliveryPaths(t).ca)})`);
+            await new Promise((r) => setTimeout(r, TRUST_RELOAD_WAIT_MS));
+        }
     }
     if (o.verifyOn) {
         await waitUntilServed(o.verifyOn, o, o.purpose ?? "transport");
         o.servedByNode = true;
     }
     return o;
+}
+
+/**
+ * Elasticsearch re-reads changed certificate and CA files every `resource.reload.interval.high`
+ * (5 s by default); seen on 3-node 9.5 clusters: the reload is logged 1–5 s after the write.
+ */
+const TRUST_RELOAD_WAIT_MS = 6_000;
+
+/**
+ * True when a delivery changes the CA certificates a node trusts but not the certificate it serves
+ * (`before`: what the files held before it). @internal
+ */
+export function onlyTrustChanged(before: { certPem?: string; caPem?: string }, t: DeliveryTarget, o: { certPem: string; caPem: string }): boolean {
+    return before.certPem === o.certPem && before.caPem !== trustFileContent(t, o.caPem);
 }
 
 /** Gives up the files of `o`'s delivery (delete, or a move elsewhere), logging what was done and why. */

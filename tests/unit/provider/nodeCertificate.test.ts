@@ -5,6 +5,8 @@ import * as path from "path";
 import { UNKNOWN } from "../../../provider/core/dynamic";
 import { IssuedCa, generateCa, issueNodeCertificate } from "../../../provider/certs/pem";
 import { NodeNotFoundError, TrustError } from "../../../provider/core/errors";
+import { trustFileContent } from "../../../provider/certs/delivery";
+import { onlyTrustChanged } from "../../../provider/nodeCertificate";
 import { FakeNode, assertFailure, assertNoSecrets, fakeNode, opensslCa, tempDir } from "./certTestSupport";
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -411,6 +413,22 @@ describe("provider/nodeCertificate hooks", function () {
             } finally {
                 fs.rmSync(other, { recursive: true, force: true });
             }
+        });
+    });
+
+    describe("when a delivery must wait for the node to re-read its trusted CAs", () => {
+        // Only a change of the trusted CAs alone: a new certificate proves the reload by being served.
+        const t = { directory: "/nowhere", extraTrustedCaPems: ["-----BEGIN CERTIFICATE-----\nNEXT\n-----END CERTIFICATE-----\n"] };
+        const o = { certPem: "CERT\n", caPem: "CA\n" };
+        const trusted = trustFileContent(t, o.caPem);
+        it("the same certificate, other trusted CAs (CA rotation steps a and c): waits", () => {
+            assert.strictEqual(onlyTrustChanged({ certPem: o.certPem, caPem: "CA\n" }, t, o), true);
+            assert.strictEqual(onlyTrustChanged({ certPem: o.certPem, caPem: trusted }, { directory: "/nowhere" }, o), true);
+        });
+        it("a new certificate, or nothing changed, or a first delivery: does not", () => {
+            assert.strictEqual(onlyTrustChanged({ certPem: "OLD\n", caPem: "CA\n" }, t, o), false);
+            assert.strictEqual(onlyTrustChanged({ certPem: o.certPem, caPem: trusted }, t, o), false);
+            assert.strictEqual(onlyTrustChanged({}, t, o), false);
         });
     });
 
