@@ -9,13 +9,17 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { Client } from "@elastic/elasticsearch";
-import { generateCa, issueNodeCertificate } from "../../provider/certs/pem";
+import { describeCertificate, generateCa, issueNodeCertificate, normalizeSerial } from "../../provider/certs/pem";
+import { transportHandshake } from "../../provider/certs/verify";
 import { RemoteNotConnectedError } from "../../provider/core/errors";
 import { clearProbeMemo } from "../../provider/link/probe";
+import * as nodeCertificate from "../../provider/nodeCertificate";
+import { NodeCertificateInputs, NodeCertificateOutputs } from "../../provider/nodeCertificate";
 import * as link from "../../provider/remoteClusterLink";
+import * as sharedCa from "../../provider/sharedCa";
 import { ClusterInfo, ES_VERSIONS } from "../../rig/elasticsearch";
 import { ProxyInfo, startProxy, stopProxy } from "../../rig/proxy";
-import { nodeClient, startTopology, stopTopology, TopologyInfo, TopologyOptions } from "../../rig/topology";
+import { haltNode, NodeInfo, nodeClient, restartNode, startTopology, stopTopology, TopologyInfo, TopologyOptions } from "../../rig/topology";
 import { connectionTo, remoteKeys } from "../support/connections";
 import { pool, sharedTransportCa } from "../support/pool";
 import { warningsOf } from "../support/assertions";
@@ -259,4 +263,333 @@ describe("RemoteClusterLink on real topologies", function () {
             await link.delete(created.id, created.outs);
         }
     });
+
+    /**
+     * The README's CA rotation order on the 3x3 clusters, through the NodeCertificate hooks (the
+     * product's delivery over each node's own transport files, verifyOn per node). It replaces the
+     * certificates of tl-three / tr-three, so it is the LAST test using them.
+     *
+     * Why each proof: TLS checks certificates only in the handshake, so an open connection survives
+     * any trust change. "Green with 3 nodes" alone proves nothing about new intra-cluster
+     * connections; a restarted node (at the mixed point of (b), one per side) must handshake with
+     * every peer again. Cross-cluster, the long-lived alias proves continuity and a fresh alias per
+     * step proves new handshakes. Transport TLS is mutual (client authentication is required by
+     * default) and one SSL context per node serves intra- and cross-cluster connections, so a new
+     * cross-cluster handshake checks both nodes' certificates against both nodes' trust files.
+     */
+    it("CA rotation on 3-node clusters in the documented order — (a) trust both, (b) replace node by node, (c) drop the old CA: intra- and cross-cluster connections accepted at every step", async function () {
+        this.timeout(1_800_000);
+        const [local, remote] = await threeByThree();
+        await seed(remote);
+        const ca1 = await sharedTransportCa();
+        const ca2 = await newSharedCa("topology rotation CA 2");
+        const CA1 = { ...ca1, cn: "pulumi-es-remote tests shared transport CA" };
+        const CA2 = { ...ca2, cn: "topology rotation CA 2" };
+        const sides: Array<[string, TopologyInfo]> = [["remote", remote], ["local", local]];
+        const held = new Map<string, Held>();
+        // The hooks log through pulumi.log (outside the engine: console); kept for the secrets audit
+        // and so the step lines stay readable. Warnings are printed.
+        const say = console.log;
+        const logged: string[] = [];
+        const [origLog, origWarn] = [console.log, console.warn];
+        console.log = (...a: unknown[]) => void logged.push(a.map(String).join(" "));
+        console.warn = (...a: unknown[]) => {
+            const line = a.map(String).join(" ");
+            logged.push(line);
+            say(`      [topology] hook warning: ${line.slice(0, 400)}`);
+        };
+        const figure = (label: string, t0: number, extra = "") => say(`      [topology] CA rotation ${label}: ${secs(t0)}${extra}`);
+        let rot: { id: string; outs: link.LinkOutputs } | undefined;
+        // Every node's log from here on: no TLS failure may show up (a refused handshake is retried
+        // by Elasticsearch and could otherwise hide behind an eventually-green cluster).
+        const marks = sides.flatMap(([, t]) => t.nodes.map((n) => ({ file: logFile(t, n), mark: logMark(logFile(t, n)) })));
+        try {
+            // ---- before: NodeCertificates from CA 1 over every node's own transport files ----
+            let t0 = Date.now();
+            await Promise.all(sides.flatMap(([, t]) => t.nodes.map((n) => issue(held, n, certInputs(t, n, CA1)))));
+            figure("before: 6 NodeCertificates (CA 1) delivered and served", t0);
+            for (const [, t] of sides) {
+                for (const n of t.nodes) assert.deepStrictEqual(await trustedCaSerials(t, n), [CA1.serialNumber], `${n.name} trusts CA 1 only`);
+            }
+            const checked = await linkCheck(inputs(local, remote, { alias: "rot", skipUnavailable: false }));
+            assert.deepStrictEqual(checked.failures, []);
+            const created = await link.create(checked.inputs);
+            rot = { id: created.id, outs: created.outs };
+            assert.deepStrictEqual([created.outs.connected, created.outs.nodesConnected, created.outs.nodesTotal], [true, 3, 3]);
+
+            /** Every proof of one step; `afterRestart`: searches may need a moment to reconnect (bounded). */
+            const everything = async (label: string, serving: Map<string, typeof CA1>, trusted: string[], afterRestart = false) => {
+                const s0 = Date.now();
+                for (const [, t] of sides) {
+                    await green(t);
+                    for (const n of t.nodes) {
+                        const ca = serving.get(n.name)!;
+                        const h = held.get(n.name)!;
+                        assert.strictEqual(h.outs.caFingerprintSha256, ca.fingerprintSha256, `${label}: ${n.name}'s NodeCertificate is from ${ca.cn}`);
+                        assert.strictEqual(describeCertificate(h.outs.certPem).issuer, `CN=${ca.cn}`);
+                        const hs = await transportHandshake(n.transportAddress);
+                        assert.strictEqual(hs.fingerprintSha256, h.outs.fingerprintSha256, `${label}: ${n.name} (${n.transportAddress}) presents ${hs.serialNumber}, expected ${h.outs.serialNumber} from ${ca.cn}`);
+                        assert.deepStrictEqual(await trustedCaSerials(t, n), [...trusted].sort(), `${label}: ${n.name}'s transport-ca.crt`);
+                        await assertInSync(held, n, label);
+                    }
+                }
+                // Cross-cluster: the long-lived alias through each local node, then a fresh alias.
+                let retries = 0;
+                for (let i = 0; i < local.nodes.length; i++) {
+                    let r: { hits: number; skipped: number };
+                    if (afterRestart) {
+                        const e = await eventually(() => searchThrough(local, i, "rot"), { hits: 1, skipped: 0 }, 60_000);
+                        [r, retries] = [e.value, retries + e.tries - 1];
+                    } else {
+                        r = await searchThrough(local, i, "rot");
+                    }
+                    assert.deepStrictEqual(r, { hits: 1, skipped: 0 }, `${label}: search rot:topo through ${local.nodes[i].name}`);
+                }
+                const f0 = Date.now();
+                const fresh = `rot_fresh_${Math.random().toString(36).slice(2, 8)}`;
+                const c = await linkCheck(inputs(local, remote, { alias: fresh, skipUnavailable: false, connectionTimeoutSeconds: 60 }));
+                assert.deepStrictEqual(c.failures, [], `${label}: the preview of a fresh alias`);
+                const made = await link.create(c.inputs);
+                try {
+                    assert.deepStrictEqual([made.outs.connected, made.outs.nodesConnected, made.outs.nodesTotal], [true, 3, 3], `${label}: fresh alias ${fresh}`);
+                    for (let i = 0; i < local.nodes.length; i++) {
+                        assert.deepStrictEqual(await searchThrough(local, i, fresh), { hits: 1, skipped: 0 }, `${label}: search ${fresh}:topo through ${local.nodes[i].name}`);
+                    }
+                } finally {
+                    await link.delete(made.id, made.outs);
+                }
+                figure(`${label} checks (green 3+3, 6 handshakes, 6 refresh/diff, rot through 3 nodes${afterRestart ? ` (${retries} retried search(es) after the restart)` : ""}, fresh alias connected on 3 nodes in ${secs(f0)})`, s0);
+            };
+            const all = (ca: typeof CA1) => new Map(sides.flatMap(([, t]) => t.nodes.map((n) => [n.name, ca] as const)));
+            await everything("before", all(CA1), [CA1.serialNumber]);
+
+            // ---- (a) every node trusts CA 1 and CA 2: an in-place update of its NodeCertificate ----
+            t0 = Date.now();
+            await Promise.all(sides.flatMap(([, t]) => t.nodes.map((n) => updateTrust(held, t, n, certInputs(t, n, CA1, [CA2.certPem]), "(a)", figure))));
+            figure("step (a) all 6 nodes updated and reloaded their trust file", t0);
+            await everything("after (a)", all(CA1), [CA1.serialNumber, CA2.serialNumber]);
+
+            // ---- (b) node by node, remote side first, then local; the elected master of each side last ----
+            const serving = all(CA1);
+            for (const [side, t] of sides) {
+                const order = await masterLast(t);
+                for (const [k, i] of order.entries()) {
+                    const n = t.nodes[i];
+                    t0 = Date.now();
+                    await replace(held, n, certInputs(t, n, CA2, [CA1.certPem]));
+                    serving.set(n.name, CA2);
+                    figure(`step (b) ${side} node ${i} (${n.name}) replaced by a CA 2 certificate and served`, t0);
+                    let restarted = false;
+                    if (k === 1) {
+                        // The mixed point: this node and one peer on CA 2, the master still on CA 1.
+                        // Restarted, it must open new transport connections to both kinds of peer.
+                        const r0 = Date.now();
+                        await haltNode(t, i);
+                        await restartNode(t, i, 600);
+                        await green(t);
+                        restarted = true;
+                        figure(`step (b) ${side}: ${n.name} (CA 2; peers: 1 on CA 2, 1 on CA 1) restarted, rejoined, cluster green with 3 nodes`, r0);
+                    }
+                    await everything(`after (b) ${side} node ${i}`, serving, [CA1.serialNumber, CA2.serialNumber], restarted);
+                }
+            }
+
+            // ---- (c) drop CA 1 ----
+            t0 = Date.now();
+            await Promise.all(sides.flatMap(([, t]) => t.nodes.map((n) => updateTrust(held, t, n, certInputs(t, n, CA2), "(c)", figure))));
+            figure("step (c) all 6 nodes updated and reloaded their trust file", t0);
+            await everything("after (c)", all(CA2), [CA2.serialNumber]);
+            const tlsFailures = marks.flatMap(({ file, mark }) => logLinesSince(file, mark)
+                .filter((l) => /SSLHandshakeException|failed to establish trust|not configured to trust|certificate_unknown|bad_certificate/.test(l))
+                .map((l) => `${path.basename(path.dirname(path.dirname(file)))}: ${l.slice(0, 300)}`));
+            assert.deepStrictEqual(tlsFailures, [], "no node logged a TLS failure during the rotation");
+        } finally {
+            [console.log, console.warn] = [origLog, origWarn];
+            if (rot) await link.delete(rot.id, rot.outs);
+        }
+        for (const l of logged) assert.ok(!l.includes("PRIVATE KEY"), `a hook logged a private key: ${l.slice(0, 200)}`);
+    });
 });
+
+// ---- helpers of the CA rotation test ----------------------------------------------------------------
+
+/** A NodeCertificate as the engine would hold it: id, the program's inputs, the state. */
+interface Held {
+    id: string;
+    inputs: NodeCertificateInputs;
+    outs: NodeCertificateOutputs;
+}
+
+const secs = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
+
+/** A new CA through the SharedCa hooks. */
+async function newSharedCa(commonName: string): Promise<sharedCa.SharedCaOutputs> {
+    const checked = await sharedCa.check({}, { commonName });
+    assert.strictEqual(checked.failures, undefined, JSON.stringify(checked.failures));
+    return (await sharedCa.create(checked.inputs!)).outs as sharedCa.SharedCaOutputs;
+}
+
+/**
+ * Inputs of node `n`'s transport NodeCertificate from `ca`: delivered over the node's own files
+ * (certs/transport.crt, .key, transport-ca.crt — the rig's names, the product's defaults), verified
+ * on the node by name through its own URL. `extra`: `delivery.extraTrustedCaPems`.
+ */
+function certInputs(t: TopologyInfo, n: NodeInfo, ca: { certPem: string; keyPem: string }, extra?: string[]): NodeCertificateInputs {
+    return {
+        caCertPem: ca.certPem, caKeyPem: ca.keyPem, commonName: n.name, dnsNames: [n.name], ipAddresses: [n.ip],
+        delivery: { directory: path.join(n.configDir, "certs"), ...(extra ? { extraTrustedCaPems: extra } : {}) },
+        verifyOn: { connection: connectionTo({ ...t, url: n.url }), nodeName: n.name, timeoutSeconds: 120 },
+    };
+}
+
+/** check + create; create returns once the node presents the certificate (verifyOn). */
+async function issue(held: Map<string, Held>, n: NodeInfo, news: NodeCertificateInputs): Promise<Held> {
+    const checked = await nodeCertificate.check({}, news);
+    assert.strictEqual(checked.failures, undefined, JSON.stringify(checked.failures));
+    const created = await nodeCertificate.create(checked.inputs as NodeCertificateInputs);
+    const outs = created.outs as NodeCertificateOutputs;
+    assert.deepStrictEqual([outs.deliveryInSync, outs.servedByNode], [true, true], `${n.name}: delivered and served`);
+    const h = { id: created.id, inputs: news, outs };
+    held.set(n.name, h);
+    return h;
+}
+
+/** What `pulumi up` does for a replacement: diff says replace (the CA changed), create the new one, delete the old. */
+async function replace(held: Map<string, Held>, n: NodeInfo, news: NodeCertificateInputs): Promise<void> {
+    const old = held.get(n.name)!;
+    const d = await nodeCertificate.diff(old.id, old.outs, news);
+    assert.ok(d.replaces?.includes("caCertPem"), `${n.name}: a new CA must replace the certificate: ${JSON.stringify(d)}`);
+    const next = await issue(held, n, news);
+    assert.notStrictEqual(next.outs.serialNumber, old.outs.serialNumber);
+    await nodeCertificate.delete(old.id, old.outs);
+    const certs = path.join(n.configDir, "certs");
+    assert.strictEqual(fs.readFileSync(path.join(certs, "transport.crt"), "utf8"), next.outs.certPem, `${n.name}: the old certificate's delete leaves its successor's files`);
+    assert.strictEqual(fs.readFileSync(path.join(certs, "transport.key"), "utf8"), next.outs.keyPem);
+}
+
+/**
+ * An in-place update of node `n`'s NodeCertificate that changes only its trust file (steps (a) and
+ * (c)): diff says update, not replace; update rewrites the files; then the node's log must show it
+ * reloaded transport-ca.crt. verifyOn cannot see that reload (the certificate it checks did not
+ * change), so the time from update's return to the log line is printed.
+ */
+async function updateTrust(held: Map<string, Held>, t: TopologyInfo, n: NodeInfo, news: NodeCertificateInputs, step: string,
+    figure: (label: string, t0: number, extra?: string) => void): Promise<void> {
+    const old = held.get(n.name)!;
+    const d = await nodeCertificate.diff(old.id, old.outs, news);
+    assert.deepStrictEqual([d.changes, d.replaces], [true, []], `${n.name}: a trust change is an update in place: ${JSON.stringify(d)}`);
+    const file = logFile(t, n);
+    const mark = logMark(file);
+    const t0 = Date.now();
+    const updated = await nodeCertificate.update(old.id, old.outs, news);
+    const outs = updated.outs as NodeCertificateOutputs;
+    assert.deepStrictEqual([outs.deliveryInSync, outs.servedByNode, outs.serialNumber], [true, true, old.outs.serialNumber], `${n.name}: same certificate, files in sync`);
+    held.set(n.name, { id: old.id, inputs: news, outs });
+    const took = secs(t0);
+    const returned = Date.now();
+    // 9.x: "updated 1 ssl contexts in … using file [.../transport-ca.crt]"; 8.19: "reloaded [file] and updated ssl contexts".
+    await waitForLogLine(file, mark, /SSLConfigurationReloader.*(reloaded|updated \d+ ssl contexts).*transport-ca\.crt/, 60_000);
+    figure(`step ${step} ${n.name}: update + trust file reload`, t0, ` (update returned in ${took}; the node logged the reload ${secs(returned)} after that)`);
+}
+
+/** refresh (read) then diff against the program's inputs: in sync, no drift, no changes. */
+async function assertInSync(held: Map<string, Held>, n: NodeInfo, label: string): Promise<void> {
+    const h = held.get(n.name)!;
+    const r = await nodeCertificate.read(h.id, h.outs);
+    const props = r.props as NodeCertificateOutputs;
+    assert.deepStrictEqual([props.deliveryInSync, props.servedByNode], [true, true], `${label}: ${n.name} refresh`);
+    assert.strictEqual(r.inputs, undefined, `${label}: ${n.name} refresh reported drift: ${JSON.stringify((r.inputs as { observedDrift?: unknown } | undefined)?.observedDrift)}`);
+    const d = await nodeCertificate.diff(h.id, props, h.inputs);
+    assert.deepStrictEqual([d.changes, d.replaces], [false, []], `${label}: ${n.name} diff after refresh`);
+    held.set(n.name, { ...h, outs: props });
+}
+
+/** Serials of the CAs node `n` reads from certs/transport-ca.crt (GET _ssl/certificates, answered by that node). */
+async function trustedCaSerials(t: TopologyInfo, n: NodeInfo): Promise<string[]> {
+    const c = nodeClient(t, n);
+    try {
+        const certs = await c.ssl.certificates();
+        return certs.filter((e) => e.path.endsWith("transport-ca.crt") && !e.has_private_key).map((e) => normalizeSerial(e.serial_number)).sort();
+    } finally {
+        await c.close();
+    }
+}
+
+/** Waits (bounded) for green with every node of `t`, and asserts it. */
+async function green(t: TopologyInfo): Promise<void> {
+    const c = nodeClient(t, 0);
+    const deadline = Date.now() + 300_000;
+    try {
+        for (;;) {
+            const h = await c.cluster.health({ wait_for_status: "green", wait_for_nodes: String(t.nodes.length), timeout: "20s" });
+            if (!h.timed_out || Date.now() > deadline) {
+                assert.deepStrictEqual([h.status, h.number_of_nodes], ["green", t.nodes.length], `${t.name} health`);
+                return;
+            }
+        }
+    } finally {
+        await c.close();
+    }
+}
+
+/** Node indexes of `t`, the elected master last (rotating it last moves mastership at most once, if at all). */
+async function masterLast(t: TopologyInfo): Promise<number[]> {
+    const c = nodeClient(t, 0);
+    try {
+        const [m] = await c.cat.master({ format: "json" });
+        const master = t.nodes.findIndex((n) => n.name === m.node);
+        assert.ok(master >= 0, `master ${m.node} is a node of ${t.name}`);
+        return [...t.nodes.keys()].filter((i) => i !== master).concat(master);
+    } finally {
+        await c.close();
+    }
+}
+
+/** `fn()` until it returns `want` or `ms` pass; returns the last answer (or throws the last error) and how many tries it took. */
+async function eventually<T>(fn: () => Promise<T>, want: T, ms: number): Promise<{ value: T; tries: number }> {
+    const deadline = Date.now() + ms;
+    for (let tries = 1; ; tries++) {
+        try {
+            const value = await fn();
+            if (JSON.stringify(value) === JSON.stringify(want) || Date.now() > deadline) return { value, tries };
+        } catch (e) {
+            if (Date.now() > deadline) throw e;
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+    }
+}
+
+/** RemoteClusterLink.check with the probe memo cleared (it keeps _ssl/certificates for 60 s; certificates change here). */
+function linkCheck(i: link.LinkInputs): ReturnType<typeof link.check> {
+    clearProbeMemo();
+    return link.check({}, i);
+}
+
+function logFile(t: TopologyInfo, n: NodeInfo): string {
+    return path.join(n.dir, "logs", `${t.name}.log`);
+}
+
+function logMark(file: string): number {
+    try {
+        return fs.statSync(file).size;
+    } catch {
+        return 0;
+    }
+}
+
+/** The lines `file` got after byte `mark`. */
+function logLinesSince(file: string, mark: number): string[] {
+    return fs.existsSync(file) ? fs.readFileSync(file).subarray(mark).toString("utf8").split("\n") : [];
+}
+
+/** Polls `file` from byte `mark` until a line matches `re`. */
+async function waitForLogLine(file: string, mark: number, re: RegExp, timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const lines = logLinesSince(file, mark);
+        const hit = lines.find((l) => re.test(l));
+        if (hit) return hit;
+        if (Date.now() >= deadline) throw new Error(`${file}: no line matching ${re} within ${timeoutMs / 1000}s; new lines:\n${lines.slice(-20).join("\n")}`);
+        await new Promise((r) => setTimeout(r, 500));
+    }
+}
