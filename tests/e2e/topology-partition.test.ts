@@ -14,7 +14,9 @@
  *
  * Second part: a cut AFTER a successful up, then `pulumi refresh`. An idle transport connection
  * over a silent cut stays "connected" until TCP gives up on it (Linux defaults: keepalive after
- * 2 h, ~15 min of retransmissions), so the local cluster here runs with short transport keepalives
+ * 2 h; measured with the rig's defaults: a local 9.5.4 node still reported the remote connected 300 s
+ * into the cut — neither `_remote/info` nor a refresh can see such a cut), so the local cluster
+ * here runs with short transport keepalives
  * (`transport.tcp.keep_idle` 5 s, `keep_interval` 2 s, `keep_count` 3 — the knob Elastic's docs name
  * for idle inter-node connections); the test measures how long the nodes took to notice. After the
  * heal, sniff links do not reconnect by themselves (Elasticsearch reconnects on demand, when a
