@@ -18,13 +18,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { Client } from "@elastic/elasticsearch";
 import * as fs from "fs";
 import * as path from "path";
-import { clientFor, ClusterConnection, insecureWarnings, validateConnection } from "../core/client";
+import { callCluster, clientFor, ClusterConnection, insecureWarnings, validateConnection } from "../core/client";
 import { containsUnknown, plain, plainInputs } from "../core/dynamic";
 import { ConflictError, EsRemoteError, LicenseError, RemoteNotConnectedError } from "../core/errors";
 import { forgetFact } from "../core/facts";
 import { CheckFailure, failOnInvalid, urlsOf } from "../core/validation";
 import { addCredential, credentialSetting, credentialState, KeystoreTarget, removeCredential, validateKeystoreTargets } from "../apikey/keystore";
 import { nodesMissing, reloadSecureSettings } from "../apikey/reload";
+import { getKey, KeyInfo, unusable } from "../apikey/key";
+import { clusterRoleWarnings } from "../apikey/roleAccess";
 import {
     licenseProblem, localTrustFacts, nodeVersions, remoteServerFacts, serverChain, serverProblems, trustProblem, versionProblem,
 } from "../apikey/checks";
@@ -207,7 +209,58 @@ export async function preflight(olds: Partial<ApiKeyLinkOutputs>, news: ApiKeyLi
     } catch (e) {
         f.push({ property: "remote.urls", reason: (e as Error).message });
     }
+    if (!f.length) await keyAccessWarnings(local, remote, news);
     return f;
+}
+
+/** The key id of an encoded cross-cluster API key (`base64(id:api_key)`); the secret half is never kept. */
+export function keyIdOf(credential: string): string {
+    const decoded = Buffer.from(credential, "base64").toString("utf8");
+    return decoded.slice(0, Math.max(0, decoded.indexOf(":")));
+}
+
+/**
+ * Warns (roles may be managed elsewhere, so never fails) about local roles whose `remote_indices`
+ * or `remote_cluster` for this alias reach beyond the access of the key the credential belongs to:
+ * the key is read on the remote by its id (`GET _security/api_key?id=`), the roles on the local
+ * cluster (`GET _security/role`). Only the key's id is ever printed.
+ */
+async function keyAccessWarnings(local: Client, remote: Client, news: ApiKeyLinkInputs): Promise<void> {
+    const tag = `remote cluster '${news.alias}'`;
+    if (typeof news.credential !== "string" || containsUnknown(news.credential) || !news.remote) {
+        pulumi.log.info(`${tag}: the API key is not known yet; whether its access covers the local roles is checked when it is`);
+        return;
+    }
+    const id = keyIdOf(news.credential);
+    let k: KeyInfo | undefined;
+    try {
+        k = await getKey(remote, news.remote, id);
+    } catch (e) {
+        pulumi.log.info(`${tag}: could not read API key ${id} on the remote cluster (${(e as Error).message.split("\n")[0]}); whether its access covers the local roles is not checked (the remote user needs manage_api_key or manage_security)`);
+        return;
+    }
+    const why = unusable(k);
+    if (why) {
+        pulumi.log.warn(`${tag}: the credential's API key ${id} ${why} on the remote cluster (${urlsOf(news.remote)}): the link cannot connect with it. Give the encoded form of a valid cross-cluster key (CrossClusterApiKey.encoded)`);
+        return;
+    }
+    if (k!.type !== undefined && k!.type !== "cross_cluster") {
+        pulumi.log.warn(`${tag}: API key ${id} is a ${k!.type} key; the remote cluster server accepts only cross-cluster keys (POST _security/cross_cluster/api_key, or a CrossClusterApiKey)`);
+        return;
+    }
+    if (!k!.access) {
+        pulumi.log.info(`${tag}: the remote cluster does not report the access of API key ${id}; whether it covers the local roles is not checked`);
+        return;
+    }
+    let roles: Record<string, unknown>;
+    try {
+        roles = await callCluster("local", news.local, "read the local roles (GET _security/role)", () =>
+            local.transport.request<Record<string, unknown>>({ method: "GET", path: "/_security/role" }));
+    } catch (e) {
+        pulumi.log.info(`${tag}: could not read the local roles (${(e as Error).message.split("\n")[0]}); whether API key ${id} covers them is not checked`);
+        return;
+    }
+    clusterRoleWarnings(roles ?? {}, k!.access, news.alias, id).forEach((w) => pulumi.log.warn(w));
 }
 
 // ------------------------------------------------------------------------------- cluster I/O

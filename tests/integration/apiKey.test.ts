@@ -19,7 +19,7 @@ import { credentialSetting, listSettings } from "../../provider/apikey/keystore"
 import { clearProbeMemo } from "../../provider/link/probe";
 import { connectionTo, remoteKeys, withClient } from "../support/connections";
 import { ApiKeyCluster, apiKeyPool, stopApiKeyPool } from "../support/apiKeyClusters";
-import { errorOf, filesContaining } from "../support/assertions";
+import { errorOf, filesContaining, warningsOf } from "../support/assertions";
 
 const rand = () => crypto.randomBytes(3).toString("hex");
 
@@ -125,7 +125,7 @@ describe("API-key remote clusters (real nodes)", function () {
         assert.strictEqual(after.api_keys.length, before.api_keys.length);
     });
 
-    it("9.x → 9.x: a local user searches the remote through an API-key link; outside the key's access the remote refuses; delete removes settings and keystore entry", async () => {
+    it("9.x → 9.x: a local user searches the remote through an API-key link; the preview warns that the user's role reaches outside the key's access, and there the remote refuses; delete removes settings and keystore entry", async () => {
         const alias = `ak${rand()}`;
         const { id, outs: k } = await makeKey(remote, ["logs-*"]);
         const ksBefore = fs.statSync(path.join(local.configDir, "elasticsearch.keystore"));
@@ -142,6 +142,14 @@ describe("API-key remote clusters (real nodes)", function () {
         assert.ok(listSettings(keystoreOf(local)).includes(credentialSetting(alias)));
 
         const reader = await localReader(local, alias, ["logs-*", "other-*"]);
+        // The link's preview (credential known): the key (read on the remote by its id) grants
+        // logs-* only, and the reader's role also uses other-*: a warning naming role and pattern.
+        const secretHalf = Buffer.from(k.encoded, "base64").toString().split(":")[1];
+        const warnings = await warningsOf(async () => assert.deepStrictEqual((await link.check(created.outs, inputs)).failures, []));
+        const about = warnings.filter((w) => w.includes(`local role '${reader.username}-role'`));
+        assert.strictEqual(about.length, 1, warnings.join("\n"));
+        assert.match(about[0], new RegExp(`remote_indices\\[0\\]: 'other-\\*' .* on remote cluster '${alias}' is not covered by the key's search access \\(logs-\\*\\) of API key ${id}, so the remote cluster refuses it\\. Add it to the key's access\\.search`));
+        assert.ok(!warnings.some((w) => w.includes(secretHalf) || w.includes(k.encoded)), "no warning holds the key");
         const client = asUser(local, reader.username, reader.password);
         try {
             const hit = await client.search({ index: `${alias}:logs-a` });
