@@ -2,15 +2,19 @@
  * `RemoteClusterLink` with `security: "apiKey"`: the remote is reached at its remote cluster server
  * port and authenticated by a cross-cluster API key held in every local node's keystore.
  *
+ * - check: the API-key prerequisites (versions, licenses, server port, trust in the server's CA),
+ *   and, once the credential is known, a warning for each local role that reaches beyond the key's
+ *   access (the key read on the remote by its id);
  * - create: adds the credential to each keystore in `keystoreOn` (the node's own keystore tool,
  *   secret on stdin), `POST _nodes/reload_secure_settings` (every node must then hold it), writes
- *   the seeds/proxy settings, waits for `_remote/info` to say connected with
- *   `cluster_credentials: "::es_redacted::"`; on failure removes all of it again;
+ *   the seeds/proxy settings, waits until every local remote_cluster_client node's `_remote/info`
+ *   says connected with `cluster_credentials: "::es_redacted::"`; on failure removes all of it again;
  * - update: a new credential is written and reloaded (a rotated key), settings change in place;
  *   from `security: "certificate"` it migrates the same alias in Elastic's documented order (save
  *   and null the old settings, add the credential, re-add the alias at the server port, verify) and
  *   rolls back to the saved certificate settings if the new connection does not come up;
- * - read: the settings as on the cluster, and whether each keystore still holds the declared
+ * - read: the settings as the nodes apply them (persistent, transient, elasticsearch.yml: the same
+ *   I/O as the certificate link, ./io.ts), and whether each keystore still holds the declared
  *   credential (compared in this process, never printed);
  * - delete: the alias's settings nulled, the keystore entry removed, reload.
  */
