@@ -212,6 +212,30 @@ describe("API-key remote clusters (real nodes)", function () {
         await key.delete(id, k);
     });
 
+    it("the API-key link sees the transient layer like the certificate link: an alias set only there is not free at preview, and read reports its settings", async () => {
+        const alias = `tr${rand()}`;
+        // A credential of the right form; nothing here connects with it.
+        const credential = Buffer.from(`notakey${rand()}:${rand()}${rand()}`).toString("base64");
+        await withClient(local, (c) => c.cluster.putSettings({ transient: { [`cluster.remote.${alias}.seeds`]: "127.0.0.1:9" } }));
+        try {
+            const r = await link.check({}, linkInputs(local, remote, alias, credential));
+            const f = r.failures!.find((x) => x.property === "alias");
+            assert.ok(f, JSON.stringify(r.failures));
+            assert.match(f!.reason, new RegExp(`already has a remote cluster '${alias}' \\(sniff 127\\.0\\.0\\.1:9; set in transient\\).*transient settings override`));
+            assert.deepStrictEqual(await remoteKeys(local, alias), {}, "nothing written");
+            // A state whose persistent keys were removed while a transient override remains: the
+            // link is not gone (its old read saw the persistent layer only and dropped it).
+            const state = { ...linkInputs(local, remote, alias, credential, { seeds: [remote.serverAddress] }), connected: true, localVersion: "9.5.4" };
+            const read = await link.read(alias, state);
+            assert.strictEqual(read.id, alias);
+            assert.deepStrictEqual((read.inputs as any).seeds, ["127.0.0.1:9"], "drift: the seeds the nodes use");
+            assert.strictEqual(read.props!.connected, false);
+            assert.strictEqual(read.props!.nodesTotal, 1);
+        } finally {
+            await withClient(local, (c) => c.cluster.putSettings({ transient: { [`cluster.remote.${alias}.*`]: null } }));
+        }
+    });
+
     it("migration: a live certificate link becomes an API-key link with the same alias; searches work before and after; a failing migration rolls back", async () => {
         const alias = `mig${rand()}`;
         const cert = { local: connectionTo(local), remote: connectionTo(remote), alias, mode: "sniff", seeds: [remote.transportAddress], skipUnavailable: false, connectionTimeoutSeconds: 120 };
