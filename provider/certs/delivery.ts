@@ -9,6 +9,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { CERTIFICATE_FACTS, forgetFacts } from "../core/facts";
 
 /** Where a node certificate's files go. Plain interface, unwrapped. */
 export interface DeliveryTarget {
@@ -195,6 +196,7 @@ function fsyncDirectory(dir: string): void {
 export function deliverFiles(t: DeliveryTarget, pems: DeliveredPems): void {
     assertDirectory(t);
     const p = deliveryPaths(t);
+    certificatesChanged();
     try {
         writeFileAtomic(p.ca, trustFileContent(t, pems.caPem), PUBLIC_FILE_MODE);
         writeFileAtomic(p.key, pems.keyPem, t.keyFileMode ?? DEFAULT_KEY_FILE_MODE);
@@ -203,6 +205,14 @@ export function deliverFiles(t: DeliveryTarget, pems: DeliveredPems): void {
         const e = err as NodeJS.ErrnoException;
         throw new Error(`could not write the certificate files to ${t.directory}: ${e.code ?? ""} ${e.message}`.replace(/\s+/g, " "), { cause: err });
     }
+}
+
+/**
+ * What any node presents or trusts may change now: the probes this process holds (what each node
+ * serves and trusts) are forgotten, so a check later in the same `pulumi up` reads the nodes again.
+ */
+function certificatesChanged(): void {
+    forgetFacts({ tag: CERTIFICATE_FACTS });
 }
 
 /** Throws with a message naming `t.directory` if it does not exist or is not a directory. */
@@ -380,6 +390,7 @@ export function releaseDelivered(t: DeliveryTarget, pems: DeliveredPems, mode: O
         return keepAll("delivered by an earlier release that kept nothing aside, so there is nothing to put back; left so the node can restart");
     }
     const ownCa = on.caPem === trustFileContent(t, pems.caPem);
+    certificatesChanged();
     for (const [file, own] of [[p.key, true], [p.cert, true], [p.ca, ownCa]] as const) {
         releaseFile(file, own, mode, report);
     }
@@ -473,6 +484,7 @@ export function deliverTrustFile(t: TrustFileTarget, caPems: string[]): string {
     assertDirectory(t);
     const file = trustFilePath(t);
     const record = keepOriginal(file, false);
+    certificatesChanged();
     writeFileAtomic(file, trustPemsContent(caPems), PUBLIC_FILE_MODE);
     return record;
 }
@@ -493,6 +505,7 @@ export function releaseTrustFile(t: TrustFileTarget, caPems: string[]): ReleaseR
         report.kept.push({ file, why: "it no longer holds what was delivered (a newer delivery or a hand edit)" });
         return report;
     }
+    certificatesChanged();
     releaseFile(file, true, t.onDelete ?? "restore", report);
     fsyncDirectory(t.directory);
     return report;

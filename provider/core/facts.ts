@@ -55,6 +55,13 @@ interface Entry {
 const facts = new Map<string, Entry>();
 let reads = 0;
 
+/**
+ * The tag of facts a certificate or trust-file delivery can change (what a node presents and
+ * trusts): a process that delivered one forgets them all, on every cluster (a file path does not say
+ * which cluster reads it). @internal
+ */
+export const CERTIFICATE_FACTS = "certificates";
+
 /** Options of {@link cachedFact}. */
 export interface FactOptions {
     /** Reuse a value at most this old (ms); default: for the life of the process (facts that never change, e.g. a cluster's UUID). */

@@ -3,16 +3,17 @@
  * node's version, roles and publish addresses, whether security and transport TLS are on, and per
  * node which CA issued the transport certificate it presents and which CAs it trusts. Three GET
  * requests and one TLS handshake per cluster, plus one request and one handshake per node when
- * there are several; memoised for a minute per provider process, so ten links to one cluster probe
- * it once.
+ * there are several; kept a minute in the provider process's fact cache (core/facts), so ten links
+ * to one cluster probe it once, and forgotten as soon as this process delivers a certificate or a
+ * trust file (tag `certificates`).
  */
-import * as crypto from "crypto";
 import * as net from "net";
 import * as tls from "tls";
 import { Client } from "@elastic/elasticsearch";
 import { callCluster, clientFor, ClusterConnection } from "../core/client";
 import { minimumVersion } from "./compat";
 import { reasonOf } from "../core/errors";
+import { cachedFact, CERTIFICATE_FACTS, forgetFacts } from "../core/facts";
 import { hostOf, NodeFacts, NodeTls, parseSans } from "./nodes";
 
 /** Facts about one cluster: cluster-wide ones as answered by the node the client reached, and per node. */
@@ -224,27 +225,17 @@ async function readEachNodesTls(conn: ClusterConnection, raw: Record<string, Nod
     }));
 }
 
-const memo = new Map<string, { at: number; facts: Promise<ClusterFacts> }>();
-const MEMO_MS = 60_000;
-
-function memoKey(conn: ClusterConnection, generation: string): string {
-    // Credentials are part of the key (hashed, never stored): another user may see other answers.
-    return crypto.createHash("sha256").update(JSON.stringify([conn.urls, conn.username, conn.password, conn.apiKey, generation])).digest("hex");
-}
+const PROBE_MAX_AGE_MS = 60_000;
 
 /**
- * Probes a cluster (see the top of this file), memoised per process for a minute. `generation` names what
+ * Probes a cluster (see the top of this file), kept per connection (URLs + credentials: another user
+ * may see other answers) for a minute in the process's fact cache. `generation` names what
  * the caller knows to have changed the certificates since (e.g. the fingerprints of the node
  * certificates a link waits for): probes made before a delivery are not reused after it.
  * @internal
  */
 export function probeCluster(label: string, conn: ClusterConnection, client?: Client, generation = ""): Promise<ClusterFacts> {
-    const key = memoKey(conn, generation);
-    const hit = memo.get(key);
-    if (hit && Date.now() - hit.at < MEMO_MS) {
-        return hit.facts;
-    }
-    const facts = (async () => {
+    return cachedFact(conn, `probe\u0000${generation}`, async () => {
         const c = client ?? clientFor(conn);
         // `GET /` would name the cluster too, but not every distribution serves it (the test
         // distributions answer 405); the cluster state's metadata always holds the UUID.
@@ -282,15 +273,12 @@ export function probeCluster(label: string, conn: ClusterConnection, client?: Cl
         // node that answered, so each node is asked at its own HTTP address.
         if (f.nodes.length > 1) await readEachNodesTls(conn, nodes.nodes, f);
         return f;
-    })();
-    memo.set(key, { at: Date.now(), facts });
-    facts.catch(() => memo.delete(key));
-    return facts;
+    }, { maxAgeMs: PROBE_MAX_AGE_MS, tags: [CERTIFICATE_FACTS] });
 }
 
-/** @internal Forget memoised probes (tests). */
+/** @internal Forget every probe this process holds (tests; the root test hook clears all facts anyway). */
 export function clearProbeMemo(): void {
-    memo.clear();
+    forgetFacts({ tag: CERTIFICATE_FACTS });
 }
 
 /**

@@ -9,6 +9,9 @@ import { ConflictError, EsRemoteError, VersionIncompatibilityError } from "../..
 import { ClusterInfo } from "../../rig/elasticsearch";
 import { connectionTo, remoteKeys, withClient } from "../support/connections";
 import { pool } from "../support/pool";
+import * as fc from "fast-check";
+import { clearBody, readRemoteSettings, RemoteSettings, settingsBody } from "../../provider/link/settings";
+import { applyToCluster, loopbackHostArb, remoteSettingsArb } from "../support/settingsModel";
 
 function inputs(local: ClusterInfo, remote: ClusterInfo, extra: Record<string, unknown>): any {
     return { local: connectionTo(local), remote: connectionTo(remote), mode: "sniff", seeds: [remote.transportAddress], ...extra };
@@ -273,5 +276,36 @@ describe("RemoteClusterLink on real clusters", function () {
         }
         const about = seen.filter((m) => m.includes("deprecated since 9.0") && m.includes(v9b.url));
         assert.strictEqual(about.length, 1, `exactly once: ${JSON.stringify(about)}`);
+    });
+    it("the unit tests' model of the settings store holds on a real node: generated settings, mode switches and clears land exactly as modelled", async function () {
+        // The property tests in tests/unit/provider/link/settings.test.ts trust applyToCluster (null
+        // removes a key, scalars come back as strings, lists as arrays). Here the same bodies go to
+        // a real 9.x node, in sequence over one alias (each after the previous: the update bodies
+        // with their nulls), and what the node keeps is compared with the model key by key.
+        // Addresses are on loopback only (nothing is dialled outside the machine).
+        const samples = fc.sample(remoteSettingsArb(loopbackHostArb), { numRuns: 24, seed: 20261130 });
+        const alias = "model_check";
+        const persistent = async () => withClient(v9, async (c) => {
+            const s = await c.cluster.getSettings({ flat_settings: true });
+            return Object.fromEntries(Object.entries(s.persistent ?? {}).filter(([k]) => k.startsWith(`cluster.remote.${alias}.`)));
+        });
+        let model: Record<string, unknown> = {};
+        let previous: RemoteSettings | undefined;
+        try {
+            for (const [i, s] of samples.entries()) {
+                const body = settingsBody(alias, s, previous);
+                await withClient(v9, (c) => c.cluster.putSettings({ persistent: body }));
+                model = applyToCluster(model, body);
+                const real = await persistent();
+                assert.deepStrictEqual(real, model, `sample ${i} (${s.mode}${previous ? ` after ${previous.mode}` : ""}): ${JSON.stringify(s)}`);
+                assert.deepStrictEqual(readRemoteSettings(alias, real), readRemoteSettings(alias, model));
+                previous = s;
+            }
+        } finally {
+            await withClient(v9, (c) => c.cluster.putSettings({ persistent: clearBody(alias) }));
+        }
+        model = applyToCluster(model, clearBody(alias));
+        assert.deepStrictEqual(await persistent(), model);
+        assert.deepStrictEqual(model, {});
     });
 });

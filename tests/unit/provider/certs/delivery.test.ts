@@ -5,6 +5,7 @@ import {
     DEFAULT_FILES, deliverFiles, deliveredMatches, deliverTrustFile, deliveryPaths, deliveryProblems, findOriginal, keepOriginals, readDelivered, releaseDelivered,
     releaseTrustFile, trustFileContent, trustFilePath, writeFileAtomic,
 } from "../../../../provider/certs/delivery";
+import { CERTIFICATE_FACTS, cachedFact, clearFacts } from "../../../../provider/core/facts";
 import { tempDir } from "../certTestSupport";
 
 const PEMS = { certPem: "CERT A\n", keyPem: "KEY A\n", caPem: "CA\n" };
@@ -220,6 +221,35 @@ describe("provider/certs/delivery", () => {
             assert.deepStrictEqual(deliveryPaths({ directory: "/etc/es/certs" }), {
                 cert: "/etc/es/certs/transport.crt", key: "/etc/es/certs/transport.key", ca: "/etc/es/certs/transport-ca.crt",
             });
+        });
+    });
+
+    describe("what this process knows of the nodes", () => {
+        // A probe read before a delivery describes what a node served and trusted then: every
+        // write or give-back of certificate or trust files forgets such facts (all clusters: a
+        // path does not say which cluster reads it); other facts (a cluster's UUID) stay.
+        const conn = { urls: ["https://facts.example:9200"] };
+        it("deliverFiles, releaseDelivered, deliverTrustFile and releaseTrustFile each forget the certificate facts, and only those", async () => {
+            clearFacts();
+            let reads = 0;
+            const probe = () => cachedFact(conn, "probe", async () => ++reads, { tags: [CERTIFICATE_FACTS] });
+            const steps: Array<[string, () => void]> = [
+                ["deliverFiles", () => deliverFiles({ directory: dir }, PEMS)],
+                ["releaseDelivered", () => releaseDelivered({ directory: dir }, PEMS, "restore")],
+                ["deliverTrustFile", () => deliverTrustFile({ directory: dir, caFile: "t.crt" }, ["CA\n"])],
+                ["releaseTrustFile", () => releaseTrustFile({ directory: dir, caFile: "t.crt" }, ["CA\n"])],
+            ];
+            assert.strictEqual(await probe(), 1);
+            let uuidReads = 0;
+            await cachedFact(conn, "uuid", async () => { uuidReads++; return "u"; });
+            for (const [i, [name, step]] of steps.entries()) {
+                assert.strictEqual(await probe(), i + 1, `before ${name}: kept`);
+                step();
+                assert.strictEqual(await probe(), i + 2, `after ${name}: read again`);
+            }
+            await cachedFact(conn, "uuid", async () => { uuidReads++; return "u"; });
+            assert.strictEqual(uuidReads, 1, "the UUID was never forgotten");
+            clearFacts();
         });
     });
 
