@@ -27,6 +27,8 @@ import { containsUnknown, HookModule, plain } from "./core/dynamic";
 import { ClusterUnreachableError, ConflictError, EsRemoteError, reasonOf } from "./core/errors";
 import { CheckFailure, failOnInvalid, urlsOf } from "./core/validation";
 import { clusterUuidOf, urlsDiffer } from "./security/identity";
+import type { CrossClusterAccess } from "./apikey/keyBody";
+import { roleAccessProblems, RoleAccessOutcome, validateKeyAccess } from "./apikey/roleAccess";
 import { CreateInterruptedError, interruptedAdvice } from "./security/interrupted";
 import {
     normaliseRole, observedSpec, RoleBody, roleBodies, RoleSpec, ROLE_SPEC_KEYS, sameRole, securityIndexHint, specOf, validateRoleName, validateRoleSpec, writableRole,
@@ -59,7 +61,7 @@ export interface RoleOutputs extends RoleInputs {
 type Side = "local" | "remote";
 
 /** The input keys of a role, for the `inputs` that `read` returns. */
-const INPUT_KEYS = ["local", "remote", "name", "adoptExisting", ...ROLE_SPEC_KEYS] as const;
+const INPUT_KEYS = ["local", "remote", "name", "adoptExisting", "keyAccess", ...ROLE_SPEC_KEYS] as const;
 
 /** Whether the role lives on the remote cluster too (certificate model, the default). */
 function twoSided(i: { model?: string }): boolean {
@@ -131,7 +133,19 @@ export function validateRoleInputs(n: Record<string, unknown>): CheckFailure[] {
     if (n.adoptExisting !== undefined && !containsUnknown(n.adoptExisting) && typeof n.adoptExisting !== "boolean") {
         f.push({ property: "adoptExisting", reason: "must be true or false" });
     }
+    f.push(...validateKeyAccess(n.keyAccess, n.model));
+    // Both sides known (the key's access is an input of the key resource, known at preview): an
+    // index pattern the key does not grant is refused here, before anything is written.
+    if (!f.length) f.push(...keyAccessOutcome(n)?.failures ?? []);
     return f;
+}
+
+/** The declared role against each alias's key access (model "apiKey"), or undefined when a side is not known yet. */
+function keyAccessOutcome(n: Record<string, unknown>): RoleAccessOutcome | undefined {
+    if (n.model !== "apiKey" || n.keyAccess === undefined || n.keyAccess === null) return undefined;
+    if (containsUnknown(n.keyAccess) || containsUnknown(n)) return undefined;
+    const spec = n as unknown as RoleSpec;
+    return roleAccessProblems(String(n.name), roleBodies(spec).local, n.keyAccess as Record<string, CrossClusterAccess>, !!spec.preset);
 }
 
 /** The role on one side as Elasticsearch returns it, or undefined when absent. @internal */
@@ -214,6 +228,7 @@ export async function check(_olds: Partial<RoleInputs>, news: RoleInputs): Promi
     if (!failures.length && containsUnknown(n)) {
         pulumi.log.info(`role '${containsUnknown(n.name) ? "(name not known yet)" : String(n.name)}': some inputs are not known yet; they are checked again at update time`);
     }
+    if (!failures.length) keyAccessOutcome(n)?.warnings.forEach((w) => pulumi.log.warn(w));
     return { inputs: news, failures };
 }
 

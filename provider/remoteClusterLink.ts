@@ -14,24 +14,24 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Client } from "@elastic/elasticsearch";
 import type { RemoteClusterLinkArgs } from "../sdk/remoteClusterLink";
-import { callCluster, clientFor, ClusterConnection, insecureWarnings, validateConnection } from "./core/client";
+import { clientFor, ClusterConnection, insecureWarnings, validateConnection } from "./core/client";
 import { containsUnknown, HookModule, plain } from "./core/dynamic";
 import {
     ClusterUnreachableError, ConflictError, CreateInterruptedError, EsRemoteError, RemoteNotConnectedError, VersionIncompatibilityError,
 } from "./core/errors";
-import { cachedFact, forgetFact } from "./core/facts";
+import { forgetFact } from "./core/facts";
 import { CheckFailure, failOnInvalid, urlsOf } from "./core/validation";
 import {
-    ConnectionSummary, gatewayNodes, hostnameVerdict, hostOf, NameCheck, NodeConnection, NodeFacts, nodeTrustVerdict,
-    remoteClientNodes, summarizeConnections, versionVerdict,
+    gatewayNodes, hostnameVerdict, hostOf, NameCheck, NodeFacts, nodeTrustVerdict, remoteClientNodes, versionVerdict,
 } from "./link/nodes";
 import { ClusterFacts, probeCluster, transportSans } from "./link/probe";
 import {
-    clearBody, diffSettings, observeRemoteSettings, ObservedSettings, RemoteSettings, settingsBody, SETTING_KEYS,
+    clearBody, diffSettings, ObservedSettings, RemoteSettings, settingsBody, SETTING_KEYS,
     validateRemoteArgs,
 } from "./link/settings";
 import { prerequisiteFailures } from "./link/trust";
 import * as apiKeyLink from "./link/apiKeyLink";
+import { aliasConflict, observe, observeForCreate, putSettings, remoteInfoText, RemoteStatus, remoteStatus, waitConnected, warnUnasked } from "./link/io";
 
 /** What to do when a version pair is wire-compatible but not a supported cross-cluster search configuration. */
 export type CcsCompatibility = "enforce" | "warn" | "ignore";
@@ -171,71 +171,7 @@ function claimKey(localUuid: string | undefined, local: ClusterConnection, alias
     return `${localUuid ?? urlsOf(local)}|${alias}`;
 }
 
-// ---------------------------------------------------------------------------- observation
-
-/** The alias on the local cluster: persistent, transient and elasticsearch.yml layers. */
-async function observe(client: Client, conn: ClusterConnection, alias: string): Promise<ObservedSettings | undefined> {
-    const res = await callCluster("local", conn, "read the cluster settings (GET _cluster/settings)", () =>
-        client.cluster.getSettings({ flat_settings: true, filter_path: "persistent,transient" }));
-    for (const layer of ["persistent", "transient"] as const) {
-        const v = (res as unknown as Record<string, unknown> | undefined)?.[layer];
-        // An answer that is not a settings object must never read as "the alias is gone": a
-        // refresh would then drop a link that exists, and the next up would refuse its alias.
-        if (v !== undefined && (v === null || typeof v !== "object" || Array.isArray(v))) {
-            throw new ClusterUnreachableError(
-                `local cluster (${urlsOf(conn)}) gave an unexpected answer to GET _cluster/settings: '${layer}' is ${JSON.stringify(v)?.slice(0, 80)}, not an object. ` +
-                "Check that local.urls point at the cluster's HTTP layer; nothing was changed",
-                { cluster: "local" });
-        }
-    }
-    const nodes = await callCluster("local", conn, "read the node settings (GET _nodes/settings)", () =>
-        client.transport.request<{ nodes?: Record<string, { settings?: Record<string, unknown> }> }>({
-            method: "GET", path: "/_nodes/settings", querystring: { flat_settings: "true", filter_path: "nodes.*.settings" },
-        }));
-    // elasticsearch.yml may differ between nodes: a key any node sets counts (the first node's value).
-    const yml: Record<string, unknown> = {};
-    for (const n of Object.values(nodes?.nodes ?? {})) {
-        for (const [k, v] of Object.entries(n?.settings ?? {})) {
-            if (k.startsWith(`cluster.remote.${alias}.`) && !(k in yml)) yml[k] = v;
-        }
-    }
-    return observeRemoteSettings(alias, {
-        "elasticsearch.yml": yml,
-        persistent: (res?.persistent ?? {}) as Record<string, unknown>,
-        transient: (res?.transient ?? {}) as Record<string, unknown>,
-    });
-}
-
-/**
- * The alias's settings for the alias-is-free check, shared by check and create in one process (one
- * read per link instead of two); create forgets it once read, so a retry reads the cluster again.
- */
-function observeForCreate(client: Client, conn: ClusterConnection, alias: string): Promise<ObservedSettings | undefined> {
-    return cachedFact(conn, `remote:${alias}`, () => observe(client, conn, alias), { maxAgeMs: 60_000 });
-}
-
-function describe(o: ObservedSettings): string {
-    const s = o.effective;
-    const what = s.mode === "proxy" ? `proxy ${s.proxyAddress ?? "?"}` : `sniff ${(s.seeds ?? []).join(", ") || "?"}`;
-    return `${what}; set in ${o.layers.join(" and ")}`;
-}
-
-/** Why an alias found on the cluster cannot be taken (over), or undefined when it can. */
-function aliasConflict(inputs: LinkInputs, o: ObservedSettings | undefined): string | undefined {
-    if (!o) return undefined;
-    const where = `the local cluster (${urlsOf(inputs.local)}) already has a remote cluster '${inputs.alias}' (${describe(o)})`;
-    if (o.layers.includes("transient")) {
-        // Transient settings win over the persistent ones this link writes: adopting cannot work.
-        return `${where}. Its transient settings override the persistent settings this link writes, so it cannot be taken over: ` +
-            `remove them first (PUT _cluster/settings {"transient": {"cluster.remote.${inputs.alias}.*": null}}), or choose another alias`;
-    }
-    if (inputs.adoptExisting) return undefined;
-    return `${where}. Set adoptExisting: true to take it over (pulumi import does not work for dynamic resources), or choose another alias`;
-}
-
-async function putSettings(client: Client, conn: ClusterConnection, what: string, body: Record<string, unknown>): Promise<void> {
-    await callCluster("local", conn, what, () => client.cluster.putSettings({ persistent: body }));
-}
+// ---------------------------------------------------------------------------------- sides
 
 /** Connection facts about both sides, as the hooks that write need them. */
 interface Sides {
@@ -271,95 +207,6 @@ async function probeSides(inputs: LinkInputs, localClient: Client): Promise<Side
 }
 
 // ----------------------------------------------------------------------------- connection
-
-/** A connection to one node: the same credentials and CA, the node's own HTTP publish address. */
-function nodeConnection(conn: ClusterConnection, node: NodeFacts): ClusterConnection | undefined {
-    if (!node.httpAddress) return undefined;
-    let scheme = "https:";
-    try {
-        scheme = new URL(conn.urls[0]).protocol;
-    } catch { /* validated before */ }
-    return { ...conn, urls: [`${scheme}//${node.httpAddress}`], maxRetries: 0, requestTimeoutSeconds: Math.min(conn.requestTimeoutSeconds ?? 10, 10) };
-}
-
-function nodeAnswer(node: NodeFacts, info: unknown, alias: string): NodeConnection {
-    const r = (info as Record<string, Record<string, unknown>> | undefined)?.[alias];
-    if (!r || typeof r !== "object") return { node, asked: true, connected: false };
-    const targets = Array.isArray(r.seeds) ? r.seeds.map(String) : typeof r.proxy_address === "string" ? [r.proxy_address] : undefined;
-    return {
-        node, asked: true, connected: r.connected === true, targets, raw: r,
-        numNodesConnected: typeof r.num_nodes_connected === "number" ? r.num_nodes_connected : undefined,
-        numProxySocketsConnected: typeof r.num_proxy_sockets_connected === "number" ? r.num_proxy_sockets_connected : undefined,
-    };
-}
-
-interface RemoteStatus extends ConnectionSummary {
-    numNodesConnected?: number;
-    numProxySocketsConnected?: number;
-    perNode: NodeConnection[];
-}
-
-/**
- * `_remote/info` is answered by the node that receives it (it describes that node's connections),
- * so each local node with the remote_cluster_client role is asked at its own HTTP address. With a
- * one-node cluster that node is the connection itself.
- */
-async function remoteStatus(client: Client, conn: ClusterConnection, alias: string, local: ClusterFacts): Promise<RemoteStatus> {
-    const clients = remoteClientNodes(local.nodes);
-    let perNode: NodeConnection[];
-    if (local.nodes.length <= 1) {
-        const info = await callCluster("local", conn, "read GET _remote/info", () => client.cluster.remoteInfo());
-        perNode = [nodeAnswer(local.nodes[0] ?? { id: "?", name: "?", version: local.minVersion, roles: [] }, info, alias)];
-    } else {
-        perNode = await Promise.all(clients.map(async (n) => {
-            const c = nodeConnection(conn, n);
-            if (!c) return { node: n, asked: false, connected: false, error: "it publishes no HTTP address" };
-            try {
-                return nodeAnswer(n, await clientFor(c).cluster.remoteInfo(), alias);
-            } catch (e) {
-                return { node: n, asked: false, connected: false, error: `${c.urls[0]} (its HTTP publish address) did not answer: ${(e as Error).message.split("\n")[0]}` };
-            }
-        }));
-    }
-    const sum = summarizeConnections(perNode);
-    const min = (xs: Array<number | undefined>) => {
-        const ns = xs.filter((x): x is number => typeof x === "number");
-        return ns.length ? Math.min(...ns) : undefined;
-    };
-    const asked = perNode.filter((p) => p.asked);
-    return { ...sum, perNode, numNodesConnected: min(asked.map((p) => p.numNodesConnected)), numProxySocketsConnected: min(asked.map((p) => p.numProxySocketsConnected)) };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls every local node's `_remote/info` until all are connected or the timeout; reports progress every 10 s. */
-async function waitConnected(client: Client, conn: ClusterConnection, alias: string, local: ClusterFacts, timeoutSeconds: number): Promise<RemoteStatus> {
-    const deadline = Date.now() + timeoutSeconds * 1000;
-    let lastReport = Date.now();
-    let status = await remoteStatus(client, conn, alias, local);
-    while (!status.connected && Date.now() < deadline) {
-        await sleep(Math.min(500, Math.max(0, deadline - Date.now())));
-        status = await remoteStatus(client, conn, alias, local);
-        if (Date.now() - lastReport > 10_000) {
-            lastReport = Date.now();
-            pulumi.log.info(`remote cluster '${alias}': waiting for the connection (${status.nodesConnected} of ${status.nodesTotal} local nodes connected, ${Math.round((deadline - Date.now()) / 1000)}s left)`);
-        }
-    }
-    warnUnasked(alias, status);
-    return status;
-}
-
-function warnUnasked(alias: string, status: RemoteStatus): void {
-    if (status.unasked.length) {
-        pulumi.log.warn(`remote cluster '${alias}': could not ask ${status.unasked.length} local node(s) whether they are connected (${status.unasked.join("; ")}); 'connected' only speaks for the ${status.nodesTotal - status.unasked.length} that answered`);
-    }
-}
-
-/** What the local nodes' `_remote/info` said: the one node's entry, or each node's by name. */
-function remoteInfoText(status: RemoteStatus): string {
-    if (status.perNode.length === 1) return JSON.stringify(status.perNode[0].raw ?? {});
-    return JSON.stringify(Object.fromEntries(status.perNode.map((p) => [p.node.name, p.raw ?? (p.asked ? {} : { error: p.error })])));
-}
 
 function notConnected(alias: string, inputs: LinkInputs, status: RemoteStatus, sides: Sides, timeoutSeconds: number, cleanup: string): RemoteNotConnectedError {
     const target = inputs.mode === "proxy" ? `proxy address ${inputs.proxyAddress}` : `seeds ${(inputs.seeds ?? []).join(", ")}`;

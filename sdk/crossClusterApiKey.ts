@@ -58,6 +58,11 @@ export class CrossClusterApiKey extends pulumi.dynamic.Resource {
     /** The key's id. */
     declare readonly keyId: pulumi.Output<string>;
     declare readonly name: pulumi.Output<string>;
+    /**
+     * The access the key grants, as declared (known at preview): give it to a
+     * `CrossClusterRole`'s `keyAccess` so its preview checks the role against the key.
+     */
+    declare readonly access: pulumi.Output<pulumi.Unwrap<CrossClusterApiKeyArgs["access"]>>;
     /** The credential (`base64(id:api_key)`) for the local nodes' keystores. Secret. */
     declare readonly encoded: pulumi.Output<string>;
     /** Expiry in ms since the epoch, when the key expires. */

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { dispatchingProvider } from "../provider/core/dynamic";
 import { ClusterConnectionArgs, secretConnection } from "./connection";
+import type { CrossClusterApiKeyArgs } from "./crossClusterApiKey";
 
 /**
  * Arguments of {@link CrossClusterRole}. Give either `preset` (with `indices`) or
@@ -97,6 +98,20 @@ export interface CrossClusterRoleArgs {
      */
     remoteDefinition?: pulumi.Input<Record<string, any>>;
     /**
+     * `model: "apiKey"` only: the access of the cross-cluster API key each remote cluster alias is
+     * connected with, by alias — usually `{ <alias>: key.access }` of the `CrossClusterApiKey` the
+     * alias's `RemoteClusterLink` uses (known at preview, so nothing needs to exist yet). The
+     * preview then refuses, naming the property (e.g. `indices[1]` or
+     * `localDefinition.remote_indices[0].names[1]`), an index pattern of the role's
+     * `remote_indices` for that alias that the key's `access.search` (read privileges) or
+     * `access.replication` (`cross_cluster_replication`) does not cover: the remote cluster would
+     * refuse every request for it. Patterns are compared as wildcards (`*`, `?`); a regular
+     * expression (`/…/`) cannot be compared and is a warning, as are privileges no cross-cluster
+     * key grants (e.g. `write`). Nothing is written to any cluster for this check.
+     * @default none: not checked here (an API-key `RemoteClusterLink` still warns about the local roles at preview)
+     */
+    keyAccess?: pulumi.Input<Record<string, pulumi.Input<CrossClusterApiKeyArgs["access"]>>>;
+    /**
      * Take over a role of this name that already exists on either cluster (made by hand or another
      * tool) instead of refusing it: its definition is replaced by the declared one, and restored
      * if the create fails. `pulumi import` does not work for dynamic resources (pulumi/pulumi#16175).
@@ -128,6 +143,7 @@ export interface CrossClusterRoleArgs {
  * const viaKey = new CrossClusterRole("logs-search-key", {
  *     model: "apiKey", local: euConnection, clusters: ["us"],
  *     name: "remote-search-key", preset: "search", indices: ["logs-*"],
+ *     keyAccess: { us: key.access }, // the preview refuses patterns the key does not grant
  * });
  * ```
  */

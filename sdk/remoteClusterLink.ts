@@ -127,7 +127,8 @@ export class RemoteClusterLink extends pulumi.dynamic.Resource {
     declare readonly proxyAddress: pulumi.Output<string | undefined>;
     /**
      * Whether every local node with the `remote_cluster_client` role reported the remote connected in
-     * its own `_remote/info` (at the last create, update or refresh).
+     * its own `_remote/info` (at the last create, update or refresh). With `security: "apiKey"`
+     * a node counts only if its entry also shows `cluster_credentials` (it uses the API key).
      */
     declare readonly connected: pulumi.Output<boolean>;
     /** Local nodes with the `remote_cluster_client` role that reported the remote connected. */

@@ -2,15 +2,19 @@
  * `RemoteClusterLink` with `security: "apiKey"`: the remote is reached at its remote cluster server
  * port and authenticated by a cross-cluster API key held in every local node's keystore.
  *
+ * - check: the API-key prerequisites (versions, licenses, server port, trust in the server's CA),
+ *   and, once the credential is known, a warning for each local role that reaches beyond the key's
+ *   access (the key read on the remote by its id);
  * - create: adds the credential to each keystore in `keystoreOn` (the node's own keystore tool,
  *   secret on stdin), `POST _nodes/reload_secure_settings` (every node must then hold it), writes
- *   the seeds/proxy settings, waits for `_remote/info` to say connected with
- *   `cluster_credentials: "::es_redacted::"`; on failure removes all of it again;
+ *   the seeds/proxy settings, waits until every local remote_cluster_client node's `_remote/info`
+ *   says connected with `cluster_credentials: "::es_redacted::"`; on failure removes all of it again;
  * - update: a new credential is written and reloaded (a rotated key), settings change in place;
  *   from `security: "certificate"` it migrates the same alias in Elastic's documented order (save
  *   and null the old settings, add the credential, re-add the alias at the server port, verify) and
  *   rolls back to the saved certificate settings if the new connection does not come up;
- * - read: the settings as on the cluster, and whether each keystore still holds the declared
+ * - read: the settings as the nodes apply them (persistent, transient, elasticsearch.yml: the same
+ *   I/O as the certificate link, ./io.ts), and whether each keystore still holds the declared
  *   credential (compared in this process, never printed);
  * - delete: the alias's settings nulled, the keystore entry removed, reload.
  */
@@ -20,14 +24,18 @@ import * as fs from "fs";
 import * as path from "path";
 import { callCluster, clientFor, ClusterConnection, insecureWarnings, validateConnection } from "../core/client";
 import { containsUnknown, plain, plainInputs } from "../core/dynamic";
-import { EsRemoteError, LicenseError, RemoteNotConnectedError } from "../core/errors";
+import { ConflictError, EsRemoteError, LicenseError, RemoteNotConnectedError } from "../core/errors";
+import { forgetFact } from "../core/facts";
 import { CheckFailure, failOnInvalid, urlsOf } from "../core/validation";
 import { addCredential, credentialSetting, credentialState, KeystoreTarget, removeCredential, validateKeystoreTargets } from "../apikey/keystore";
 import { nodesMissing, reloadSecureSettings } from "../apikey/reload";
+import { getKey, KeyInfo, unusable } from "../apikey/key";
+import { clusterRoleWarnings } from "../apikey/roleAccess";
 import {
     licenseProblem, localTrustFacts, nodeVersions, remoteServerFacts, serverChain, serverProblems, trustProblem, versionProblem,
 } from "../apikey/checks";
-import { clearBody, diffSettings, readRemoteSettings, RemoteSettings, SETTING_KEYS, settingsBody, validateRemoteArgs } from "./settings";
+import { clearBody, diffSettings, RemoteSettings, SETTING_KEYS, settingsBody, validateRemoteArgs } from "./settings";
+import { aliasConflict, localNodes, observe, observeForCreate, putSettings, remoteInfoText, RemoteStatus, remoteStatus, waitConnected } from "./io";
 
 /** How the local cluster authenticates to the remote one. */
 export type LinkSecurity = "certificate" | "apiKey";
@@ -53,6 +61,10 @@ export interface ApiKeyLinkOutputs extends ApiKeyLinkInputs {
     connected: boolean;
     numNodesConnected?: number;
     numProxySocketsConnected?: number;
+    /** Local remote_cluster_client nodes that report the remote connected with the credential. */
+    nodesConnected?: number;
+    /** Local remote_cluster_client nodes. */
+    nodesTotal?: number;
     /** `_remote/info` shows `cluster_credentials` for the alias (the API-key model is in use). */
     credentialsInUse?: boolean;
     /** Every keystore in `keystoreOn` holds the declared credential (at the last create, update or refresh). */
@@ -162,11 +174,11 @@ export async function preflight(olds: Partial<ApiKeyLinkOutputs>, news: ApiKeyLi
             f.push({ property: "keystoreOn", reason: `the local cluster has ${nodes.length} nodes (${nodes.map((n) => n.name).join(", ")}) but keystoreOn lists ${ks}: every node needs the credential in its own keystore` });
         }
         const migrating = olds.alias === news.alias && !isApiKey(olds);
-        if (olds.alias !== news.alias && !news.adoptExisting) {
-            const existing = await settingsOf(local, news.local, news.alias);
-            if (existing) {
-                f.push({ property: "alias", reason: `the local cluster (${urlsOf(news.local)}) already has a remote cluster '${news.alias}'. Set adoptExisting: true to take it over, or choose another alias` });
-            }
+        if (olds.alias !== news.alias) {
+            // All three layers, as the certificate link sees them: a transient override or an
+            // elasticsearch.yml alias is as taken as a persistent one.
+            const conflict = aliasConflict(news, await observeForCreate(local, news.local, news.alias));
+            if (conflict) f.push({ property: "alias", reason: conflict });
         }
         if (migrating) {
             pulumi.log.info(`${tag}: migrates from certificate trust to an API key in place (same alias). Stop what uses it first (transforms, ML datafeeds, auto-follow patterns, follower indices: Elastic's migration steps) and resume them after the update`);
@@ -201,67 +213,70 @@ export async function preflight(olds: Partial<ApiKeyLinkOutputs>, news: ApiKeyLi
     } catch (e) {
         f.push({ property: "remote.urls", reason: (e as Error).message });
     }
+    if (!f.length) await keyAccessWarnings(local, remote, news);
     return f;
+}
+
+/** The key id of an encoded cross-cluster API key (`base64(id:api_key)`); the secret half is never kept. */
+export function keyIdOf(credential: string): string {
+    const decoded = Buffer.from(credential, "base64").toString("utf8");
+    return decoded.slice(0, Math.max(0, decoded.indexOf(":")));
+}
+
+/**
+ * Warns (roles may be managed elsewhere, so never fails) about local roles whose `remote_indices`
+ * or `remote_cluster` for this alias reach beyond the access of the key the credential belongs to:
+ * the key is read on the remote by its id (`GET _security/api_key?id=`), the roles on the local
+ * cluster (`GET _security/role`). Only the key's id is ever printed.
+ */
+async function keyAccessWarnings(local: Client, remote: Client, news: ApiKeyLinkInputs): Promise<void> {
+    const tag = `remote cluster '${news.alias}'`;
+    if (typeof news.credential !== "string" || containsUnknown(news.credential) || !news.remote) {
+        pulumi.log.info(`${tag}: the API key is not known yet; whether its access covers the local roles is checked when it is`);
+        return;
+    }
+    const id = keyIdOf(news.credential);
+    let k: KeyInfo | undefined;
+    try {
+        k = await getKey(remote, news.remote, id);
+    } catch (e) {
+        pulumi.log.info(`${tag}: could not read API key ${id} on the remote cluster (${(e as Error).message.split("\n")[0]}); whether its access covers the local roles is not checked (the remote user needs manage_api_key or manage_security)`);
+        return;
+    }
+    const why = unusable(k);
+    if (why) {
+        pulumi.log.warn(`${tag}: the credential's API key ${id} ${why} on the remote cluster (${urlsOf(news.remote)}): the link cannot connect with it. Give the encoded form of a valid cross-cluster key (CrossClusterApiKey.encoded)`);
+        return;
+    }
+    if (k!.type !== undefined && k!.type !== "cross_cluster") {
+        pulumi.log.warn(`${tag}: API key ${id} is a ${k!.type} key; the remote cluster server accepts only cross-cluster keys (POST _security/cross_cluster/api_key, or a CrossClusterApiKey)`);
+        return;
+    }
+    if (!k!.access) {
+        pulumi.log.info(`${tag}: the remote cluster does not report the access of API key ${id}; whether it covers the local roles is not checked`);
+        return;
+    }
+    let roles: Record<string, unknown>;
+    try {
+        roles = await callCluster("local", news.local, "read the local roles (GET _security/role)", () =>
+            local.transport.request<Record<string, unknown>>({ method: "GET", path: "/_security/role" }));
+    } catch (e) {
+        pulumi.log.info(`${tag}: could not read the local roles (${(e as Error).message.split("\n")[0]}); whether API key ${id} covers them is not checked`);
+        return;
+    }
+    clusterRoleWarnings(roles ?? {}, k!.access, news.alias, id).forEach((w) => pulumi.log.warn(w));
 }
 
 // ------------------------------------------------------------------------------- cluster I/O
 
-async function settingsOf(client: Client, conn: ClusterConnection, alias: string): Promise<RemoteSettings | undefined> {
-    const res = await callCluster("local", conn, "read the cluster settings (GET _cluster/settings)", () =>
-        client.cluster.getSettings({ flat_settings: true, filter_path: "persistent" }));
-    return readRemoteSettings(alias, (res?.persistent ?? {}) as Record<string, unknown>);
+/** Every local remote_cluster_client node's view of the alias; connected means with the credential in use. */
+async function statusOf(client: Client, i: Pick<ApiKeyLinkInputs, "local" | "alias">): Promise<RemoteStatus> {
+    return remoteStatus(client, i.local, i.alias, await localNodes(client, i.local), { apiKey: true });
 }
 
-async function putSettings(client: Client, conn: ClusterConnection, what: string, body: Record<string, unknown>): Promise<void> {
-    await callCluster("local", conn, what, () => client.cluster.putSettings({ persistent: body }));
-}
-
-interface Status {
-    connected: boolean;
-    credentialsInUse: boolean;
-    numNodesConnected?: number;
-    numProxySocketsConnected?: number;
-    raw?: Record<string, unknown>;
-}
-
-async function status(client: Client, conn: ClusterConnection, alias: string): Promise<Status> {
-    const info = await callCluster("local", conn, "read GET _remote/info", () => client.cluster.remoteInfo());
-    const r = (info as Record<string, any>)?.[alias];
-    if (!r || typeof r !== "object") return { connected: false, credentialsInUse: false };
-    return {
-        connected: r.connected === true,
-        credentialsInUse: r.cluster_credentials !== undefined,
-        numNodesConnected: typeof r.num_nodes_connected === "number" ? r.num_nodes_connected : undefined,
-        numProxySocketsConnected: typeof r.num_proxy_sockets_connected === "number" ? r.num_proxy_sockets_connected : undefined,
-        raw: r,
-    };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `_remote/info` until connected (with the credential in use, for `apiKey`) or the timeout. */
-async function waitConnected(client: Client, conn: ClusterConnection, alias: string, apiKey: boolean, timeoutSeconds: number): Promise<Status> {
-    const deadline = Date.now() + timeoutSeconds * 1000;
-    const ok = (s: Status) => s.connected && (!apiKey || s.credentialsInUse);
-    let s = await status(client, conn, alias);
-    let lastReport = Date.now();
-    let lastPoke = 0;
-    while (!ok(s) && Date.now() < deadline) {
-        // Seen on 9.5: a remote whose connection failed (e.g. its key was invalidated) is not retried
-        // after a reload with a new credential until a request needs it; `_resolve/cluster` (8.13+)
-        // is such a request, and reads nothing.
-        if (Date.now() - lastPoke > 5_000) {
-            lastPoke = Date.now();
-            await client.transport.request({ method: "GET", path: `/_resolve/cluster/${encodeURIComponent(alias)}:*` }, { ignore: [400, 403, 404, 500, 502, 503], requestTimeout: 30_000 }).catch(() => undefined);
-        }
-        await sleep(500);
-        s = await status(client, conn, alias);
-        if (Date.now() - lastReport > 10_000) {
-            lastReport = Date.now();
-            pulumi.log.info(`remote cluster '${alias}': waiting for the connection (${Math.round((deadline - Date.now()) / 1000)}s left)`);
-        }
-    }
-    return { ...s, connected: ok(s) };
+/** Waits until every local remote_cluster_client node is connected (with the credential when `apiKey`). */
+async function waitFor(client: Client, i: Pick<ApiKeyLinkInputs, "local" | "alias">, apiKey: boolean, timeoutSeconds: number): Promise<RemoteStatus> {
+    return waitConnected(client, i.local, i.alias, await localNodes(client, i.local), timeoutSeconds, { apiKey });
 }
 
 /** Adds the credential to every keystore, reloads, and checks that every node holds it. */
@@ -293,14 +308,16 @@ async function withdrawCredential(client: Client, i: Pick<ApiKeyLinkInputs, "ali
     if (first) throw first;
 }
 
-function notConnected(i: ApiKeyLinkInputs, s: Status, timeout: number, cleanup: string): RemoteNotConnectedError {
+function notConnected(i: ApiKeyLinkInputs, s: RemoteStatus, timeout: number, cleanup: string): RemoteNotConnectedError {
     const target = (i.mode ?? "sniff") === "proxy" ? `proxy address ${i.proxyAddress}` : `seeds ${(i.seeds ?? []).join(", ")}`;
+    const down = s.perNode.filter((p) => p.asked && !p.connected).map((p) => p.node.name);
     return new RemoteNotConnectedError(
-        `remote cluster '${i.alias}' (security: apiKey) did not connect with its API key within ${timeout}s; ${cleanup}. _remote/info: ${JSON.stringify(s.raw ?? {})}. ` +
+        `remote cluster '${i.alias}' (security: apiKey) did not connect with its API key within ${timeout}s; ${cleanup}. ` +
+        `${s.nodesConnected} of ${s.nodesTotal} local node(s) with the remote_cluster_client role connected with the credential${down.length && s.nodesTotal > 1 ? ` (not: ${down.join(", ")})` : ""}. _remote/info: ${remoteInfoText(s)}. ` +
         `Likely causes: the ${target} is not the remote cluster server port (remote_cluster.port, 9443 by default); the local nodes do not trust the server's CA ` +
         `(xpack.security.remote_cluster_client.ssl.certificate_authorities; the local log says "PKIX path building failed"); the key was invalidated or expired; ` +
         `a license below Enterprise on either side ("current license is non-compliant for [advanced-remote-cluster-security]"). See the local nodes' logs`,
-        { alias: i.alias, remoteInfo: s.raw ?? {} });
+        { alias: i.alias, nodesNotConnected: down, remoteInfo: Object.fromEntries(s.perNode.map((p) => [p.node.name, p.raw ?? {}])) });
 }
 
 async function versionsOf(i: ApiKeyLinkInputs, local: Client): Promise<{ local: string; remote?: string }> {
@@ -317,17 +334,29 @@ async function versionsOf(i: ApiKeyLinkInputs, local: Client): Promise<{ local: 
     return { local: lv, remote: rv };
 }
 
-function outputs(i: ApiKeyLinkInputs, s: Status, v: { local: string; remote?: string }, inSync: boolean): ApiKeyLinkOutputs {
+function outputs(i: ApiKeyLinkInputs, s: RemoteStatus, v: { local: string; remote?: string }, inSync: boolean): ApiKeyLinkOutputs {
     return plain({
         ...i,
         connected: s.connected,
         numNodesConnected: s.numNodesConnected,
         numProxySocketsConnected: s.numProxySocketsConnected,
+        nodesConnected: s.nodesConnected,
+        nodesTotal: s.nodesTotal,
         credentialsInUse: s.credentialsInUse,
         keystoresInSync: inSync,
         localVersion: v.local,
         remoteVersion: v.remote,
     });
+}
+
+/** The input part of a state (what the program declared), for `read`'s `inputs`. */
+function inputsOf(o: ApiKeyLinkOutputs): ApiKeyLinkOutputs {
+    const {
+        connected: _c, numNodesConnected: _n, numProxySocketsConnected: _p, nodesConnected: _nc, nodesTotal: _nt,
+        credentialsInUse: _ci, keystoresInSync: _k, localVersion: _lv, remoteVersion: _rv, ...inputs
+    } = o;
+    // ReadResult types `inputs` as the outputs; the engine takes them as the inputs seen now.
+    return inputs as ApiKeyLinkOutputs;
 }
 
 /** Refuses the write when a license forbids it: the same message as the preview, as a LicenseError. */
@@ -368,10 +397,12 @@ export async function create(news: ApiKeyLinkInputs): Promise<pulumi.dynamic.Cre
     const i = plainInputs<ApiKeyLinkInputs>(news);
     failOnInvalid(validateOwn(i));
     const client = clientFor(i.local);
-    const existing = await settingsOf(client, i.local, i.alias);
-    if (existing && !i.adoptExisting) {
-        throw new EsRemoteError(`the local cluster (${urlsOf(i.local)}) already has a remote cluster '${i.alias}'; set adoptExisting: true to take it over, or choose another alias. Nothing was written.`, { alias: i.alias });
-    }
+    const observed = await observeForCreate(client, i.local, i.alias);
+    forgetFact(i.local, `remote:${i.alias}`);
+    const conflict = aliasConflict(i, observed);
+    if (conflict) throw new ConflictError(`${conflict.replace(/[.\s]+$/, "")}. Nothing was written.`, { kind: "remote cluster alias", name: i.alias });
+    // What the persistent layer held (an adopted alias) is what a failed create puts back.
+    const existing = observed?.byLayer.persistent;
     await licenseGate(i);
     const timeout = i.connectionTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
     const undo = async (why: (cleanup: string) => Error): Promise<never> => {
@@ -389,15 +420,15 @@ export async function create(news: ApiKeyLinkInputs): Promise<pulumi.dynamic.Cre
     } catch (e) {
         return await undo((cleanup) => new EsRemoteError(`creating remote cluster '${i.alias}' (security: apiKey) failed: ${(e as Error).message}; ${cleanup}`, { alias: i.alias }, { cause: e }));
     }
-    let s: Status;
+    let s: RemoteStatus;
     if (i.waitForConnection ?? true) {
-        s = await waitConnected(client, i.local, i.alias, true, timeout);
+        s = await waitFor(client, i, true, timeout);
         if (!s.connected) {
             const st = s;
             return await undo((cleanup) => notConnected(i, st, timeout, cleanup));
         }
     } else {
-        s = await status(client, i.local, i.alias);
+        s = await statusOf(client, i);
     }
     return { id: i.alias, outs: outputs(i, s, await versionsOf(i, client), true) };
 }
@@ -405,9 +436,9 @@ export async function create(news: ApiKeyLinkInputs): Promise<pulumi.dynamic.Cre
 export async function read(id: string, props: ApiKeyLinkOutputs): Promise<pulumi.dynamic.ReadResult> {
     const client = clientFor(props.local);
     const alias = props.alias ?? id;
-    const actual = await settingsOf(client, props.local, alias);
-    if (!actual) return {};
-    const s = await status(client, props.local, alias);
+    const observed = await observe(client, props.local, alias);
+    if (!observed) return {};
+    const s = await statusOf(client, { local: props.local, alias });
     let inSync = true;
     if (isApiKey(props)) {
         for (const t of props.keystoreOn ?? []) {
@@ -418,11 +449,16 @@ export async function read(id: string, props: ApiKeyLinkOutputs): Promise<pulumi
             }
         }
     }
+    // The settings as the nodes apply them (transient over persistent over elasticsearch.yml), under
+    // the input names: `pulumi preview --diff` after a refresh shows each changed key as old => new.
     const now: Record<string, unknown> = {};
     for (const [k] of SETTING_KEYS) now[k] = undefined;
-    Object.assign(now, actual);
-    const out = plain({ ...props, ...now, connected: s.connected, numNodesConnected: s.numNodesConnected, numProxySocketsConnected: s.numProxySocketsConnected, credentialsInUse: s.credentialsInUse, keystoresInSync: inSync });
-    return { id: alias, props: out };
+    Object.assign(now, observed.effective);
+    const out = plain({
+        ...props, ...now, connected: s.connected, numNodesConnected: s.numNodesConnected, numProxySocketsConnected: s.numProxySocketsConnected,
+        nodesConnected: s.nodesConnected, nodesTotal: s.nodesTotal, credentialsInUse: s.credentialsInUse, keystoresInSync: inSync,
+    });
+    return { id: alias, props: out, inputs: inputsOf(out) };
 }
 
 export async function update(_id: string, olds: ApiKeyLinkOutputs, news: ApiKeyLinkInputs): Promise<pulumi.dynamic.UpdateResult> {
@@ -438,7 +474,7 @@ export async function update(_id: string, olds: ApiKeyLinkOutputs, news: ApiKeyL
         await putSettings(client, i.local, `null remote cluster '${i.alias}' before leaving API-key mode`, clearBody(i.alias));
         await withdrawCredential(client, olds);
         await putSettings(client, i.local, `re-add remote cluster '${i.alias}' with certificate trust`, settingsBody(i.alias, desired(i)));
-        const s = await waitConnected(client, i.local, i.alias, false, timeout);
+        const s = await waitFor(client, i, false, timeout);
         if ((i.waitForConnection ?? true) && !s.connected) throw notConnected(i, s, timeout, "the certificate settings stay in place");
         return { outs: { ...outputs(i, s, await versionsOf(i, client), true), credentialsInUse: undefined, keystoresInSync: undefined } };
     }
@@ -451,7 +487,7 @@ export async function update(_id: string, olds: ApiKeyLinkOutputs, news: ApiKeyL
     const body = settingsBody(i.alias, desired(i), desired(olds));
     if (Object.keys(body).length) await putSettings(client, i.local, `update remote cluster '${i.alias}' (PUT _cluster/settings)`, body);
     const wrote = credentialChanged || Object.keys(body).length > 0;
-    const s = wrote && (i.waitForConnection ?? true) ? await waitConnected(client, i.local, i.alias, true, timeout) : await status(client, i.local, i.alias);
+    const s = wrote && (i.waitForConnection ?? true) ? await waitFor(client, i, true, timeout) : await statusOf(client, i);
     if (wrote && (i.waitForConnection ?? true) && !s.connected) throw notConnected(i, s, timeout, "the new settings and credential stay in place");
     return { outs: outputs(i, s, await versionsOf(i, client), true) };
 }
@@ -463,7 +499,7 @@ export async function update(_id: string, olds: ApiKeyLinkOutputs, news: ApiKeyL
  */
 async function migrateToApiKey(client: Client, olds: ApiKeyLinkOutputs, i: ApiKeyLinkInputs, timeout: number): Promise<ApiKeyLinkOutputs> {
     await licenseGate(i);
-    const saved = (await settingsOf(client, i.local, i.alias)) ?? desired(olds);
+    const saved = (await observe(client, i.local, i.alias))?.byLayer.persistent ?? desired(olds);
     pulumi.log.info(`remote cluster '${i.alias}': migrating from certificate trust to an API key (saved settings: ${JSON.stringify(saved)})`);
     await putSettings(client, i.local, `null remote cluster '${i.alias}' (migration step: remove the certificate-based connection)`, clearBody(i.alias));
     const rollback = async (failure: string, cause?: unknown): Promise<never> => {
@@ -475,7 +511,7 @@ async function migrateToApiKey(client: Client, olds: ApiKeyLinkOutputs, i: ApiKe
         }
         try {
             await putSettings(client, i.local, `restore remote cluster '${i.alias}' with certificate trust (migration rollback)`, settingsBody(i.alias, saved));
-            const back = await waitConnected(client, i.local, i.alias, false, timeout);
+            const back = await waitFor(client, i, false, timeout);
             restored += back.connected ? " and it is connected again" : " but it has not reconnected yet";
         } catch (e) {
             restored += `; restoring the certificate settings failed too (${(e as Error).message}): set them by hand: ${JSON.stringify(settingsBody(i.alias, saved))}`;
@@ -488,7 +524,7 @@ async function migrateToApiKey(client: Client, olds: ApiKeyLinkOutputs, i: ApiKe
     } catch (e) {
         return await rollback((e as Error).message, e);
     }
-    const s = await waitConnected(client, i.local, i.alias, true, timeout);
+    const s = await waitFor(client, i, true, timeout);
     if (!s.connected) {
         return await rollback(notConnected(i, s, timeout, "rolling back").message);
     }

@@ -19,7 +19,7 @@ import { credentialSetting, listSettings } from "../../provider/apikey/keystore"
 import { clearProbeMemo } from "../../provider/link/probe";
 import { connectionTo, remoteKeys, withClient } from "../support/connections";
 import { ApiKeyCluster, apiKeyPool, stopApiKeyPool } from "../support/apiKeyClusters";
-import { errorOf, filesContaining } from "../support/assertions";
+import { errorOf, filesContaining, warningsOf } from "../support/assertions";
 
 const rand = () => crypto.randomBytes(3).toString("hex");
 
@@ -125,7 +125,7 @@ describe("API-key remote clusters (real nodes)", function () {
         assert.strictEqual(after.api_keys.length, before.api_keys.length);
     });
 
-    it("9.x → 9.x: a local user searches the remote through an API-key link; outside the key's access the remote refuses; delete removes settings and keystore entry", async () => {
+    it("9.x → 9.x: a local user searches the remote through an API-key link; the preview warns that the user's role reaches outside the key's access, and there the remote refuses; delete removes settings and keystore entry", async () => {
         const alias = `ak${rand()}`;
         const { id, outs: k } = await makeKey(remote, ["logs-*"]);
         const ksBefore = fs.statSync(path.join(local.configDir, "elasticsearch.keystore"));
@@ -142,6 +142,14 @@ describe("API-key remote clusters (real nodes)", function () {
         assert.ok(listSettings(keystoreOf(local)).includes(credentialSetting(alias)));
 
         const reader = await localReader(local, alias, ["logs-*", "other-*"]);
+        // The link's preview (credential known): the key (read on the remote by its id) grants
+        // logs-* only, and the reader's role also uses other-*: a warning naming role and pattern.
+        const secretHalf = Buffer.from(k.encoded, "base64").toString().split(":")[1];
+        const warnings = await warningsOf(async () => assert.deepStrictEqual((await link.check(created.outs, inputs)).failures, []));
+        const about = warnings.filter((w) => w.includes(`local role '${reader.username}-role'`));
+        assert.strictEqual(about.length, 1, warnings.join("\n"));
+        assert.match(about[0], new RegExp(`remote_indices\\[0\\]: 'other-\\*' .* on remote cluster '${alias}' is not covered by the key's search access \\(logs-\\*\\) of API key ${id}, so the remote cluster refuses it\\. Add it to the key's access\\.search`));
+        assert.ok(!warnings.some((w) => w.includes(secretHalf) || w.includes(k.encoded)), "no warning holds the key");
         const client = asUser(local, reader.username, reader.password);
         try {
             const hit = await client.search({ index: `${alias}:logs-a` });
@@ -202,6 +210,30 @@ describe("API-key remote clusters (real nodes)", function () {
         const cf = bad.failures!.find((x) => x.property === "credential")!;
         assert.ok(cf && !cf.reason.includes("s3cr3t"));
         await key.delete(id, k);
+    });
+
+    it("the API-key link sees the transient layer like the certificate link: an alias set only there is not free at preview, and read reports its settings", async () => {
+        const alias = `tr${rand()}`;
+        // A credential of the right form; nothing here connects with it.
+        const credential = Buffer.from(`notakey${rand()}:${rand()}${rand()}`).toString("base64");
+        await withClient(local, (c) => c.cluster.putSettings({ transient: { [`cluster.remote.${alias}.seeds`]: "127.0.0.1:9" } }));
+        try {
+            const r = await link.check({}, linkInputs(local, remote, alias, credential));
+            const f = r.failures!.find((x) => x.property === "alias");
+            assert.ok(f, JSON.stringify(r.failures));
+            assert.match(f!.reason, new RegExp(`already has a remote cluster '${alias}' \\(sniff 127\\.0\\.0\\.1:9; set in transient\\).*transient settings override`));
+            assert.deepStrictEqual(await remoteKeys(local, alias), {}, "nothing written");
+            // A state whose persistent keys were removed while a transient override remains: the
+            // link is not gone (its old read saw the persistent layer only and dropped it).
+            const state = { ...linkInputs(local, remote, alias, credential, { seeds: [remote.serverAddress] }), connected: true, localVersion: "9.5.4" };
+            const read = await link.read(alias, state);
+            assert.strictEqual(read.id, alias);
+            assert.deepStrictEqual((read.inputs as any).seeds, ["127.0.0.1:9"], "drift: the seeds the nodes use");
+            assert.strictEqual(read.props!.connected, false);
+            assert.strictEqual(read.props!.nodesTotal, 1);
+        } finally {
+            await withClient(local, (c) => c.cluster.putSettings({ transient: { [`cluster.remote.${alias}.*`]: null } }));
+        }
     });
 
     it("migration: a live certificate link becomes an API-key link with the same alias; searches work before and after; a failing migration rolls back", async () => {

@@ -7,7 +7,8 @@ import * as assert from "assert";
 import { accessBody, accessFromBody, normaliseAccess, validateAccess, validateKeyArgs } from "../../provider/apikey/keyBody";
 import { validateKeystoreTargets } from "../../provider/apikey/keystore";
 import { dnKey, serverProblems, trustProblem, versionProblem } from "../../provider/apikey/checks";
-import { validateApiKeyLinkArgs } from "../../provider/link/apiKeyLink";
+import { keyIdOf, validateApiKeyLinkArgs } from "../../provider/link/apiKeyLink";
+import { clusterRoleWarnings } from "../../provider/apikey/roleAccess";
 import { validateApiKeyInputs } from "../../provider/crossClusterApiKey";
 
 const conn = { urls: ["https://r:9200"], username: "elastic", password: "pw" };
@@ -73,5 +74,19 @@ describe("API-key remote clusters: pure checks", () => {
         assert.strictEqual(dnKey("CN=a, O=b"), dnKey("O=b,CN=a"));
         assert.match(versionProblem("remote", conn, [{ name: "n1", version: "8.13.4" }, { name: "n2", version: "8.14.0" }])!.reason, /n1 on 8\.13\.4/);
         assert.strictEqual(versionProblem("local", conn, [{ name: "n", version: "9.0.0" }]), undefined);
+    });
+
+    it("link preview: the key id (never the key) from the credential; local roles beyond the key's access are named, reserved roles skipped", () => {
+        const credential = Buffer.from("keyId42:s3cr3tvalue").toString("base64");
+        assert.strictEqual(keyIdOf(credential), "keyId42");
+        const roles = {
+            "eu-readers": { remote_indices: [{ clusters: ["us"], names: ["logs-*", "other-*"], privileges: ["read", "read_cross_cluster"] }] },
+            "other-alias": { remote_indices: [{ clusters: ["eu"], names: ["x"], privileges: ["read"] }] },
+            superuser: { metadata: { _reserved: true }, remote_indices: [{ clusters: ["*"], names: ["*"], privileges: ["all"] }] },
+        };
+        const w = clusterRoleWarnings(roles, { search: [{ names: ["logs-*"] }] }, "us", keyIdOf(credential));
+        assert.strictEqual(w.length, 1, w.join("\n"));
+        assert.match(w[0], /^remote cluster 'us': local role 'eu-readers' remote_indices\[0\]: 'other-\*' .* not covered by the key's search access \(logs-\*\) of API key keyId42, so the remote cluster refuses it\. Add it to the key's access\.search/);
+        assert.ok(!w[0].includes("s3cr3t"));
     });
 });

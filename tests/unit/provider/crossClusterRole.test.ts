@@ -9,6 +9,7 @@ import * as roleHooks from "../../../provider/crossClusterRole";
 import * as userHooks from "../../../provider/crossClusterUser";
 import { HookModule, UNKNOWN } from "../../../provider/core/dynamic";
 import { roleBodies, normaliseRole } from "../../../provider/security/roles";
+import { warningsOf } from "../../support/assertions";
 
 // The engine hands the hooks any JSON: these tests do too.
 const role: HookModule<any, any> = roleHooks;
@@ -216,6 +217,42 @@ describe("CrossClusterRole in the API-key model, at hook level", () => {
         assert.strictEqual((await role.diff("r", outs, { ...KEYED, clusters: ["eu"] })).changes, true);
         const d = await role.diff("r", outs, { ...SEARCH, name: KEYED.name });
         assert.deepStrictEqual([d.replaces, d.deleteBeforeReplace], [["model"], true]);
+    });
+
+    describe("keyAccess: the role against the key's access, at preview, without any request", () => {
+        const KEY = { search: [{ names: ["logs-*"] }] };
+        it("a pattern the key does not grant fails naming the property, the alias, the pattern and the fix; create refuses it too", async () => {
+            const r = await role.check({}, { ...KEYED, indices: ["logs-eu", "metrics-*"], keyAccess: { us: KEY } });
+            assert.deepStrictEqual(r.failures!.map((f) => f.property), ["indices[1]"]);
+            assert.match(r.failures![0].reason, /'metrics-\*' .* on remote cluster 'us' is not covered by the key's search access \(logs-\*\), so the remote cluster refuses it\. Add it to CrossClusterApiKey\.access\.search of the key 'us' uses, or remove it from the role/);
+            await assert.rejects(role.create({ ...KEYED, indices: ["metrics-*"], keyAccess: { us: KEY } }), (e: Error) => e.name === "InputError" && /^indices\[0\]: .*Nothing was written\.$/.test(e.message));
+        });
+        it("explicit definitions are named by their path; replication needs replication access; other aliases are not checked against this key", async () => {
+            const localDefinition = {
+                remote_indices: [
+                    { clusters: ["eu"], names: ["x-*"], privileges: ["read"] },
+                    { clusters: ["us"], names: ["logs-*", "leader-1"], privileges: ["cross_cluster_replication"] },
+                ],
+            };
+            const r = await role.check({}, { model: "apiKey", local: CONN, name: "mixed", localDefinition, keyAccess: { us: { search: [{ names: ["*"] }], replication: [{ names: ["leader-*"] }] } } });
+            assert.deepStrictEqual(r.failures!.map((f) => f.property), ["localDefinition.remote_indices[1].names[0]"]);
+            assert.match(r.failures![0].reason, /access\.replication/);
+        });
+        it("covered roles pass; a regular expression is a warning, never a silent pass", async () => {
+            assert.deepStrictEqual((await role.check({}, { ...KEYED, keyAccess: { us: KEY } })).failures, []);
+            const warnings = await warningsOf(async () => {
+                const r = await role.check({}, { ...KEYED, indices: ["/logs-.*/"], keyAccess: { us: KEY } });
+                assert.deepStrictEqual(r.failures, []);
+            });
+            assert.ok(warnings.some((w) => /role 'remote-search-key': indices\[0\]: '\/logs-\.\*\/' .* cannot be compared .*regular expression/.test(w)), warnings.join("\n"));
+        });
+        it("skips the check while the key's access is not known (preview of a new key elsewhere); refuses keyAccess with certificate trust and bad accesses", async () => {
+            assert.deepStrictEqual((await role.check({}, { ...KEYED, indices: ["metrics-*"], keyAccess: UNKNOWN })).failures, []);
+            assert.deepStrictEqual((await role.check({}, { ...KEYED, indices: ["metrics-*"], keyAccess: { us: UNKNOWN } })).failures, []);
+            assert.deepStrictEqual((await role.check({}, { ...SEARCH, keyAccess: { us: KEY } })).failures!.map((f) => f.property), ["keyAccess"]);
+            assert.deepStrictEqual((await role.check({}, { ...KEYED, keyAccess: { "u s": KEY, us: { search: [{ names: [] }] } } })).failures!.map((f) => f.property),
+                ["keyAccess.u s", "keyAccess.us.search[0].names"]);
+        });
     });
 });
 

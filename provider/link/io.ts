@@ -1,0 +1,226 @@
+/**
+ * A link's cluster I/O, one copy for both security models (certificate trust and API keys): what
+ * the local cluster has for an alias (the persistent, transient and elasticsearch.yml layers), the
+ * write of its persistent settings, and whether each local `remote_cluster_client` node is
+ * connected (each asked at its own HTTP address, since `_remote/info` describes only the node that
+ * answers), with the wait for it. The hook files and `apiKeyLink.ts` call these; nothing here
+ * decides what to write.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { Client } from "@elastic/elasticsearch";
+import { callCluster, clientFor, ClusterConnection } from "../core/client";
+import { ClusterUnreachableError } from "../core/errors";
+import { cachedFact } from "../core/facts";
+import { urlsOf } from "../core/validation";
+import { ConnectionSummary, NodeConnection, NodeFacts, remoteClientNodes, summarizeConnections } from "./nodes";
+import { ClusterFacts, publishAddress } from "./probe";
+import { observeRemoteSettings, ObservedSettings } from "./settings";
+
+// ---------------------------------------------------------------------------- observation
+
+/** The alias on the local cluster: persistent, transient and elasticsearch.yml layers. */
+export async function observe(client: Client, conn: ClusterConnection, alias: string): Promise<ObservedSettings | undefined> {
+    const res = await callCluster("local", conn, "read the cluster settings (GET _cluster/settings)", () =>
+        client.cluster.getSettings({ flat_settings: true, filter_path: "persistent,transient" }));
+    for (const layer of ["persistent", "transient"] as const) {
+        const v = (res as unknown as Record<string, unknown> | undefined)?.[layer];
+        // An answer that is not a settings object must never read as "the alias is gone": a
+        // refresh would then drop a link that exists, and the next up would refuse its alias.
+        if (v !== undefined && (v === null || typeof v !== "object" || Array.isArray(v))) {
+            throw new ClusterUnreachableError(
+                `local cluster (${urlsOf(conn)}) gave an unexpected answer to GET _cluster/settings: '${layer}' is ${JSON.stringify(v)?.slice(0, 80)}, not an object. ` +
+                "Check that local.urls point at the cluster's HTTP layer; nothing was changed",
+                { cluster: "local" });
+        }
+    }
+    const nodes = await callCluster("local", conn, "read the node settings (GET _nodes/settings)", () =>
+        client.transport.request<{ nodes?: Record<string, { settings?: Record<string, unknown> }> }>({
+            method: "GET", path: "/_nodes/settings", querystring: { flat_settings: "true", filter_path: "nodes.*.settings" },
+        }));
+    // elasticsearch.yml may differ between nodes: a key any node sets counts (the first node's value).
+    const yml: Record<string, unknown> = {};
+    for (const n of Object.values(nodes?.nodes ?? {})) {
+        for (const [k, v] of Object.entries(n?.settings ?? {})) {
+            if (k.startsWith(`cluster.remote.${alias}.`) && !(k in yml)) yml[k] = v;
+        }
+    }
+    return observeRemoteSettings(alias, {
+        "elasticsearch.yml": yml,
+        persistent: (res?.persistent ?? {}) as Record<string, unknown>,
+        transient: (res?.transient ?? {}) as Record<string, unknown>,
+    });
+}
+
+/**
+ * The alias's settings for the alias-is-free check, shared by check and create in one process (one
+ * read per link instead of two); create forgets it (`forgetFact(conn, "remote:<alias>")`) once
+ * read, so a retry reads the cluster again.
+ */
+export function observeForCreate(client: Client, conn: ClusterConnection, alias: string): Promise<ObservedSettings | undefined> {
+    return cachedFact(conn, `remote:${alias}`, () => observe(client, conn, alias), { maxAgeMs: 60_000 });
+}
+
+function describe(o: ObservedSettings): string {
+    const s = o.effective;
+    const what = s.mode === "proxy" ? `proxy ${s.proxyAddress ?? "?"}` : `sniff ${(s.seeds ?? []).join(", ") || "?"}`;
+    return `${what}; set in ${o.layers.join(" and ")}`;
+}
+
+/** Why an alias found on the cluster cannot be taken (over), or undefined when it can. */
+export function aliasConflict(inputs: { local: ClusterConnection; alias: string; adoptExisting?: boolean }, o: ObservedSettings | undefined): string | undefined {
+    if (!o) return undefined;
+    const where = `the local cluster (${urlsOf(inputs.local)}) already has a remote cluster '${inputs.alias}' (${describe(o)})`;
+    if (o.layers.includes("transient")) {
+        // Transient settings win over the persistent ones a link writes: adopting cannot work.
+        return `${where}. Its transient settings override the persistent settings this link writes, so it cannot be taken over: ` +
+            `remove them first (PUT _cluster/settings {"transient": {"cluster.remote.${inputs.alias}.*": null}}), or choose another alias`;
+    }
+    if (inputs.adoptExisting) return undefined;
+    return `${where}. Set adoptExisting: true to take it over (pulumi import does not work for dynamic resources), or choose another alias`;
+}
+
+/** `PUT _cluster/settings` with a persistent body (the only layer a link writes). */
+export async function putSettings(client: Client, conn: ClusterConnection, what: string, body: Record<string, unknown>): Promise<void> {
+    await callCluster("local", conn, what, () => client.cluster.putSettings({ persistent: body }));
+}
+
+// ----------------------------------------------------------------------------- connection
+
+/** A connection to one node: the same credentials and CA, the node's own HTTP publish address. */
+function nodeConnection(conn: ClusterConnection, node: NodeFacts): ClusterConnection | undefined {
+    if (!node.httpAddress) return undefined;
+    let scheme = "https:";
+    try {
+        scheme = new URL(conn.urls[0]).protocol;
+    } catch { /* validated before */ }
+    return { ...conn, urls: [`${scheme}//${node.httpAddress}`], maxRetries: 0, requestTimeoutSeconds: Math.min(conn.requestTimeoutSeconds ?? 10, 10) };
+}
+
+/**
+ * The local nodes as the connection check needs them (name, version, roles, HTTP address): one
+ * `GET _nodes` request, reused for a minute in this process. A link that does not run the
+ * certificate model's probe (the API-key link) asks each node through this.
+ */
+export function localNodes(client: Client, conn: ClusterConnection): Promise<Pick<ClusterFacts, "nodes" | "minVersion">> {
+    return cachedFact(conn, "link:nodes", async () => {
+        const res = await callCluster("local", conn, "read the nodes' roles and HTTP addresses (GET _nodes)", () =>
+            client.transport.request<{ nodes?: Record<string, { name?: string; version?: string; roles?: string[]; http?: { publish_address?: string } }> }>({
+                method: "GET", path: "/_nodes", querystring: { filter_path: "nodes.*.name,nodes.*.version,nodes.*.roles,nodes.*.http.publish_address" },
+            }));
+        const nodes: NodeFacts[] = Object.entries(res?.nodes ?? {}).map(([id, n]) => ({
+            id, name: String(n?.name ?? id), version: String(n?.version ?? ""),
+            roles: Array.isArray(n?.roles) ? n.roles.map(String) : [], httpAddress: publishAddress(n?.http?.publish_address),
+        }));
+        const minVersion = nodes.map((n) => n.version).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))[0] ?? "";
+        return { nodes, minVersion };
+    }, { maxAgeMs: 60_000 });
+}
+
+/** What the link needs to see to call a node connected: an API-key link also needs the node to use the credential. */
+export interface StatusOptions {
+    /** The link authenticates with a cross-cluster API key: a node counts as connected only if its entry shows `cluster_credentials`. */
+    apiKey?: boolean;
+}
+
+function nodeAnswer(node: NodeFacts, info: unknown, alias: string, opts: StatusOptions): NodeConnection & { credentials: boolean } {
+    const r = (info as Record<string, Record<string, unknown>> | undefined)?.[alias];
+    if (!r || typeof r !== "object") return { node, asked: true, connected: false, credentials: false };
+    const targets = Array.isArray(r.seeds) ? r.seeds.map(String) : typeof r.proxy_address === "string" ? [r.proxy_address] : undefined;
+    // `cluster_credentials: "::es_redacted::"` is there when the node holds a credential for the
+    // alias (seen on 8.19 and 9.5); removed from the keystore and reloaded, the field disappears.
+    const credentials = r.cluster_credentials !== undefined;
+    return {
+        node, asked: true, connected: r.connected === true && (!opts.apiKey || credentials), targets, raw: r, credentials,
+        numNodesConnected: typeof r.num_nodes_connected === "number" ? r.num_nodes_connected : undefined,
+        numProxySocketsConnected: typeof r.num_proxy_sockets_connected === "number" ? r.num_proxy_sockets_connected : undefined,
+    };
+}
+
+/** The link's connection as every local `remote_cluster_client` node sees it. */
+export interface RemoteStatus extends ConnectionSummary {
+    /** sniff: gateway nodes connected, the lowest count among the local nodes. */
+    numNodesConnected?: number;
+    /** proxy: sockets connected, the lowest count among the local nodes. */
+    numProxySocketsConnected?: number;
+    /** Every local node that answered shows `cluster_credentials` for the alias (the API-key model is in use). */
+    credentialsInUse: boolean;
+    perNode: NodeConnection[];
+}
+
+/**
+ * `_remote/info` is answered by the node that receives it (it describes that node's connections),
+ * so each local node with the remote_cluster_client role is asked at its own HTTP address. With a
+ * one-node cluster that node is the connection itself.
+ */
+export async function remoteStatus(client: Client, conn: ClusterConnection, alias: string, local: Pick<ClusterFacts, "nodes" | "minVersion">, opts: StatusOptions = {}): Promise<RemoteStatus> {
+    const clients = remoteClientNodes(local.nodes);
+    let perNode: Array<NodeConnection & { credentials?: boolean }>;
+    if (local.nodes.length <= 1) {
+        const info = await callCluster("local", conn, "read GET _remote/info", () => client.cluster.remoteInfo());
+        perNode = [nodeAnswer(local.nodes[0] ?? { id: "?", name: "?", version: local.minVersion, roles: [] }, info, alias, opts)];
+    } else {
+        perNode = await Promise.all(clients.map(async (n) => {
+            const c = nodeConnection(conn, n);
+            if (!c) return { node: n, asked: false, connected: false, error: "it publishes no HTTP address" };
+            try {
+                return nodeAnswer(n, await clientFor(c).cluster.remoteInfo(), alias, opts);
+            } catch (e) {
+                return { node: n, asked: false, connected: false, error: `${c.urls[0]} (its HTTP publish address) did not answer: ${(e as Error).message.split("\n")[0]}` };
+            }
+        }));
+    }
+    const sum = summarizeConnections(perNode);
+    const min = (xs: Array<number | undefined>) => {
+        const ns = xs.filter((x): x is number => typeof x === "number");
+        return ns.length ? Math.min(...ns) : undefined;
+    };
+    const asked = perNode.filter((p) => p.asked);
+    return {
+        ...sum, perNode: perNode.map(({ credentials: _c, ...p }) => p),
+        credentialsInUse: asked.length > 0 && asked.every((p) => p.credentials === true),
+        numNodesConnected: min(asked.map((p) => p.numNodesConnected)), numProxySocketsConnected: min(asked.map((p) => p.numProxySocketsConnected)),
+    };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls every local node's `_remote/info` until all are connected (with the credential in use, for
+ * an API-key link) or the timeout; reports progress every 10 s.
+ */
+export async function waitConnected(client: Client, conn: ClusterConnection, alias: string, local: Pick<ClusterFacts, "nodes" | "minVersion">, timeoutSeconds: number, opts: StatusOptions = {}): Promise<RemoteStatus> {
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    let lastReport = Date.now();
+    let lastPoke = 0;
+    let status = await remoteStatus(client, conn, alias, local, opts);
+    while (!status.connected && Date.now() < deadline) {
+        if (opts.apiKey && Date.now() - lastPoke > 5_000) {
+            // Seen on 9.5: a remote whose connection failed (e.g. its key was invalidated) is not
+            // retried after a reload with a new credential until a request needs it;
+            // `_resolve/cluster` (8.13+) is such a request, and reads nothing.
+            lastPoke = Date.now();
+            await client.transport.request({ method: "GET", path: `/_resolve/cluster/${encodeURIComponent(alias)}:*` }, { ignore: [400, 403, 404, 500, 502, 503], requestTimeout: 30_000 }).catch(() => undefined);
+        }
+        await sleep(Math.min(500, Math.max(0, deadline - Date.now())));
+        status = await remoteStatus(client, conn, alias, local, opts);
+        if (Date.now() - lastReport > 10_000) {
+            lastReport = Date.now();
+            pulumi.log.info(`remote cluster '${alias}': waiting for the connection (${status.nodesConnected} of ${status.nodesTotal} local nodes connected${opts.apiKey ? " with the API key" : ""}, ${Math.round((deadline - Date.now()) / 1000)}s left)`);
+        }
+    }
+    warnUnasked(alias, status);
+    return status;
+}
+
+/** Says which local nodes could not be asked: `connected` then speaks only for the others. */
+export function warnUnasked(alias: string, status: RemoteStatus): void {
+    if (status.unasked.length) {
+        pulumi.log.warn(`remote cluster '${alias}': could not ask ${status.unasked.length} local node(s) whether they are connected (${status.unasked.join("; ")}); 'connected' only speaks for the ${status.nodesTotal - status.unasked.length} that answered`);
+    }
+}
+
+/** What the local nodes' `_remote/info` said: the one node's entry, or each node's by name. */
+export function remoteInfoText(status: RemoteStatus): string {
+    if (status.perNode.length === 1) return JSON.stringify(status.perNode[0].raw ?? {});
+    return JSON.stringify(Object.fromEntries(status.perNode.map((p) => [p.node.name, p.raw ?? (p.asked ? {} : { error: p.error })])));
+}
