@@ -2,7 +2,7 @@
 // a cross-cluster API key made on the remote, its encoded form written into every local node's
 // keystore, and the alias registered at the remote cluster server port (not the transport port).
 import * as pulumi from "@pulumi/pulumi";
-import { CrossClusterApiKey, RemoteClusterLink } from "pulumi-es-remote";
+import { CrossClusterApiKey, CrossClusterRole, CrossClusterUser, RemoteClusterLink } from "pulumi-es-remote";
 
 interface Cluster {
     name: string;
@@ -39,6 +39,22 @@ const link = new RemoteClusterLink("link", {
     skipUnavailable: false,
 });
 
+// On the local cluster only: the user's role with remote_indices for the alias (the API-key model
+// has no role on the remote). keyAccess lets the preview refuse index patterns the key does not
+// grant — the remote would refuse every search on them.
+const role = new CrossClusterRole("logs-reader", {
+    model: "apiKey",
+    local: conn(local),
+    clusters: [remote.name],
+    name: "logs_reader_via_key",
+    preset: "search",
+    indices: ["logs-*"],
+    keyAccess: { [remote.name]: key.access },
+});
+const user = new CrossClusterUser("analyst", { local: conn(local), username: "analyst", roles: [role.name] }, { dependsOn: [link] });
+
 export const connected = link.connected;
 export const keyId = key.keyId;
+export const searchAs = user.username;
+export const analystPassword = user.password;
 export const searchPattern = pulumi.interpolate`${link.alias}:logs-*`;

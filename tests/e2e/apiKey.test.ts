@@ -7,7 +7,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { pulumi } from "../../rig/pulumi";
+import { pulumi, runPulumi } from "../../rig/pulumi";
 import { credentialSetting, listSettings } from "../../provider/apikey/keystore";
 import { connectionTo, remoteKeys, withClient } from "../support/connections";
 import { ApiKeyCluster, apiKeyPool, stopApiKeyPool } from "../support/apiKeyClusters";
@@ -47,6 +47,17 @@ const link = new RemoteClusterLink("link", {
     ...(apiKey ? { security: "apiKey", credential: key.encoded, keystoreOn: cfg.requireObject("keystoreOn") } : {}),
 });
 exports.connected = link.connected;
+`;
+
+const ROLE_PROGRAM = `
+const pulumi = require("@pulumi/pulumi");
+const { CrossClusterApiKey, CrossClusterRole } = require("pulumi-es-remote");
+const cfg = new pulumi.Config();
+const key = new CrossClusterApiKey("key", { remote: cfg.requireSecretObject("remote"), name: "e2e-role-check", access: { search: [{ names: ["logs-*"] }] } });
+new CrossClusterRole("reader", {
+    model: "apiKey", local: cfg.requireSecretObject("local"), clusters: ["e2erole"], name: "e2e_role_check",
+    preset: "search", indices: ["logs-*", "metrics-*"], keyAccess: { e2erole: key.access },
+});
 `;
 
 describe("e2e: API-key remote clusters with the real Pulumi CLI", function () {
@@ -135,6 +146,28 @@ describe("e2e: API-key remote clusters with the real Pulumi CLI", function () {
             assert.ok(!listSettings({ esHome: local.esHome, configDir: local.configDir, javaHome: local.javaHome }).includes(credentialSetting("e2emig")));
         } finally {
             m.remove();
+        }
+    });
+    it("a role reaching beyond its key's access is refused at preview, while the key does not exist yet; nothing is written", async () => {
+        const r = await tempProject("e2e-apikey-role", ROLE_PROGRAM);
+        try {
+            await pulumi(r.ws, ["config", "set", "--secret", "local", JSON.stringify(connectionTo(local))]);
+            await pulumi(r.ws, ["config", "set", "--secret", "remote", JSON.stringify(connectionTo(remote))]);
+            // key.access is an input of the key: known at preview although the key is not made yet.
+            const preview = await runPulumi(r.ws, ["preview"]);
+            assert.notStrictEqual(preview.code, 0, preview.output);
+            assert.match(preview.output, /indices\[1\]/);
+            assert.match(preview.output, /metrics-\*/);
+            assert.match(preview.output, /CrossClusterApiKey\.access\.search/);
+            const up = await runPulumi(r.ws, ["up", "--yes"]);
+            assert.notStrictEqual(up.code, 0, up.output);
+            const keys = await withClient(remote, (c) => c.security.getApiKey({ name: "e2e-role-check" }).catch(() => ({ api_keys: [] })));
+            assert.deepStrictEqual(keys.api_keys.filter((k: any) => !k.invalidated), [], "no key was made");
+            const roles = await withClient(local, (c) => c.security.getRole({ name: "e2e_role_check" }).catch(() => ({})));
+            assert.deepStrictEqual(roles, {}, "no role was written");
+        } finally {
+            await runPulumi(r.ws, ["destroy", "--yes"]);
+            r.remove();
         }
     });
 });
