@@ -31,7 +31,7 @@ import {
 } from "./link/settings";
 import { prerequisiteFailures } from "./link/trust";
 import * as apiKeyLink from "./link/apiKeyLink";
-import { aliasConflict, observe, observeForCreate, putSettings, remoteInfoText, RemoteStatus, remoteStatus, waitConnected, warnUnasked } from "./link/io";
+import { aliasConflict, currentStatus, observe, observeForCreate, putSettings, remoteInfoText, RemoteStatus, remoteStatus, waitConnected, warnUnasked } from "./link/io";
 
 /** What to do when a version pair is wire-compatible but not a supported cross-cluster search configuration. */
 export type CcsCompatibility = "enforce" | "warn" | "ignore";
@@ -600,7 +600,7 @@ export async function read(id: string, props: LinkOutputs): Promise<pulumi.dynam
     }
     // Versions change with upgrades (and diff takes skip_unavailable's default from the local one).
     const sides = await probeSides(state, client);
-    const status = await remoteStatus(client, state.local, alias, sides.local);
+    const status = await currentStatus(client, state.local, alias, sides.local);
     warnUnasked(alias, status);
     // The settings as the nodes apply them (transient over persistent over elasticsearch.yml),
     // under the input names: after a refresh, `pulumi preview --diff` shows each changed key as

@@ -35,7 +35,7 @@ import {
     licenseProblem, localTrustFacts, nodeVersions, remoteServerFacts, serverChain, serverProblems, trustProblem, versionProblem,
 } from "../apikey/checks";
 import { clearBody, diffSettings, RemoteSettings, SETTING_KEYS, settingsBody, validateRemoteArgs } from "./settings";
-import { aliasConflict, localNodes, observe, observeForCreate, putSettings, remoteInfoText, RemoteStatus, remoteStatus, waitConnected } from "./io";
+import { aliasConflict, currentStatus, localNodes, observe, observeForCreate, putSettings, remoteInfoText, RemoteStatus, remoteStatus, waitConnected } from "./io";
 
 /** How the local cluster authenticates to the remote one. */
 export type LinkSecurity = "certificate" | "apiKey";
@@ -438,7 +438,8 @@ export async function read(id: string, props: ApiKeyLinkOutputs): Promise<pulumi
     const alias = props.alias ?? id;
     const observed = await observe(client, props.local, alias);
     if (!observed) return {};
-    const s = await statusOf(client, { local: props.local, alias });
+    // As for a certificate link: a node that lost the remote is asked to try once before it is reported.
+    const s = await currentStatus(client, props.local, alias, await localNodes(client, props.local), { apiKey: true });
     let inSync = true;
     if (isApiKey(props)) {
         for (const t of props.keystoreOn ?? []) {

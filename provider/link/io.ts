@@ -182,6 +182,32 @@ export async function remoteStatus(client: Client, conn: ClusterConnection, alia
     };
 }
 
+/** Asks a node to use the remote once: `_resolve/cluster` (8.13+) dials a remote it is not connected to, and reads nothing. */
+function tryRemoteOnce(c: Client, alias: string, timeoutMs: number): Promise<unknown> {
+    return c.transport.request({ method: "GET", path: `/_resolve/cluster/${encodeURIComponent(alias)}:*` }, { ignore: [400, 403, 404, 500, 502, 503], requestTimeout: timeoutMs })
+        .catch(() => undefined);
+}
+
+/**
+ * The link's connection as a refresh reports it: {@link remoteStatus}, after every local node that
+ * reports the remote not connected was asked to try it once. Seen on 9.5 (sniff, separate hosts):
+ * after the remote was down or the network between the sides was cut, a node does not redial by
+ * itself (none within 240 s after a heal) until a cross-cluster request needs the remote — so
+ * without the retry a refresh would call a link that works on its first use "not connected".
+ * A node that still cannot connect stays not connected; nothing is written.
+ */
+export async function currentStatus(client: Client, conn: ClusterConnection, alias: string, local: Pick<ClusterFacts, "nodes" | "minVersion">, opts: StatusOptions = {}): Promise<RemoteStatus> {
+    const first = await remoteStatus(client, conn, alias, local, opts);
+    const retry = first.perNode.filter((p) => p.asked && !p.connected);
+    if (first.connected || !retry.length) return first;
+    await Promise.all(retry.map((p) => {
+        if (local.nodes.length <= 1) return tryRemoteOnce(client, alias, 10_000);
+        const c = nodeConnection(conn, p.node);
+        return c ? tryRemoteOnce(clientFor(c), alias, 10_000) : undefined;
+    }));
+    return remoteStatus(client, conn, alias, local, opts);
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -199,7 +225,7 @@ export async function waitConnected(client: Client, conn: ClusterConnection, ali
             // retried after a reload with a new credential until a request needs it;
             // `_resolve/cluster` (8.13+) is such a request, and reads nothing.
             lastPoke = Date.now();
-            await client.transport.request({ method: "GET", path: `/_resolve/cluster/${encodeURIComponent(alias)}:*` }, { ignore: [400, 403, 404, 500, 502, 503], requestTimeout: 30_000 }).catch(() => undefined);
+            await tryRemoteOnce(client, alias, 30_000);
         }
         await sleep(Math.min(500, Math.max(0, deadline - Date.now())));
         status = await remoteStatus(client, conn, alias, local, opts);
