@@ -31,7 +31,7 @@ import {
 } from "./link/settings";
 import { prerequisiteFailures } from "./link/trust";
 import * as apiKeyLink from "./link/apiKeyLink";
-import { aliasConflict, currentStatus, observe, observeForCreate, putSettings, remoteInfoText, RemoteStatus, remoteStatus, waitConnected, warnUnasked } from "./link/io";
+import { aliasConflict, currentStatus, LinkStatusOutputs, observe, observeForCreate, putSettings, remoteInfoText, RemoteStatus, remoteStatus, waitConnected, warnUnasked } from "./link/io";
 
 /** What to do when a version pair is wire-compatible but not a supported cross-cluster search configuration. */
 export type CcsCompatibility = "enforce" | "warn" | "ignore";
@@ -48,23 +48,7 @@ export type LinkInputs = Omit<pulumi.Unwrap<RemoteClusterLinkArgs>, "local" | "r
 };
 
 /** Outputs: the inputs plus what the clusters report. */
-export interface LinkOutputs extends LinkInputs {
-    /** Every local node with the remote_cluster_client role that could be asked reports the remote connected. */
-    connected: boolean;
-    /** sniff: gateway nodes connected, the lowest count among the local nodes. */
-    numNodesConnected?: number;
-    /** proxy: sockets connected, the lowest count among the local nodes. */
-    numProxySocketsConnected?: number;
-    /** Local remote_cluster_client nodes that report the remote connected. */
-    nodesConnected?: number;
-    /** Local remote_cluster_client nodes. */
-    nodesTotal?: number;
-    /** API-key links: `_remote/info` shows `cluster_credentials` for the alias. */
-    credentialsInUse?: boolean;
-    /** API-key links: every keystore in `keystoreOn` holds the declared credential. */
-    keystoresInSync?: boolean;
-    localVersion: string;
-    remoteVersion?: string;
+export interface LinkOutputs extends LinkInputs, LinkStatusOutputs {
     /** `cluster_uuid` of the cluster the settings were written to; another UUID behind `local` replaces the link. */
     localClusterUuid?: string;
     /** `cluster_uuid` of the remote (when `remote` is given). */

@@ -35,7 +35,7 @@ import {
     licenseProblem, localTrustFacts, nodeVersions, remoteServerFacts, serverChain, serverProblems, trustProblem, versionProblem,
 } from "../apikey/checks";
 import { clearBody, diffSettings, RemoteSettings, SETTING_KEYS, settingsBody, validateRemoteArgs } from "./settings";
-import { aliasConflict, currentStatus, localNodes, observe, observeForCreate, putSettings, remoteInfoText, RemoteStatus, remoteStatus, waitConnected } from "./io";
+import { aliasConflict, currentStatus, LinkStatusOutputs, localNodes, observe, observeForCreate, putSettings, remoteInfoText, RemoteStatus, remoteStatus, waitConnected } from "./io";
 
 /** How the local cluster authenticates to the remote one. */
 export type LinkSecurity = "certificate" | "apiKey";
@@ -57,21 +57,7 @@ export interface ApiKeyLinkInputs extends RemoteSettings {
 }
 
 /** Outputs of a link in API-key mode. */
-export interface ApiKeyLinkOutputs extends ApiKeyLinkInputs {
-    connected: boolean;
-    numNodesConnected?: number;
-    numProxySocketsConnected?: number;
-    /** Local remote_cluster_client nodes that report the remote connected with the credential. */
-    nodesConnected?: number;
-    /** Local remote_cluster_client nodes. */
-    nodesTotal?: number;
-    /** `_remote/info` shows `cluster_credentials` for the alias (the API-key model is in use). */
-    credentialsInUse?: boolean;
-    /** Every keystore in `keystoreOn` holds the declared credential (at the last create, update or refresh). */
-    keystoresInSync?: boolean;
-    localVersion: string;
-    remoteVersion?: string;
-}
+export interface ApiKeyLinkOutputs extends ApiKeyLinkInputs, LinkStatusOutputs {}
 
 const DEFAULT_TIMEOUT_SECONDS = 60;
 const SECURITY_VALUES: LinkSecurity[] = ["certificate", "apiKey"];

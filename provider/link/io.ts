@@ -136,6 +136,26 @@ function nodeAnswer(node: NodeFacts, info: unknown, alias: string, opts: StatusO
     };
 }
 
+/** What a link of either security model reports about its connection (outputs of both). */
+export interface LinkStatusOutputs {
+    /** Every local node with the remote_cluster_client role that could be asked reports the remote connected (an API-key link: with the credential in use). */
+    connected: boolean;
+    /** sniff: gateway nodes connected, the lowest count among the local nodes. */
+    numNodesConnected?: number;
+    /** proxy: sockets connected, the lowest count among the local nodes. */
+    numProxySocketsConnected?: number;
+    /** Local remote_cluster_client nodes that report the remote connected. */
+    nodesConnected?: number;
+    /** Local remote_cluster_client nodes. */
+    nodesTotal?: number;
+    /** API-key links: `_remote/info` shows `cluster_credentials` for the alias (the API-key model is in use). */
+    credentialsInUse?: boolean;
+    /** API-key links: every keystore in `keystoreOn` holds the declared credential (at the last create, update or refresh). */
+    keystoresInSync?: boolean;
+    localVersion: string;
+    remoteVersion?: string;
+}
+
 /** The link's connection as every local `remote_cluster_client` node sees it. */
 export interface RemoteStatus extends ConnectionSummary {
     /** sniff: gateway nodes connected, the lowest count among the local nodes. */
