@@ -31,7 +31,11 @@ export const loopbackHostArb = fc.oneof(
     fc.constant("localhost"),
 );
 export const portArb = fc.integer({ min: 1, max: 65535 });
-export const addressArb = fc.tuple(hostArb, portArb).map(([h, p]) => `${h}:${p}`);
+/** `host:port` addresses with hosts from `host`. */
+export function addressArbOf(host: fc.Arbitrary<string>): fc.Arbitrary<string> {
+    return fc.tuple(host, portArb).map(([h, p]) => `${h}:${p}`);
+}
+export const addressArb = addressArbOf(hostArb);
 export const unitArb = fc.constantFrom("nanos", "micros", "ms", "s", "m", "h", "d", "S", "H", "D", "MS", "Nanos");
 export const durationArb = fc.oneof(
     fc.tuple(fc.integer({ min: 1, max: 1_000_000 }), unitArb).map(([n, u]) => `${n}${u}`),
@@ -40,7 +44,7 @@ export const durationArb = fc.oneof(
 
 /** Every valid combination of a link's settings, sniff or proxy; `host` picks the addresses' hosts. */
 export function remoteSettingsArb(host: fc.Arbitrary<string> = hostArb): fc.Arbitrary<RemoteSettings> {
-    const address = fc.tuple(host, portArb).map(([h, p]) => `${h}:${p}`);
+    const address = addressArbOf(host);
     return fc.oneof(
         fc.record(
             {
