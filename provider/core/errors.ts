@@ -131,6 +131,31 @@ export class LicenseError extends EsRemoteError {
 }
 
 /**
+ * A node could not be reached or used through its access (`delivery.access`, `trustDeliveries[].access`,
+ * `keystoreOn[].access`): the host did not answer, the login or `sudo -n` was refused, a step timed
+ * out, or a step on the node failed. `details.host` names the host (or `this host`), `details.node`
+ * the node's directory or keystore when known. Never carries what the node printed (it may hold a secret).
+ */
+export class NodeAccessError extends EsRemoteError {
+    constructor(message: string, details: { host: string } & Record<string, unknown>, options?: { cause?: unknown }) {
+        super(message, details, options);
+        this.name = "NodeAccessError";
+    }
+}
+
+/**
+ * An SSH host presented a host key other than the pinned one (`hostKey`), or no key was pinned:
+ * possibly a man in the middle. `details.expected` and `details.presented` are fingerprints
+ * (`SHA256:…`). Nothing was sent to the host.
+ */
+export class HostKeyError extends NodeAccessError {
+    constructor(message: string, details: { host: string; expected: string[]; presented: string }) {
+        super(message, details);
+        this.name = "HostKeyError";
+    }
+}
+
+/**
  * One line for a failure: Elasticsearch's error type and reason when it answered (the client's own
  * message repeats the reason over several lines), else the error's message.
  */
