@@ -7,12 +7,14 @@
  *   when that pipe closes, so it follows its launcher;
  * - a small detached reaper (rig/reaper.ts), started once per process, that waits for this
  *   process to die and then kills the recorded process groups and PIDs and removes the recorded
- *   network namespaces, links and folders. The record is a JSON file the reaper reads at that moment.
+ *   mount namespaces (every process still inside is killed, the namespace file unmounted and
+ *   removed), network namespaces, links and folders. The record is a JSON file the reaper reads at
+ *   that moment.
  *
  * Clusters started by `npm run clusters -- up` are meant to outlive the CLI: they are `persistent`
  * and never recorded here.
  */
-import { spawn } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -32,6 +34,11 @@ export interface Registry {
     namespaces: string[];
     links: string[];
     dirs: string[];
+    /**
+     * Persistent mount namespaces (the files they are bound to, see rig/hostfs.ts). Absent in
+     * records written before isolated hosts existed.
+     */
+    mounts?: string[];
 }
 
 /** Start time of a process (field 22 of /proc/<pid>/stat), or undefined if it is gone. */
@@ -65,7 +72,7 @@ function ensureReaper(): Registry {
     if (registry) return registry;
     const dir = reaperDir();
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    registry = { processes: [], namespaces: [], links: [], dirs: [] };
+    registry = { processes: [], namespaces: [], links: [], dirs: [], mounts: [] };
     registryFile = path.join(dir, `${process.pid}.json`);
     flush();
     const child = spawn(process.execPath, [path.join(__dirname, "reaper.js"), String(process.pid), processStart(process.pid) ?? "", registryFile], {
@@ -100,9 +107,11 @@ export function untrackProcesses(pids: number[]): void {
     flush();
 }
 
-/** Records network namespaces, links (bridges) and folders for the reaper. */
-export function trackResources(what: { namespaces?: string[]; links?: string[]; dirs?: string[] }): void {
+/** Records network namespaces, links (bridges), folders and mount-namespace files for the reaper. */
+export function trackResources(what: { namespaces?: string[]; links?: string[]; dirs?: string[]; mounts?: string[] }): void {
     const r = ensureReaper();
+    r.mounts ??= [];
+    r.mounts.push(...(what.mounts ?? []).filter((n) => !r.mounts!.includes(n)));
     r.namespaces.push(...(what.namespaces ?? []).filter((n) => !r.namespaces.includes(n)));
     r.links.push(...(what.links ?? []).filter((n) => !r.links.includes(n)));
     r.dirs.push(...(what.dirs ?? []).filter((n) => !r.dirs.includes(n)));
@@ -110,8 +119,9 @@ export function trackResources(what: { namespaces?: string[]; links?: string[]; 
 }
 
 /** Forgets resources that were removed normally. */
-export function untrackResources(what: { namespaces?: string[]; links?: string[]; dirs?: string[] }): void {
+export function untrackResources(what: { namespaces?: string[]; links?: string[]; dirs?: string[]; mounts?: string[] }): void {
     if (!registry) return;
+    registry.mounts = (registry.mounts ?? []).filter((n) => !(what.mounts ?? []).includes(n));
     registry.namespaces = registry.namespaces.filter((n) => !(what.namespaces ?? []).includes(n));
     registry.links = registry.links.filter((n) => !(what.links ?? []).includes(n));
     registry.dirs = registry.dirs.filter((n) => !(what.dirs ?? []).includes(n));
@@ -128,4 +138,55 @@ export function tiedCommand(user: { uid: number; gid: number } | undefined, tied
         ...(tied ? ["--pdeathsig", "KILL"] : []),
     ];
     return priv.length ? ["setpriv", [...priv, "--", cmd, ...args]] : [cmd, args];
+}
+
+/**
+ * PIDs of the processes inside the mount namespace bound to `file` (their `/proc/<pid>/ns/mnt` is
+ * that namespace's inode), or none if `file` is not a namespace.
+ */
+export function processesInMountNamespace(file: string): number[] {
+    let ino: number;
+    try {
+        ino = fs.statSync(file).ino;
+    } catch {
+        return [];
+    }
+    if (!isMountNamespaceFile(file)) return [];
+    const out: number[] = [];
+    for (const entry of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+        try {
+            if (fs.readlinkSync(`/proc/${entry}/ns/mnt`) === `mnt:[${ino}]`) out.push(Number(entry));
+        } catch {
+            // exited meanwhile
+        }
+    }
+    return out;
+}
+
+/** Whether `file` has a mount namespace bound onto it (it is then on nsfs, not the folder's file system). */
+function isMountNamespaceFile(file: string): boolean {
+    const r = spawnSync("findmnt", ["-n", "-o", "FSTYPE", "--mountpoint", file], { encoding: "utf8" });
+    return r.status === 0 && r.stdout.trim() === "nsfs";
+}
+
+/**
+ * Ends a persistent mount namespace: kills (SIGKILL) every process still inside it, unmounts the
+ * file it is bound to and removes the file. The namespace, with its overlays, goes when its last
+ * user does. Safe on a file that is already gone.
+ */
+export function releaseMountNamespace(file: string): void {
+    for (const pid of processesInMountNamespace(file)) {
+        try {
+            process.kill(pid, "SIGKILL");
+        } catch {
+            // gone
+        }
+    }
+    if (isMountNamespaceFile(file)) {
+        if (spawnSync("umount", [file], { stdio: "ignore" }).status !== 0) {
+            spawnSync("umount", ["-l", file], { stdio: "ignore" });
+        }
+    }
+    fs.rmSync(file, { force: true });
 }

@@ -1,12 +1,13 @@
 /**
  * The rig's reaper (see rig/lifetime.ts): `node reaper.js <parentPid> <parentStart> <recordFile>`.
  * Detached from the test run; polls until the parent is gone (or the record file is removed), then
- * kills every recorded process group and process and removes the recorded namespaces, links and
- * folders. It never touches anything that is not in the record.
+ * kills every recorded process group and process and removes the recorded mount namespaces (with
+ * whatever still runs inside them), network namespaces, links and folders. It never touches
+ * anything that is not in the record.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import { processStart, Registry } from "./lifetime";
+import { processStart, Registry, releaseMountNamespace } from "./lifetime";
 
 function reap(file: string): void {
     let r: Registry;
@@ -32,6 +33,11 @@ function reap(file: string): void {
                 // gone
             }
         }
+    }
+    // Before the network namespaces and folders: a node's mount namespace holds its overlays (whose
+    // layers are in a recorded folder) and the processes inside may hold its network namespace.
+    for (const file of r.mounts ?? []) {
+        releaseMountNamespace(file);
     }
     for (const ns of r.namespaces) {
         spawnSync("ip", ["netns", "del", ns], { stdio: "ignore" });
