@@ -85,9 +85,17 @@ const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuf
 
 /** Picks a free 198.18.<n>.0/24 under a host-wide lock, so concurrent rig runs never share one. */
 function withNetLock<T>(fn: () => T): T {
+    return withRigLock("net", fn);
+}
+
+/**
+ * Runs `fn` under a host-wide lock `<name>.lock` of the rig (a folder in the reapers' folder; one
+ * older than 30 s is taken for a crashed holder's). @internal
+ */
+export function withRigLock<T>(name: string, fn: () => T): T {
     const dir = reaperDir();
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const lock = path.join(dir, "net.lock");
+    const lock = path.join(dir, `${name}.lock`);
     const deadline = Date.now() + 30000;
     for (;;) {
         try {
@@ -99,7 +107,7 @@ function withNetLock<T>(fn: () => T): T {
             } catch {
                 // raced
             }
-            if (Date.now() > deadline) throw new Error(`could not take the rig's network lock ${lock}`);
+            if (Date.now() > deadline) throw new Error(`could not take the rig's ${name} lock ${lock}`);
             sleepSync(100);
         }
     }
@@ -202,6 +210,65 @@ export function destroyNetwork(net: RigNetwork): void {
     }
     spawnSync("ip", ["link", "del", net.bridge], { stdio: "ignore" });
     if (!net.persistent) untrackResources({ links: [net.bridge] });
+}
+
+/**
+ * An admin-only segment (for `isolated: { bastion: true }`): a bridge `adm0` inside the bastion's
+ * namespace, so the host has no interface and no address on it. Its addresses are one private /28
+ * of the network (198.19.<n>.<16b+1..16b+14>): the host routes that /24 into the rig bridge toward
+ * an address nobody holds, so a dial from the host to a node's admin address fails on the machine
+ * instead of leaving it. Only the bastion and the attached nodes have a leg on it; nothing forwards.
+ */
+export interface AdminSegment {
+    /** Namespace that holds the bridge (the bastion's). */
+    namespace: string;
+    /** The bastion's address on the segment. */
+    ip: string;
+    /** First address of the /28 (the block's network address). */
+    base: number;
+    /** `<n>` of 198.19.<n>.0/24. */
+    index: number;
+    /** Next free host number within the /28 (2..14). */
+    next: number;
+}
+
+/** Creates the admin segment's bridge in the bastion's namespace, with the bastion's address. */
+export function addAdminSegment(net: RigNetwork, bastionNamespace: string, block: number): AdminSegment {
+    const base = block * 16;
+    const seg: AdminSegment = { namespace: bastionNamespace, ip: `198.19.${net.index}.${base + 1}`, base, index: net.index, next: 2 };
+    ip(["-n", bastionNamespace, "link", "add", "adm0", "type", "bridge"]);
+    ip(["-n", bastionNamespace, "addr", "add", `${seg.ip}/28`, "dev", "adm0"]);
+    ip(["-n", bastionNamespace, "link", "set", "adm0", "up"]);
+    return seg;
+}
+
+/**
+ * Gives a host a leg `adm0` on the admin segment (a veth pair: one end in the host's namespace,
+ * the other on the bastion's bridge); returns the host's admin address. The pair goes with either
+ * namespace.
+ */
+export function attachToAdminSegment(seg: AdminSegment, namespace: string): string {
+    const n = seg.next++;
+    if (n > 14) throw new Error(`the admin segment of ${seg.namespace} is full (13 hosts)`);
+    const address = `198.19.${seg.index}.${seg.base + n}`;
+    const k = vethCounter++;
+    const a = `e${process.pid}a${k}`;
+    const b = `e${process.pid}b${k}`;
+    ip(["link", "add", a, "type", "veth", "peer", "name", b]);
+    try {
+        ip(["link", "set", a, "netns", namespace]);
+        ip(["link", "set", b, "netns", seg.namespace]);
+    } catch (e) {
+        spawnSync("ip", ["link", "del", a], { stdio: "ignore" });
+        spawnSync("ip", ["link", "del", b], { stdio: "ignore" });
+        throw e;
+    }
+    ip(["-n", namespace, "link", "set", a, "name", "adm0"]);
+    ip(["-n", namespace, "addr", "add", `${address}/28`, "dev", "adm0"]);
+    ip(["-n", namespace, "link", "set", "adm0", "up"]);
+    ip(["-n", seg.namespace, "link", "set", b, "master", "adm0"]);
+    ip(["-n", seg.namespace, "link", "set", b, "up"]);
+    return address;
 }
 
 let defaultNet: RigNetwork | undefined;
