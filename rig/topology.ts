@@ -1,7 +1,9 @@
 /**
  * Real topologies for tests: clusters of several nodes, of mixed versions (a rolling upgrade),
  * on loopback or each node on its own "host" (a network namespace with its own address, see
- * rig/netns.ts), with hostname verification, and with the API-key model's remote cluster server.
+ * rig/netns.ts) — with `isolated`, a host that really is separate: its own file system view, sshd
+ * and users (rig/hostfs.ts) —, with hostname verification, and with the API-key model's remote
+ * cluster server.
  *
  * A {@link TopologyInfo} is also a {@link ClusterInfo} (its top-level fields describe the first
  * data-capable node), so everything that takes a single-node cluster takes a topology too.
@@ -16,8 +18,21 @@ import {
     freePort, killTree, launch, nodeEnv, readPid, readTail, runAs, sleep, securitySettings, warmUpSecurityIndex, writeFile, writeNodeCertificates, yamlValue,
 } from "./elasticsearch";
 import { trackProcess, trackResources, untrackResources } from "./lifetime";
-import { addHost, defaultNetwork, Endpoints, ensureMaxMapCount, removeHost, requireRootForHosts, reservePrivateBlock, RigNetwork } from "./netns";
+import {
+    commandAccessOf, createKeystore, freeIds, HostFs, HostUser, hostPidFile, launchInHost, mkdirUpper, mountHostFs, NODE_PATHS, ownElasticsearchFolders,
+    prepareHostFs, removeHostFs, requireIsolationSupport, SshEndpoint, SshUserKey, startHostSshd, stopSshdPid, upperPath,
+} from "./hostfs";
+import {
+    addAdminSegment, addHost, AdminSegment, attachToAdminSegment, defaultNetwork, Endpoints, ensureMaxMapCount, removeHost, requireRootForHosts,
+    reservePrivateBlock, RigNetwork,
+} from "./netns";
 import { runRoot } from "./paths";
+import { generateClientKey } from "./sshd";
+
+/** The login of the admin user of isolated hosts (key only, sudo without a password). */
+export const ADMIN_USER = "rigadmin";
+/** A user of isolated hosts whose sudo asks for a password (none is ever accepted): for refusal tests. */
+export const PASSWORD_SUDO_USER = "rigpwsudo";
 
 /** One node of a topology. */
 export interface NodeSpec {
@@ -56,6 +71,22 @@ export interface TopologyOptions {
      * gateway addresses — the case proxy mode exists for. Default false.
      */
     privatePublish?: boolean;
+    /**
+     * Each node on a host that really is separate (implies `hosts`; root): its own mount namespace
+     * with overlays on /etc, /usr/share, /var/lib, /var/log, /home and /root and its own /run and
+     * /tmp, Elasticsearch at the packages' paths (/usr/share/elasticsearch, /etc/elasticsearch,
+     * /var/lib/elasticsearch, /var/log/elasticsearch), its own sshd on port 22 with its own host key,
+     * an admin user (`rigadmin`: key only, sudo without a password) and a user whose sudo asks for a
+     * password (`rigpwsudo`), both existing only inside the hosts. See {@link NodeInfo.ssh},
+     * {@link NodeInfo.commandAccess}, rig/hostfs.ts.
+     *
+     * `{ bastion: true }` adds a jump host: the nodes' sshd listen only on an admin segment the host
+     * has no address on; the bastion (its own sshd, the admin user, TCP forwarding on) is on both,
+     * and {@link TopologyInfo.bastion} says how to reach it (`ssh -J`). Fails before anything is
+     * started if the host has /etc/elasticsearch or another of the packages' paths.
+     * @default false
+     */
+    isolated?: boolean | { bastion?: boolean };
     /** `xpack.security.transport.ssl.verification_mode` (and the remote cluster client's). Default "certificate". */
     verificationMode?: "full" | "certificate";
     /**
@@ -124,10 +155,30 @@ export interface NodeInfo {
     namespace?: string;
     /** Host side of the node's veth pair (with `hosts`). */
     hostVeth?: string;
-    /** The node's own folder (config, data, logs, tmp). */
+    /** The node's own folder (config, data, logs, tmp); with `isolated`, its backing folder ({@link hostDir}). */
     dir: string;
-    /** ES_PATH_CONF; certificates in `<configDir>/certs`. */
+    /** ES_PATH_CONF; certificates in `<configDir>/certs`. With `isolated`, `/etc/elasticsearch`, a path inside the node. */
     configDir: string;
+    /** ES_HOME: the cached distribution's folder; with `isolated`, `/usr/share/elasticsearch` (inside the node). Absent in old state files. */
+    esHome?: string;
+    /**
+     * With `isolated`: the node's backing folder on the host (overlay layers, `console.log`, the PID
+     * file in `run/`, the sshd folder). For the rig's diagnostics only: a test of the product reads
+     * and writes the node through {@link ssh} or {@link commandAccess}.
+     */
+    hostDir?: string;
+    /** With `isolated`: the file the node's mount namespace is bound to. */
+    mountNamespace?: string;
+    /** With `isolated`: the admin user's SSH login (port 22 on {@link ip}, or on {@link adminIp} through the bastion). */
+    ssh?: SshEndpoint;
+    /** With `isolated`: a second login on the same sshd whose `sudo` asks for a password (never accepted). */
+    sshPasswordSudoUser?: SshUserKey;
+    /** With `isolated`: argv prefix that runs a command as root inside the node (`nsenter --mount=… --net=… --`). */
+    commandAccess?: string[];
+    /** With a bastion: the node's address on the admin segment, where its sshd listens (not reachable from the host). */
+    adminIp?: string;
+    /** With `isolated`: PID of the node's sshd. */
+    sshdPid?: number;
     /** The file the remote cluster client trusts (`certs/remote-cluster-ca.crt`), if enabled. */
     remoteClusterCaFile?: string;
     /** PID of the launcher the rig started (leader of the node's process group). */
@@ -151,6 +202,32 @@ export interface TopologyInfo extends ClusterInfo {
     persistent: boolean;
     /** Seconds from the call to a healthy cluster (all nodes joined, `.security` ready). */
     startSeconds: number;
+    /** Started with `isolated` (the CA files above are then copies in {@link dir}/ca, the node's own are inside it). */
+    isolated?: boolean;
+    /** With `isolated: { bastion: true }`: the jump host (the same admin user and key as the nodes). */
+    bastion?: BastionInfo;
+    /** With `isolated`: known_hosts with every node's (and the bastion's) pinned host key. */
+    knownHostsFile?: string;
+    /**
+     * With `isolated`: an OpenSSH client config (the admin key, {@link knownHostsFile}, strict host
+     * key checking, batch mode) for `ssh -F <file> [-J rigadmin@<bastion>] rigadmin@<node>`;
+     * `-F` also reaches the jump connection, which command-line `-o` options do not.
+     */
+    sshConfigFile?: string;
+}
+
+/** The bastion of an isolated topology: its SSH login plus what the rig needs to remove it. */
+export interface BastionInfo extends SshEndpoint {
+    /** Its network namespace (its leg on the rig network is {@link host}). */
+    namespace: string;
+    hostVeth: string;
+    /** Its address on the admin segment. */
+    adminIp: string;
+    mountNamespace: string;
+    hostDir: string;
+    sshdPid: number;
+    /** Argv prefix that runs a command as root inside the bastion. */
+    commandAccess: string[];
 }
 
 const log0 = (msg: string): void => {
@@ -184,8 +261,11 @@ function validate(opts: TopologyOptions): void {
             throw new Error(`nodes[${i}].roles: ${JSON.stringify(n.roles)} — role names such as master, data, ingest, remote_cluster_client`);
         }
     }
-    if (opts.privatePublish && !opts.hosts) {
+    if (opts.privatePublish && !opts.hosts && !opts.isolated) {
         throw new Error("privatePublish needs hosts: true (private addresses exist only between network namespaces)");
+    }
+    if (opts.isolated && opts.hosts === false) {
+        throw new Error("isolated puts each node on a host of its own and implies hosts: drop hosts: false (or isolated)");
     }
 }
 
@@ -220,6 +300,16 @@ interface Prepared {
     name: string;
     dir: string;
     configDir: string;
+    /** Where the rig writes the config on the host (the upper layer's /etc/elasticsearch when isolated). */
+    hostConfigDir: string;
+    dataDir: string;
+    logsDir: string;
+    pidFile: string;
+    remoteClusterCaFile?: string;
+    hostFs?: HostFs;
+    adminIp?: string;
+    sshdPid?: number;
+    ssh?: SshEndpoint;
     ip: string;
     privateIp?: string;
     namespace?: string;
@@ -243,8 +333,11 @@ export async function startTopology(opts: TopologyOptions): Promise<TopologyInfo
     const user = ensureEsUser();
     const parent = opts.parentDir ?? runRoot();
     checkRunFolder(parent, user);
-    if (opts.hosts) {
+    const isolated = !!opts.isolated;
+    const withBastion = typeof opts.isolated === "object" && !!opts.isolated.bastion;
+    if (opts.hosts || isolated) {
         requireRootForHosts();
+        if (isolated) requireIsolationSupport();
         ensureMaxMapCount(log);
     }
     const persistent = !!opts.persistent;
@@ -255,7 +348,8 @@ export async function startTopology(opts: TopologyOptions): Promise<TopologyInfo
     const versions = [...new Set(specs.map((s) => s.version))];
     const homes = new Map(versions.map((v) => [v, ensureDistribution(v, log)]));
     const javas = new Map(versions.map((v) => [v, findJavaHome(v)]));
-    const network = opts.hosts ? (opts.hosts === true ? defaultNetwork() : opts.hosts) : undefined;
+    const hosts = opts.hosts ?? isolated;
+    const network = hosts ? (hosts === true ? defaultNetwork() : hosts) : undefined;
     const single = specs.length === 1;
 
     fs.mkdirSync(parent, { recursive: true, mode: 0o755 });
@@ -265,6 +359,7 @@ export async function startTopology(opts: TopologyOptions): Promise<TopologyInfo
     if (!persistent) trackResources({ dirs: [dir] });
     const prepared: Prepared[] = [];
     const password = opts.password ?? ELASTIC_PASSWORD_DEFAULT;
+    let access: Access | undefined;
     try {
         const transportCa = opts.transportCa ?? (await generateCa({ commonName: `${opts.name} transport CA` }));
         const httpCa = opts.httpCa ?? (await generateCa({ commonName: `${opts.name} HTTP CA` }));
@@ -272,13 +367,29 @@ export async function startTopology(opts: TopologyOptions): Promise<TopologyInfo
             ? (typeof opts.remoteClusterServer === "object" && opts.remoteClusterServer.ca) || (await generateCa({ commonName: `${opts.name} remote cluster server CA` }))
             : undefined;
         const privateBlock = network && opts.privatePublish ? reservePrivateBlock(network) : undefined;
+        if (isolated) {
+            const ca = path.join(dir, "ca");
+            writeFile(path.join(ca, "http-ca.crt"), httpCa.certPem);
+            writeFile(path.join(ca, "transport-ca.crt"), [transportCa.certPem, ...(opts.extraTrustedCaPems ?? [])].join("\n"));
+            if (rcsCa) writeFile(path.join(ca, "remote-cluster-server-ca.crt"), rcsCa.certPem);
+            access = newAccess(opts.name, dir);
+            if (withBastion) await startBastion(access, opts.name, network!, persistent, log);
+        }
 
         for (const [i, spec] of specs.entries()) {
             const name = `${opts.name}-node-${i}`;
-            const nodeDir = single ? dir : path.join(dir, `node-${i}`);
             const host = network ? addHost(network, `${opts.name}-${i}`, privateBlock, i) : undefined;
+            const hostFs = isolated ? prepareHostFs(host!.namespace, access!.users, { persistent }) : undefined;
+            const nodeDir = hostFs ? hostFs.hostDir : single ? dir : path.join(dir, `node-${i}`);
+            const configDir = hostFs ? NODE_PATHS.configDir : path.join(nodeDir, "config");
             prepared.push({
-                spec, name, dir: nodeDir, configDir: path.join(nodeDir, "config"),
+                spec, name, dir: nodeDir, configDir,
+                hostConfigDir: hostFs ? upperPath(hostFs, NODE_PATHS.configDir) : configDir,
+                dataDir: hostFs ? NODE_PATHS.dataDir : path.join(nodeDir, "data"),
+                logsDir: hostFs ? NODE_PATHS.logsDir : path.join(nodeDir, "logs"),
+                pidFile: hostFs ? hostPidFile(hostFs) : path.join(nodeDir, "tmp", "es.pid"),
+                hostFs,
+                adminIp: access?.segment && host ? attachToAdminSegment(access.segment, host.namespace) : undefined,
                 ip: host?.ip ?? "127.0.0.1", privateIp: host?.privateIp, namespace: host?.namespace, hostVeth: host?.hostVeth,
                 httpPort: host ? 9200 : await freePort(),
                 transportPort: host ? 9300 : await freePort(),
@@ -293,20 +404,26 @@ export async function startTopology(opts: TopologyOptions): Promise<TopologyInfo
             : undefined;
 
         await Promise.all(prepared.map(async (p, i) => {
-            fs.cpSync(path.join(p.esHome, "config"), p.configDir, { recursive: true });
-            for (const d of ["data", "logs", "tmp"]) fs.mkdirSync(path.join(p.dir, d), { recursive: true });
+            if (p.hostFs) mkdirUpper(p.hostFs, NODE_PATHS.configDir);
+            fs.cpSync(path.join(p.esHome, "config"), p.hostConfigDir, { recursive: true });
+            if (p.hostFs) {
+                mkdirUpper(p.hostFs, NODE_PATHS.dataDir);
+                mkdirUpper(p.hostFs, NODE_PATHS.logsDir);
+            } else {
+                for (const d of ["data", "logs", "tmp"]) fs.mkdirSync(path.join(p.dir, d), { recursive: true });
+            }
             const addrSans = opts.certificateSans?.addresses === false ? [] : [p.ip, ...(p.privateIp ? [p.privateIp] : [])];
             const sans = { dnsNames: [p.name, ...(opts.certificateSans?.dnsNames ?? [])], ipAddresses: addrSans };
-            const certs = path.join(p.configDir, "certs");
+            const certs = path.join(p.hostConfigDir, "certs");
             const transportCert = await issueNodeCertificate(transportCa, { commonName: p.name, ...sans });
             const httpCert = await issueNodeCertificate(httpCa, { commonName: p.name, dnsNames: ["localhost", p.name], ipAddresses: [...new Set(["127.0.0.1", p.ip])] });
-            writeNodeCertificates(p.configDir, { transportCert, httpCert, transportCa, httpCa, extraTrustedCaPems: opts.extraTrustedCaPems });
+            writeNodeCertificates(p.hostConfigDir, { transportCert, httpCert, transportCa, httpCa, extraTrustedCaPems: opts.extraTrustedCaPems });
             const verification = opts.verificationMode ?? "certificate";
             const settings: Record<string, string | number | boolean | string[]> = {
                 "cluster.name": opts.name,
                 "node.name": p.name,
-                "path.data": path.join(p.dir, "data"),
-                "path.logs": path.join(p.dir, "logs"),
+                "path.data": p.dataDir,
+                "path.logs": p.logsDir,
                 ...(p.privateIp
                     ? { "network.bind_host": [p.ip, p.privateIp], "network.publish_host": p.privateIp, "http.publish_host": p.ip }
                     : { "network.host": p.ip }),
@@ -335,6 +452,7 @@ export async function startTopology(opts: TopologyOptions): Promise<TopologyInfo
             }
             if (clientTrust) {
                 writeFile(path.join(certs, "remote-cluster-ca.crt"), clientTrust.join("\n"));
+                p.remoteClusterCaFile = path.join(p.configDir, "certs", "remote-cluster-ca.crt");
                 Object.assign(settings, {
                     "xpack.security.remote_cluster_client.ssl.enabled": true,
                     "xpack.security.remote_cluster_client.ssl.certificate_authorities": "certs/remote-cluster-ca.crt",
@@ -343,15 +461,19 @@ export async function startTopology(opts: TopologyOptions): Promise<TopologyInfo
             }
             if (opts.license) settings["xpack.license.self_generated.type"] = opts.license;
             Object.assign(settings, opts.extraSettings);
-            fs.writeFileSync(path.join(p.configDir, "elasticsearch.yml"),
+            fs.writeFileSync(path.join(p.hostConfigDir, "elasticsearch.yml"),
                 Object.entries(settings).map(([k, v]) => `${k}: ${yamlValue(v)}`).join("\n") + "\n");
             // As in startCluster: GC logs, error files and heap dumps inside the node's own folder.
-            const jvmOptions = path.join(p.configDir, "jvm.options");
+            const jvmOptions = path.join(p.hostConfigDir, "jvm.options");
             fs.writeFileSync(jvmOptions, fs.readFileSync(jvmOptions, "utf8")
-                .replace(/=logs\//g, `=${path.join(p.dir, "logs")}/`)
-                .replace(/HeapDumpPath=data\b/g, `HeapDumpPath=${path.join(p.dir, "data")}`));
+                .replace(/=logs\//g, `=${p.logsDir}/`)
+                .replace(/HeapDumpPath=data\b/g, `HeapDumpPath=${p.dataDir}`));
             const heap = opts.heapMb ?? 512;
-            fs.writeFileSync(path.join(p.configDir, "jvm.options.d", "rig.options"), `-Xms${heap}m\n-Xmx${heap}m\n`);
+            fs.writeFileSync(path.join(p.hostConfigDir, "jvm.options.d", "rig.options"), `-Xms${heap}m\n-Xmx${heap}m\n`);
+            if (p.hostFs) {
+                await startIsolatedHost(p, access!, user!, password, persistent, log);
+                return;
+            }
             fs.chmodSync(p.dir, 0o755);
             if (user) await run("chown", ["-R", `${user.uid}:${user.gid}`, p.dir], process.env, "");
             const env = nodeEnv(p.javaHome, p.configDir, p.dir);
@@ -362,14 +484,17 @@ export async function startTopology(opts: TopologyOptions): Promise<TopologyInfo
             }
         }));
 
+        if (access) writeSshFiles(access, prepared);
         const startNode = (p: Prepared) => {
-            log(`starting ${p.name} (Elasticsearch ${p.spec.version}${p.spec.roles ? `, roles ${p.spec.roles.join("+")}` : ""}) on https://${p.ip}:${p.httpPort}, transport ${p.transportPort}${p.namespace ? `, namespace ${p.namespace}` : ""}`);
-            p.pid = launch(user, p.esHome, nodeEnv(p.javaHome, p.configDir, p.dir), p.dir, { persistent, namespace: p.namespace });
+            log(`starting ${p.name} (Elasticsearch ${p.spec.version}${p.spec.roles ? `, roles ${p.spec.roles.join("+")}` : ""}) on https://${p.ip}:${p.httpPort}, transport ${p.transportPort}${p.namespace ? `, namespace ${p.namespace}` : ""}${p.hostFs ? ", isolated" : ""}`);
+            p.pid = p.hostFs
+                ? launchInHost(p.hostFs, user, p.javaHome, { persistent, log })
+                : launch(user, p.esHome, nodeEnv(p.javaHome, p.configDir, p.dir), p.dir, { persistent, namespace: p.namespace });
         };
         const timeout = opts.startTimeoutSeconds ?? 300;
         const first = prepared[0];
         startNode(first);
-        const info0 = draftInfo(opts, dir, password, prepared, rcsCa !== undefined, persistent, network);
+        const info0 = draftInfo(opts, dir, password, prepared, rcsCa !== undefined, persistent, network, access);
         await waitForCluster(info0, prepared, 1, timeout, first);
         const mixed = versions.length > 1;
         if (mixed && !masterOnly(first.spec.roles)) {
@@ -381,16 +506,22 @@ export async function startTopology(opts: TopologyOptions): Promise<TopologyInfo
         await waitForCluster(info0, prepared, prepared.length, timeout);
         const primary = prepared.find((p) => !masterOnly(p.spec.roles)) ?? first;
         await warmUpSecurityIndex(clusterView(info0, primary), timeout);
-        const info = await finish(info0, prepared, log);
+        const info = await finish(info0, prepared, log, access);
         info.startSeconds = Math.round((Date.now() - t0) / 100) / 10;
         log(`${opts.name} is up: ${info.nodes.length} node(s) in ${info.startSeconds}s`);
         return info;
     } catch (err) {
         const tails = prepared.filter((p) => p.pid).map((p) => {
+            // console.log is in the node's own folder (the backing folder when isolated) in both cases.
             const tail = readTail(path.join(p.dir, "console.log"), 15);
             return tail ? `--- ${p.name} (last log lines) ---\n${tail}` : "";
         }).filter(Boolean).join("\n");
-        await Promise.all(prepared.filter((p) => p.pid).map((p) => killTree(p.pid!, [readPid(path.join(p.dir, "tmp", "es.pid"))], 10000)));
+        await Promise.all(prepared.filter((p) => p.pid).map((p) => killTree(p.pid!, [readPid(p.pidFile)], 10000)));
+        await Promise.all(prepared.map(async (p) => {
+            await stopSshdPid(p.sshdPid);
+            if (p.hostFs) await removeHostFs(p.hostFs);
+        }));
+        if (access) await removeAccess(access, network!);
         for (const p of prepared) {
             if (p.namespace && network) removeHost(network, { namespace: p.namespace, hostVeth: p.hostVeth! });
         }
@@ -400,9 +531,10 @@ export async function startTopology(opts: TopologyOptions): Promise<TopologyInfo
     }
 }
 
-function draftInfo(opts: TopologyOptions, dir: string, password: string, prepared: Prepared[], rcs: boolean, persistent: boolean, network?: RigNetwork): TopologyInfo {
+function draftInfo(opts: TopologyOptions, dir: string, password: string, prepared: Prepared[], rcs: boolean, persistent: boolean, network?: RigNetwork, access?: Access): TopologyInfo {
     const primary = prepared.find((p) => !masterOnly(p.spec.roles)) ?? prepared[0];
-    const certs = path.join(primary.configDir, "certs");
+    // Isolated nodes' certificates are inside them: clients on the host read copies of the CAs.
+    const certs = access ? path.join(dir, "ca") : path.join(primary.configDir, "certs");
     return {
         name: opts.name,
         version: prepared[0].spec.version,
@@ -426,6 +558,12 @@ function draftInfo(opts: TopologyOptions, dir: string, password: string, prepare
         license: opts.license,
         persistent,
         startSeconds: 0,
+        ...(access ? {
+            isolated: true,
+            bastion: access.bastion,
+            knownHostsFile: access.knownHostsFile,
+            sshConfigFile: access.sshConfigFile,
+        } : {}),
     };
 }
 
@@ -467,7 +605,7 @@ async function waitForCluster(t: TopologyInfo, prepared: Prepared[], count: numb
 }
 
 /** Reads what each node reports (`GET _nodes`) and records its processes. */
-async function finish(t: TopologyInfo, prepared: Prepared[], log: (m: string) => void): Promise<TopologyInfo> {
+async function finish(t: TopologyInfo, prepared: Prepared[], log: (m: string) => void, access?: Access): Promise<TopologyInfo> {
     const client = nodeClient({ ...t, nodes: [] }, { url: t.url } as NodeInfo);
     try {
         const res = await client.transport.request<{ nodes: Record<string, any> }>({ method: "GET", path: "/_nodes" });
@@ -475,7 +613,7 @@ async function finish(t: TopologyInfo, prepared: Prepared[], log: (m: string) =>
         t.nodes = prepared.map((p) => {
             const n = byName.get(p.name);
             if (!n) throw new Error(`${p.name} is not in GET _nodes`);
-            const serverPid = readPid(path.join(p.dir, "tmp", "es.pid"));
+            const serverPid = readPid(p.pidFile);
             const pids = [p.pid!, ...descendants(p.pid!)];
             if (!t.persistent) pids.forEach((x) => trackProcess(x));
             const rcsPublish = n.remote_cluster_server?.publish_address as string | undefined;
@@ -497,11 +635,21 @@ async function finish(t: TopologyInfo, prepared: Prepared[], log: (m: string) =>
                 hostVeth: p.hostVeth,
                 dir: p.dir,
                 configDir: p.configDir,
-                remoteClusterCaFile: fs.existsSync(path.join(p.configDir, "certs", "remote-cluster-ca.crt")) ? path.join(p.configDir, "certs", "remote-cluster-ca.crt") : undefined,
+                esHome: p.hostFs ? NODE_PATHS.esHome : p.esHome,
+                remoteClusterCaFile: p.remoteClusterCaFile,
                 pid: p.pid!,
                 serverPid,
                 pids,
                 javaHome: p.javaHome,
+                ...(p.hostFs && access ? {
+                    hostDir: p.hostFs.hostDir,
+                    mountNamespace: p.hostFs.mountNamespace,
+                    ssh: p.ssh,
+                    sshPasswordSudoUser: { user: PASSWORD_SUDO_USER, privateKeyPem: access.passwordSudoKey.privateKeyPem, privateKeyFile: access.passwordSudoKey.file },
+                    commandAccess: commandAccessOf(p.hostFs),
+                    adminIp: p.adminIp,
+                    sshdPid: p.sshdPid,
+                } : {}),
             };
         });
     } finally {
@@ -525,20 +673,37 @@ export function topologyEndpoints(t: TopologyInfo): Endpoints {
 /** Stops one node (by its PIDs), keeping its files and namespace, so {@link restartNode} can bring it back. */
 export async function haltNode(t: TopologyInfo, index: number): Promise<void> {
     const n = t.nodes[index];
-    await killTree(n.pid, [n.serverPid, ...n.pids, readPid(path.join(n.dir, "tmp", "es.pid"))]);
+    await killTree(n.pid, [n.serverPid, ...n.pids, readPid(pidFileOf(n))]);
+}
+
+/** The server's PID file as the host sees it. */
+function pidFileOf(n: NodeInfo): string {
+    return n.hostDir ? hostPidFile({ hostDir: n.hostDir }) : path.join(n.dir, "tmp", "es.pid");
+}
+
+/** The host file system of an isolated node, from its (possibly deserialized) info. */
+function hostFsOf(n: NodeInfo): HostFs | undefined {
+    return n.hostDir && n.mountNamespace && n.namespace ? { netns: n.namespace, mountNamespace: n.mountNamespace, hostDir: n.hostDir } : undefined;
+}
+
+/** Starts a node's Elasticsearch again with its files: inside its namespaces when isolated (it reads its config there). */
+function relaunch(t: TopologyInfo, n: NodeInfo, user: { uid: number; gid: number } | undefined): number {
+    const h = hostFsOf(n);
+    return h
+        ? launchInHost(h, user, n.javaHome, { persistent: t.persistent, log: log0 })
+        : launch(user, ensureDistribution(n.version), nodeEnv(n.javaHome, n.configDir, n.dir), n.dir, { persistent: t.persistent, namespace: n.namespace });
 }
 
 /** Restarts a halted node with its files (same address, ports, data, certificates); waits until it has rejoined. */
 export async function restartNode(t: TopologyInfo, index: number, timeoutSeconds = 240): Promise<NodeInfo> {
     const n = t.nodes[index];
     const user = ensureEsUser();
-    const esHome = ensureDistribution(n.version);
-    const pid = launch(user, esHome, nodeEnv(n.javaHome, n.configDir, n.dir), n.dir, { persistent: t.persistent, namespace: n.namespace });
+    const pid = relaunch(t, n, user);
     const deadline = Date.now() + timeoutSeconds * 1000;
     const client = nodeClient(t, n);
     try {
         for (;;) {
-            if (!alive(pid)) throw new Error(`${n.name} exited on restart:\n${readTail(path.join(n.dir, "console.log"), 15)}`);
+            if (!alive(pid)) throw new Error(`${n.name} exited on restart:\n${readTail(path.join(n.dir, "console.log"), 15)}`); // n.dir: the backing folder when isolated
             try {
                 const h = await client.cluster.health({ wait_for_nodes: String(t.nodes.length), timeout: "5s" });
                 if (!h.timed_out) break;
@@ -553,7 +718,7 @@ export async function restartNode(t: TopologyInfo, index: number, timeoutSeconds
     }
     const pids = [pid, ...descendants(pid)];
     if (!t.persistent) pids.forEach((x) => trackProcess(x));
-    t.nodes[index] = { ...n, pid, serverPid: readPid(path.join(n.dir, "tmp", "es.pid")), pids };
+    t.nodes[index] = { ...n, pid, serverPid: readPid(pidFileOf(n)), pids };
     if (t.nodes[index].url === t.url) {
         t.pid = pid;
         t.serverPid = t.nodes[index].serverPid;
@@ -575,7 +740,7 @@ export async function restartTopology(t: TopologyInfo, timeoutSeconds = 240): Pr
     }
     const user = ensureEsUser();
     t.nodes.forEach((n) => {
-        n.pid = launch(user, ensureDistribution(n.version), nodeEnv(n.javaHome, n.configDir, n.dir), n.dir, { persistent: t.persistent, namespace: n.namespace });
+        n.pid = relaunch(t, n, user);
     });
     const deadline = Date.now() + timeoutSeconds * 1000;
     const client = nodeClient(t, 0);
@@ -595,7 +760,7 @@ export async function restartTopology(t: TopologyInfo, timeoutSeconds = 240): Pr
     }
     for (const n of t.nodes) {
         n.pids = [n.pid, ...descendants(n.pid)];
-        n.serverPid = readPid(path.join(n.dir, "tmp", "es.pid"));
+        n.serverPid = readPid(pidFileOf(n));
         if (!t.persistent) n.pids.forEach((x) => trackProcess(x));
     }
     const primary = t.nodes.find((n) => n.url === t.url)!;
@@ -603,9 +768,23 @@ export async function restartTopology(t: TopologyInfo, timeoutSeconds = 240): Pr
     return t;
 }
 
-/** Stops every node (by PID), removes their namespaces and (unless `keepFiles`) the cluster's folder. */
+/**
+ * Stops every node (by PID), removes their namespaces and (unless `keepFiles`) the cluster's folder.
+ * Isolated hosts go whole, `keepFiles` or not: sshd stopped by PID, whatever else still runs inside
+ * killed, mount namespace unmounted, backing folder removed; then the bastion.
+ */
 export async function stopTopology(t: TopologyInfo, opts: { keepFiles?: boolean } = {}): Promise<void> {
-    await Promise.all(t.nodes.map((n) => killTree(n.pid, [n.serverPid, ...(n.pids ?? []), readPid(path.join(n.dir, "tmp", "es.pid"))])));
+    await Promise.all(t.nodes.map((n) => killTree(n.pid, [n.serverPid, ...(n.pids ?? []), readPid(pidFileOf(n))])));
+    await Promise.all(t.nodes.map(async (n) => {
+        await stopSshdPid(n.sshdPid);
+        const h = hostFsOf(n);
+        if (h) await removeHostFs(h);
+    }));
+    if (t.bastion) {
+        await stopSshdPid(t.bastion.sshdPid);
+        await removeHostFs({ netns: t.bastion.namespace, mountNamespace: t.bastion.mountNamespace, hostDir: t.bastion.hostDir });
+        removeHost({ persistent: t.persistent }, { namespace: t.bastion.namespace, hostVeth: t.bastion.hostVeth });
+    }
     for (const n of t.nodes) {
         if (n.namespace && n.hostVeth) removeHost({ persistent: t.persistent }, { namespace: n.namespace, hostVeth: n.hostVeth });
     }
@@ -613,4 +792,108 @@ export async function stopTopology(t: TopologyInfo, opts: { keepFiles?: boolean 
         fs.rmSync(t.dir, { recursive: true, force: true });
         untrackResources({ dirs: [t.dir] });
     }
+}
+
+/** What an isolated topology's SSH access is made of (and, while it starts, what to remove on failure). */
+interface Access {
+    users: HostUser[];
+    adminKey: { privateKeyPem: string; publicKeyLine: string; file: string };
+    passwordSudoKey: { privateKeyPem: string; publicKeyLine: string; file: string };
+    knownHostsFile: string;
+    sshConfigFile: string;
+    segment?: AdminSegment;
+    bastionHost?: { namespace: string; hostVeth: string; ip: string };
+    bastionFs?: HostFs;
+    bastionSshdPid?: number;
+    bastion?: BastionInfo;
+}
+
+/** The topology's users (ids free on the host) and key pairs (0600 in `<dir>/ssh`). */
+function newAccess(name: string, dir: string): Access {
+    const sshDir = path.join(dir, "ssh");
+    fs.mkdirSync(sshDir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(sshDir, 0o700);
+    const [adminId, pwId] = freeIds(2);
+    return {
+        users: [{ name: ADMIN_USER, id: adminId, sudo: "nopasswd" }, { name: PASSWORD_SUDO_USER, id: pwId, sudo: "password" }],
+        adminKey: generateClientKey(sshDir, { comment: `${ADMIN_USER}@${name}` }),
+        passwordSudoKey: generateClientKey(sshDir, { comment: `${PASSWORD_SUDO_USER}@${name}` }),
+        knownHostsFile: path.join(sshDir, "known_hosts"),
+        sshConfigFile: path.join(sshDir, "config"),
+    };
+}
+
+/**
+ * The bastion: a host on the rig network (reachable from the host) holding the admin segment's
+ * bridge, its own file system (the admin user, no sudo) and sshd with TCP forwarding.
+ */
+async function startBastion(a: Access, name: string, network: RigNetwork, persistent: boolean, log: (m: string) => void): Promise<void> {
+    const host = addHost(network, `${name}-bastion`);
+    a.bastionHost = host;
+    a.segment = addAdminSegment(network, host.namespace, reservePrivateBlock(network));
+    const admin = a.users.find((u) => u.name === ADMIN_USER)!;
+    a.bastionFs = prepareHostFs(host.namespace, [{ ...admin, sudo: "none" }], { persistent });
+    mountHostFs(a.bastionFs, { persistent });
+    const sshd = await startHostSshd(a.bastionFs, {
+        address: host.ip, authorizedKeys: { [ADMIN_USER]: [a.adminKey.publicKeyLine] }, allowTcpForwarding: true, persistent, log,
+    });
+    a.bastionSshdPid = sshd.pid;
+    a.bastion = {
+        host: host.ip, port: 22, user: ADMIN_USER, privateKeyPem: a.adminKey.privateKeyPem, privateKeyFile: a.adminKey.file,
+        hostKeyLine: sshd.hostKeyLine, hostKeyFingerprint: sshd.hostKeyFingerprint,
+        namespace: host.namespace, hostVeth: host.hostVeth, adminIp: a.segment.ip,
+        mountNamespace: a.bastionFs.mountNamespace, hostDir: a.bastionFs.hostDir, sshdPid: sshd.pid, commandAccess: commandAccessOf(a.bastionFs),
+    };
+    log(`bastion ${host.namespace}: sshd ${host.ip}:22 (admin segment ${a.segment.ip}/28)`);
+}
+
+/** Removes what {@link startBastion} made, as far as it got. */
+async function removeAccess(a: Access, network: RigNetwork): Promise<void> {
+    await stopSshdPid(a.bastionSshdPid);
+    if (a.bastionFs) await removeHostFs(a.bastionFs);
+    if (a.bastionHost) removeHost(network, a.bastionHost);
+}
+
+/**
+ * Makes a node's host real (its config files already in the upper layer): the packages' owners and
+ * modes, the mount namespace, the keystore (as root inside), then its sshd on port 22 of its
+ * address (its admin address with a bastion).
+ */
+async function startIsolatedHost(p: Prepared, a: Access, user: { uid: number; gid: number }, password: string, persistent: boolean, log: (m: string) => void): Promise<void> {
+    const h = p.hostFs!;
+    ownElasticsearchFolders(h, user);
+    mountHostFs(h, { persistent, distribution: p.esHome, esUser: user });
+    await createKeystore(h, p.javaHome, password, user);
+    const address = p.adminIp ?? p.ip;
+    const sshd = await startHostSshd(h, {
+        address,
+        authorizedKeys: { [ADMIN_USER]: [a.adminKey.publicKeyLine], [PASSWORD_SUDO_USER]: [a.passwordSudoKey.publicKeyLine] },
+        persistent, log,
+    });
+    p.sshdPid = sshd.pid;
+    p.ssh = {
+        host: address, port: 22, user: ADMIN_USER, privateKeyPem: a.adminKey.privateKeyPem, privateKeyFile: a.adminKey.file,
+        hostKeyLine: sshd.hostKeyLine, hostKeyFingerprint: sshd.hostKeyFingerprint,
+    };
+}
+
+/** known_hosts (every node's and the bastion's pinned key) and an OpenSSH client config using it. */
+function writeSshFiles(a: Access, prepared: Prepared[]): void {
+    const lines = [
+        ...(a.bastion ? [`${a.bastion.host} ${a.bastion.hostKeyLine}`] : []),
+        ...prepared.filter((p) => p.ssh).map((p) => `${p.ssh!.host} ${p.ssh!.hostKeyLine}`),
+    ];
+    writeFile(a.knownHostsFile, lines.join("\n") + "\n", 0o600);
+    writeFile(a.sshConfigFile, [
+        "Host *",
+        `    User ${ADMIN_USER}`,
+        `    IdentityFile ${a.adminKey.file}`,
+        "    IdentitiesOnly yes",
+        `    UserKnownHostsFile ${a.knownHostsFile}`,
+        "    GlobalKnownHostsFile /dev/null",
+        "    StrictHostKeyChecking yes",
+        "    BatchMode yes",
+        "    ConnectTimeout 10",
+        "",
+    ].join("\n"), 0o600);
 }
