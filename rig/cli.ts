@@ -20,7 +20,10 @@
  * clusters publish transport addresses the others cannot route to), --verification-full,
  * --api-key (remote cluster server on 9443, trial license, remote cluster client trusting one
  * shared CA), --proxy (HAProxy routing SNI <name>.rig.test to each cluster's transport ports and
- * <name>-rcs.rig.test to its remote cluster servers), --heap=MB.
+ * <name>-rcs.rig.test to its remote cluster servers), --isolated (implies --hosts: each node on a
+ * host of its own — own file system view with Elasticsearch at the packages' paths, own sshd on
+ * port 22, admin user `rigadmin` with passwordless sudo; `up` prints each node's ssh command),
+ * --bastion (implies --isolated: the nodes' sshd only reachable through a jump host), --heap=MB.
  * The state file (machine-readable JSON) is printed by `status` and lives in $PULUMI_ES_REMOTE_RUN.
  */
 import * as fs from "fs";
@@ -64,14 +67,18 @@ export interface UpArgs {
     verificationFull: boolean;
     apiKey: boolean;
     proxy: boolean;
+    /** Each node on a host of its own (implies hosts). */
+    isolated: boolean;
+    /** With isolated: the nodes' sshd behind a bastion (implies isolated). */
+    bastion: boolean;
     heapMb?: number;
 }
 
 /** Parses the arguments of `up`. */
 export function parseUpArgs(args: string[]): UpArgs {
     const flags = args.filter((a) => a.startsWith("--"));
-    const known = ["--shared-ca", "--hosts", "--verification-full", "--api-key", "--proxy"];
-    const out: UpArgs = { clusters: [], sharedCa: false, hosts: false, privatePublish: [], verificationFull: false, apiKey: false, proxy: false };
+    const known = ["--shared-ca", "--hosts", "--verification-full", "--api-key", "--proxy", "--isolated", "--bastion"];
+    const out: UpArgs = { clusters: [], sharedCa: false, hosts: false, privatePublish: [], verificationFull: false, apiKey: false, proxy: false, isolated: false, bastion: false };
     for (const f of flags) {
         const [k, v] = f.split("=", 2);
         if (k === "--private-publish" && v) out.privatePublish = v.split(",");
@@ -82,6 +89,9 @@ export function parseUpArgs(args: string[]): UpArgs {
             out.verificationFull ||= f === "--verification-full";
             out.apiKey ||= f === "--api-key";
             out.proxy ||= f === "--proxy";
+            out.bastion ||= f === "--bastion";
+            out.isolated ||= f === "--isolated" || f === "--bastion";
+            out.hosts ||= out.isolated;
         } else {
             throw new Error(`unknown option '${f}': use ${known.join(", ")}, --private-publish=NAME[,NAME], --heap=MB`);
         }
@@ -99,7 +109,7 @@ export function parseUpArgs(args: string[]): UpArgs {
     for (const n of out.privatePublish) {
         if (!out.clusters.some((c) => c.name === n)) throw new Error(`--private-publish=${n}: no cluster named '${n}' in this 'up'`);
     }
-    if (out.privatePublish.length && !out.hosts) throw new Error("--private-publish needs --hosts");
+    if (out.privatePublish.length && !out.hosts) throw new Error("--private-publish needs --hosts (or --isolated)");
     return out;
 }
 
@@ -124,6 +134,7 @@ async function up(args: string[]): Promise<void> {
         nodes: w.nodes,
         transportCa,
         hosts: network ?? false,
+        isolated: a.bastion ? { bastion: true } : a.isolated,
         privatePublish: a.privatePublish.includes(w.name),
         verificationMode: a.verificationFull ? "full" : "certificate",
         certificateSans: a.proxy ? { dnsNames: [`${w.name}.rig.test`, `${w.name}-rcs.rig.test`] } : undefined,
@@ -162,6 +173,13 @@ async function up(args: string[]): Promise<void> {
         for (const n of c.nodes) {
             console.log(`  ${n.name} ${n.version} [${n.roles.join(",")}] ${n.url} transport ${n.transportAddress} (publishes ${n.publishTransportAddress})` +
                 `${n.remoteClusterServerAddress ? ` remote-cluster-server ${n.remoteClusterServerAddress}` : ""}${n.namespace ? ` netns ${n.namespace}` : ""} pid ${n.pid}`);
+            if (n.ssh) {
+                const jump = c.bastion ? ` -J ${c.bastion.user}@${c.bastion.host}` : "";
+                console.log(`    ssh -F ${c.sshConfigFile}${jump} ${n.ssh.user}@${n.ssh.host}   (host key ${n.ssh.hostKeyFingerprint}; as root: ${n.commandAccess!.join(" ")} <cmd>)`);
+            }
+        }
+        if (c.bastion) {
+            console.log(`  bastion ${c.bastion.host}:22 (host key ${c.bastion.hostKeyFingerprint}), admin segment ${c.bastion.adminIp}/28`);
         }
     }
     if (proxy) {
@@ -257,7 +275,7 @@ async function main(argv: string[]): Promise<void> {
         case "config":
             return config(rest);
         default:
-            console.error("usage: npm run clusters -- up [NAME:SPEC ...] [--shared-ca] [--hosts] [--private-publish=NAME] [--verification-full] [--api-key] [--proxy] [--heap=MB]" +
+            console.error("usage: npm run clusters -- up [NAME:SPEC ...] [--shared-ca] [--hosts] [--isolated] [--bastion] [--private-publish=NAME] [--verification-full] [--api-key] [--proxy] [--heap=MB]" +
                 " | status | down [NAME ...] | config [NAME ...]\n  SPEC: VERSION[xN][@ROLE+ROLE] joined by ',', e.g. 9, 9x3, 8.19,9, 9@master,9x2");
             process.exitCode = 2;
     }
