@@ -32,6 +32,32 @@ const KEY_TYPES = new Set([
     "ssh-ed448",
 ]);
 
+/** How many length-prefixed fields each key type's blob holds (the type name included). */
+const FIELDS: Record<string, number> = {
+    "ssh-ed25519": 2,
+    "ssh-ed448": 2,
+    "ssh-rsa": 3,
+    "ecdsa-sha2-nistp256": 3,
+    "ecdsa-sha2-nistp384": 3,
+    "ecdsa-sha2-nistp521": 3,
+    "ssh-dss": 5,
+    "sk-ssh-ed25519@openssh.com": 3,
+    "sk-ecdsa-sha2-nistp256@openssh.com": 4,
+};
+
+/** Whether `blob` is exactly the fields of a `keyType` key (a truncated paste still starts with the right type). */
+function wellFormed(blob: Buffer, keyType: string): boolean {
+    let at = 0;
+    let n = 0;
+    while (at < blob.length) {
+        if (at + 4 > blob.length) return false;
+        const len = blob.readUInt32BE(at);
+        at += 4 + len;
+        n++;
+    }
+    return at === blob.length && n === FIELDS[keyType] && (keyType !== "ssh-ed25519" || blob.readUInt32BE(4 + keyType.length) === 32);
+}
+
 /** The first SSH `string` of a key blob: its algorithm name, or undefined if the blob is malformed. */
 export function keyTypeOf(blob: Buffer): string | undefined {
     if (blob.length < 4) return undefined;
@@ -63,6 +89,7 @@ function keyFromBase64(keyType: string, b64: string, revoked: boolean): PinnedHo
     const blob = Buffer.from(b64, "base64");
     const inner = keyTypeOf(blob);
     if (inner !== keyType) return `the key data does not hold a ${keyType} key${inner ? ` (it holds ${inner})` : " (truncated or garbled; copy the whole line)"}`;
+    if (!wellFormed(blob, keyType)) return `the ${keyType} key data is truncated or garbled; copy the whole line`;
     return { kind: "key", keyType, blob, revoked };
 }
 
@@ -119,8 +146,19 @@ export function parseHostKey(entry: string): { ok: true; keys: PinnedHostKey[] }
         if (typeof k === "string") return { ok: false, reason: ls.length > 1 ? `line ${i + 1}: ${k}` : k };
         keys.push(k);
     }
-    if (keys.every((k) => k.kind === "key" && k.revoked)) return { ok: false, reason: "holds only @revoked keys; pin the key the host should present" };
     return { ok: true, keys };
+}
+
+/**
+ * Why a whole `hostKey` (all its entries) pins nothing, or undefined: only `@revoked` keys.
+ * Entries that do not parse are not looked at here (each is reported on its own).
+ */
+export function pinsNothing(entries: string[]): string | undefined {
+    const keys = entries.flatMap((e) => {
+        const p = parseHostKey(e);
+        return p.ok ? p.keys : [];
+    });
+    return keys.length > 0 && keys.every((k) => k.kind === "key" && k.revoked) ? "holds only @revoked keys; pin the key the host should present" : undefined;
 }
 
 /** `hostKey` as a list of entries (a string is one entry). */

@@ -6,7 +6,7 @@
 import * as crypto from "crypto";
 import { containsUnknown } from "../core/dynamic";
 import type { CheckFailure } from "../core/validation";
-import { hostKeyEntries, parseHostKey } from "./hostkey";
+import { hostKeyEntries, parseHostKey, pinsNothing } from "./hostkey";
 import type { NodeAccess, SshAccess, SshHop } from "./types";
 
 const ACCESS_KEYS = ["ssh", "command", "sudo"];
@@ -111,6 +111,8 @@ function hopProblems(v: unknown, p: string, isJump: boolean, out: CheckFailure[]
                 if (!r.ok) out.push({ property: `${p}.hostKey[${i}]`, reason: `${r.reason}; give a known_hosts line, a public key line (ssh-ed25519 AAAA…) or a fingerprint (SHA256:…) from ssh-keyscan -t ed25519 ${hostName}` });
             });
         }
+        const none = (typeof hk === "string" || Array.isArray(hk)) && !containsUnknown(hk) ? pinsNothing(hostKeyEntries(hk as string | string[]).filter((e) => typeof e === "string")) : undefined;
+        if (none) out.push({ property: `${p}.hostKey`, reason: none });
     }
     if (v.timeoutSeconds !== undefined && !unknown(v.timeoutSeconds)) {
         const t = v.timeoutSeconds;
