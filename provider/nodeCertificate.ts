@@ -24,9 +24,12 @@ import { CheckFailure, failOnInvalid } from "./core/validation";
 import { describeError } from "./core/errors";
 import { CERTIFICATE_PURPOSES, CertificatePurpose, LISTENERS, VerifyOn, checkServing, clientForNode, waitUntilServed } from "./certs/verify";
 import {
-    DeliveryTarget, OnDelete, deliverFiles, deliveredMatches, deliveryPaths, deliveryProblems, keepOriginals, readDelivered, releaseDelivered,
+    DeliveryTarget, OnDelete, deliverFiles, deliveryPaths, deliveryProblems, keepOriginals, matches, readDelivered, releaseDelivered,
     trustFileContent,
 } from "./certs/delivery";
+import { locationOf, nodePath } from "./access/node";
+import { directoryProblem } from "./access/preflight";
+import { describeAccess } from "./access/validate";
 import type { NodeCertificateArgs } from "../sdk/nodeCertificate";
 
 /** Default renewal window in days. */
@@ -225,6 +228,13 @@ export async function check(_olds: Partial<NodeCertificateInputs>, news: NodeCer
     // Drift `read` reported belongs to the refreshed state, never to the program's inputs.
     delete inputs.observedDrift;
     const failures = checkInputs(inputs);
+    // A node on another host: reachable, host key as pinned, login and sudo work, the directory is
+    // there and writable — at preview, writing nothing (the local host is checked by the write itself).
+    const d = inputs.delivery;
+    if (!failures.length && d && !containsUnknown(d) && d.access) {
+        const problem = await directoryProblem(d.access, d.directory);
+        if (problem) failures.push({ property: "delivery.access", reason: problem });
+    }
     // check runs for every preview and update: a connection that does not verify TLS says so each time.
     const v = inputs.verifyOn as unknown;
     if (v !== null && typeof v === "object" && !containsUnknown((v as VerifyOn).connection)) {
@@ -256,9 +266,11 @@ function sameJson(a: unknown, b: unknown): boolean {
 /** The delivery target with defaults filled in, for comparing two targets. */
 function deliveryKey(i: { delivery?: DeliveryTarget; purpose?: CertificatePurpose }): unknown {
     const d = targetOf(i);
+    // The access as a whole: a new login key or sudo user is an update (the state must hold what the
+    // next delete will log in with), even though the files stay where they are.
     return d === undefined
         ? null
-        : { ...deliveryPaths(d), keyFileMode: d.keyFileMode ?? null, extraTrustedCaPems: d.extraTrustedCaPems ?? [], onDelete: d.onDelete ?? "restore" };
+        : { ...deliveryPaths(d), keyFileMode: d.keyFileMode ?? null, extraTrustedCaPems: d.extraTrustedCaPems ?? [], onDelete: d.onDelete ?? "restore", access: d.access ?? null };
 }
 
 /**
@@ -335,16 +347,16 @@ async function deliverAndVerify(outs: NodeCertificateOutputs, keepAside: boolean
     if (t) {
         if (keepAside) {
             try {
-                o.keptAsidePaths = keepOriginals(t);
+                o.keptAsidePaths = await keepOriginals(t);
             } catch (err) {
                 const e = err as NodeJS.ErrnoException;
                 throw e.code === undefined ? e : new Error(
                     `could not keep the current files of ${t.directory} aside before writing over them (nothing was written): ${e.code} ${e.message}`.replace(/\s+/g, " "), { cause: err });
             }
         }
-        const before = readDelivered(t);
-        deliverFiles(t, o);
-        pulumi.log.info(`wrote ${Object.values(deliveryPaths(t)).join(", ")} (certificate serial ${o.serialNumber})`);
+        const before = await readDelivered(t);
+        await deliverFiles(t, o);
+        pulumi.log.info(`wrote ${Object.values(deliveryPaths(t)).join(", ")}${t.access ? ` on ${describeAccess(t.access)}` : ""} (certificate serial ${o.serialNumber})`);
         o.deliveredFingerprintSha256 = o.fingerprintSha256;
         o.deliveryInSync = true;
         if (o.verifyOn && onlyTrustChanged(before, t, o)) {
@@ -379,14 +391,14 @@ export function onlyTrustChanged(before: { certPem?: string; caPem?: string }, t
 }
 
 /** Gives up the files of `o`'s delivery (delete, or a move elsewhere), logging what was done and why. */
-function release(o: NodeCertificateOutputs, what: string): void {
+async function release(o: NodeCertificateOutputs, what: string): Promise<void> {
     const t = targetOf(o);
     if (!t || !o.certPem || !o.keyPem || !o.caPem) {
         return;
     }
     // A state written before anything was kept aside: the files are the node's only certificate.
     const mode: OnDelete | "legacy" = o.keptAsidePaths === undefined ? "legacy" : t.onDelete ?? "restore";
-    const r = releaseDelivered(t, o, mode);
+    const r = await releaseDelivered(t, o, mode);
     if (r.restored.length) {
         pulumi.log.info(`${what}: put back what ${r.restored.join(", ")} held before the first delivery`);
     }
@@ -435,11 +447,23 @@ export async function read(id: string, props: NodeCertificateOutputs): Promise<p
     const o: NodeCertificateOutputs = plain(props);
     const drift: string[] = [];
     const t = targetOf(o);
+    let onDisk: Awaited<ReturnType<typeof readDelivered>> | undefined;
     if (t) {
-        const onDisk = readDelivered(t);
+        try {
+            onDisk = await readDelivered(t);
+        } catch (err) {
+            // A node that cannot be reached is no reason to fail a refresh: it is recorded as not in
+            // sync (the next up writes the files again, once the host answers) and said.
+            const where = locationOf(t.access) || "this host";
+            pulumi.log.warn(`could not read the certificate files in ${t.directory} on ${where}: ${describeError(err)}; recorded as not in sync`);
+            o.deliveryInSync = false;
+            drift.push(`delivery: could not read the files on ${where}: ${describeError(err)}`);
+        }
+    }
+    if (t && onDisk) {
         const p = deliveryPaths(t);
         o.deliveredFingerprintSha256 = fingerprintOr(onDisk.certPem, "");
-        o.deliveryInSync = deliveredMatches(t, o);
+        o.deliveryInSync = matches(t, onDisk, o);
         if (!o.deliveryInSync) {
             // One short sentence per file (the CLI cuts long strings in preview --diff); the
             // directory is in delivery.directory next to it.
@@ -497,7 +521,9 @@ export async function update(_id: string, olds: NodeCertificateOutputs, news: No
     const o = plain(olds);
     const oldTarget = targetOf(o);
     const newTarget = targetOf({ delivery: n.delivery, purpose: o.purpose });
-    const moved = oldTarget !== undefined && !sameJson(deliveryPaths(oldTarget), newTarget && deliveryPaths(newTarget));
+    // Moved: other paths, or the same paths on another host.
+    const where = (x: DeliveryTarget | undefined) => x && Object.values(deliveryPaths(x)).map((f) => nodePath(x.access, f));
+    const moved = oldTarget !== undefined && !sameJson(where(oldTarget), where(newTarget));
     // Files at the same paths are overwritten in place (atomically, owner kept), never removed
     // first, so a node never sees them missing. A state from a release that kept nothing aside
     // keeps delivering to the same paths as before (its files are the only record); at new paths
@@ -511,7 +537,7 @@ export async function update(_id: string, olds: NodeCertificateOutputs, news: No
     }, !legacy);
     // The old paths are given up only once the new ones are written (and served, with verifyOn).
     if (moved) {
-        release(o, "delivery moved");
+        await release(o, "delivery moved");
     }
     return { outs: plain(outs) };
 }
@@ -521,7 +547,7 @@ export async function update(_id: string, olds: NodeCertificateOutputs, news: No
  * before the first delivery, so the node's next restart reads a certificate again.
  */
 export async function delete_(_id: string, props: NodeCertificateOutputs): Promise<void> {
-    release(plain(props), "delete");
+    await release(plain(props), "delete");
 }
 export { delete_ as delete };
 

@@ -13,9 +13,11 @@ import {
 import { CheckFailure, failOnInvalid } from "./core/validation";
 import { HookModule, containsUnknown, plain, plainInputs } from "./core/dynamic";
 import * as crypto from "crypto";
-import * as fs from "fs";
 import type { SharedCaArgs } from "../sdk/sharedCa";
-import { TrustFileTarget, deliverTrustFile, releaseTrustFile, trustFilePath, trustFileProblems, trustPemsContent } from "./certs/delivery";
+import { TrustFileTarget, deliverTrustFile, readTrustFile, releaseTrustFile, trustFilePath, trustFileProblems, trustPemsContent } from "./certs/delivery";
+import { describeError } from "./core/errors";
+import { locationOf, nodePath } from "./access/node";
+import { directoryProblem } from "./access/preflight";
 
 /** Default subject CN of a generated CA. */
 export const DEFAULT_CA_COMMON_NAME = "es-remote-ca";
@@ -80,17 +82,17 @@ function checkTrust(i: SharedCaInputs): CheckFailure[] {
         return f;
     }
     if (!Array.isArray(v)) {
-        return [{ property: "trustDeliveries", reason: "must be a list of { directory, caFile?, extraTrustedCaPems?, onDelete? }" }];
+        return [{ property: "trustDeliveries", reason: "must be a list of { directory, caFile?, extraTrustedCaPems?, onDelete?, access? }" }];
     }
     const seen = new Map<string, number>();
     v.forEach((t, n) => {
         for (const p of trustFileProblems(t)) {
             f.push({ property: p.property ? `trustDeliveries[${n}].${p.property}` : `trustDeliveries[${n}]`, reason: p.reason });
         }
-        if (t && typeof t === "object" && typeof t.directory === "string") {
-            const file = trustFilePath(t as TrustFileTarget);
+        if (t && typeof t === "object" && typeof t.directory === "string" && !containsUnknown(t.access)) {
+            const file = nodePathOf(t as TrustFileTarget);
             if (seen.has(file)) {
-                f.push({ property: `trustDeliveries[${n}]`, reason: `writes ${file} like trustDeliveries[${seen.get(file)}]; give each file once` });
+                f.push({ property: `trustDeliveries[${n}]`, reason: `writes ${trustFilePath(t as TrustFileTarget)}${where(t as TrustFileTarget)} like trustDeliveries[${seen.get(file)}]; give each file once` });
             }
             seen.set(file, n);
         }
@@ -147,7 +149,27 @@ export async function check(_olds: Partial<SharedCaInputs>, news: SharedCaInputs
     // Drift `read` reported belongs to the refreshed state, never to the program's inputs.
     delete inputs.observedDrift;
     const failures = checkInputs(inputs);
+    // Nodes on other hosts: each reachable, as pinned, login and sudo working, its directory there
+    // and writable — all hosts at once, at preview, writing nothing.
+    const ds = inputs.trustDeliveries;
+    if (!failures.length && Array.isArray(ds) && !containsUnknown(ds)) {
+        const problems = await Promise.all(ds.map((d) => (d.access ? directoryProblem(d.access, d.directory) : Promise.resolve(undefined))));
+        problems.forEach((p, n) => {
+            if (p) failures.push({ property: `trustDeliveries[${n}].access`, reason: p });
+        });
+    }
     return failures.length ? { inputs, failures } : { inputs };
+}
+
+/** A trust file as one comparable key: its host and path. */
+function nodePathOf(d: TrustFileTarget): string {
+    return nodePath(d.access, trustFilePath(d));
+}
+
+/** ` on <host>` for a trust file on another host. */
+function where(d: TrustFileTarget): string {
+    const loc = locationOf(d.access);
+    return loc ? ` on ${loc}` : "";
 }
 
 /** Any change of what the CA is (generation options, or the adopted certificate/key) replaces it. */
@@ -180,7 +202,8 @@ export async function diff(_id: string, olds: SharedCaOutputs, news: SharedCaInp
 
 /** The trust deliveries with defaults filled in, for comparing two lists. */
 function trustKey(ds: TrustDelivery[] | undefined): unknown {
-    return (ds ?? []).map((d) => ({ file: trustFilePath(d), extra: d.extraTrustedCaPems ?? [], onDelete: d.onDelete ?? "restore" }));
+    // `access` only when set, so states written before node access compare equal to their programs.
+    return (ds ?? []).map((d) => ({ file: trustFilePath(d), extra: d.extraTrustedCaPems ?? [], onDelete: d.onDelete ?? "restore", ...(d.access ? { access: d.access } : {}) }));
 }
 
 /** The CA certificates a trust file of this CA holds. */
@@ -188,24 +211,39 @@ function trustPems(certPem: string, d: TrustDelivery): string[] {
     return [certPem, ...(d.extraTrustedCaPems ?? [])];
 }
 
-/** Writes every trust file; returns the outputs with the records. */
-function deliverTrust(o: SharedCaOutputs): SharedCaOutputs {
+/**
+ * Writes every trust file (all hosts at once); returns the outputs with the records. If one cannot
+ * be written (a host down), the files this call wrote get back what they held (`rollback`: those
+ * that were not in the state before) and it throws naming the host: nothing is left on a node
+ * that the state does not know.
+ */
+async function deliverTrust(o: SharedCaOutputs, inState: TrustDelivery[] = []): Promise<SharedCaOutputs> {
     const out: SharedCaOutputs = { ...o };
     delete out.trustInSync;
     delete out.trustKeptAsidePaths;
     const ds = o.trustDeliveries ?? [];
     if (ds.length) {
-        out.trustKeptAsidePaths = ds.map((d) => deliverTrustFile(d, trustPems(o.certPem, d)));
+        const results = await Promise.allSettled(ds.map((d) => deliverTrustFile(d, trustPems(o.certPem, d))));
+        const failed = ds.map((d, k) => ({ d, r: results[k] })).filter((x) => x.r.status === "rejected");
+        if (failed.length) {
+            const known = new Set(inState.map(nodePathOf));
+            const written = ds.filter((d, k) => results[k].status === "fulfilled" && !known.has(nodePathOf(d)));
+            await releaseTrust(o.certPem, written, "rolled back after a failed trust delivery");
+            const why = failed.map((x) => `${trustFilePath(x.d)}${where(x.d)}: ${describeError((x.r as PromiseRejectedResult).reason)}`).join("; ");
+            throw new Error(`could not write CA ${o.serialNumber} into every trust file: ${why}` +
+                `${written.length ? `; the ${written.length} file(s) written by this step got back what they held before` : ""}. Run 'pulumi up' again once the host answers.`);
+        }
+        out.trustKeptAsidePaths = results.map((r) => (r as PromiseFulfilledResult<string>).value);
         out.trustInSync = true;
-        pulumi.log.info(`wrote CA ${o.serialNumber} into ${ds.map(trustFilePath).join(", ")}`);
+        pulumi.log.info(`wrote CA ${o.serialNumber} into ${ds.map((d) => `${trustFilePath(d)}${where(d)}`).join(", ")}`);
     }
     return out;
 }
 
 /** Gives up the trust files `ds` (delete, or entries dropped), logging what was done. */
-function releaseTrust(certPem: string, ds: TrustDelivery[], what: string): void {
+async function releaseTrust(certPem: string, ds: TrustDelivery[], what: string): Promise<void> {
     for (const d of ds) {
-        const r = releaseTrustFile(d, trustPems(certPem, d));
+        const r = await releaseTrustFile(d, trustPems(certPem, d));
         for (const f of r.restored) {
             pulumi.log.info(`${what}: put back what ${f} held before the first write`);
         }
@@ -263,7 +301,7 @@ export async function create(inputs: SharedCaInputs): Promise<pulumi.dynamic.Cre
         });
         outs = { ...i, ...ca, adopted: false };
     }
-    return { id: outs.serialNumber, outs: plain(deliverTrust(outs)) };
+    return { id: outs.serialNumber, outs: plain(await deliverTrust(outs)) };
 }
 
 /**
@@ -278,16 +316,21 @@ export async function read(id: string, props: SharedCaOutputs): Promise<pulumi.d
         return { id, props: o };
     }
     const drift: string[] = [];
+    const found = await Promise.all(ds.map(async (d) => {
+        try {
+            return { on: await readTrustFile(d) };
+        } catch (e) {
+            return { error: describeError(e) };
+        }
+    }));
     ds.forEach((d, n) => {
         const file = trustFilePath(d);
-        let on: string | undefined;
-        try {
-            on = fs.readFileSync(file, "utf8");
-        } catch {
-            on = undefined;
-        }
-        if (on !== trustPemsContent(trustPems(o.certPem, d))) {
-            drift.push(`trustDeliveries[${n}]: ${file} ${on === undefined ? "is missing" : "holds other CA certificates"}`);
+        const r = found[n];
+        if (r.error !== undefined) {
+            pulumi.log.warn(`trustDeliveries[${n}]: could not read ${file}${where(d)}: ${r.error}; recorded as not in sync`);
+            drift.push(`trustDeliveries[${n}]: could not read ${file}${where(d)}`);
+        } else if (r.on !== trustPemsContent(trustPems(o.certPem, d))) {
+            drift.push(`trustDeliveries[${n}]: ${file}${where(d)} ${r.on === undefined ? "is missing" : "holds other CA certificates"}`);
         }
     });
     o.trustInSync = drift.length === 0;
@@ -306,16 +349,16 @@ export async function update(_id: string, olds: SharedCaOutputs, news: SharedCaI
     const o = plain(olds);
     const n = plain(news);
     failOnInvalid(checkTrust(n));
-    const outs = deliverTrust({ ...o, trustDeliveries: n.trustDeliveries });
-    const kept = new Set((n.trustDeliveries ?? []).map(trustFilePath));
-    releaseTrust(o.certPem, (o.trustDeliveries ?? []).filter((d) => !kept.has(trustFilePath(d))), "trust file dropped");
+    const outs = await deliverTrust({ ...o, trustDeliveries: n.trustDeliveries }, o.trustDeliveries ?? []);
+    const kept = new Set((n.trustDeliveries ?? []).map(nodePathOf));
+    await releaseTrust(o.certPem, (o.trustDeliveries ?? []).filter((d) => !kept.has(nodePathOf(d))), "trust file dropped");
     return { outs: plain(outs) };
 }
 
 /** The CA exists only in the state (the engine drops it); its trust files are given up. */
 export async function delete_(_id: string, props: SharedCaOutputs): Promise<void> {
     const o = plain(props);
-    releaseTrust(o.certPem, o.trustDeliveries ?? [], "delete");
+    await releaseTrust(o.certPem, o.trustDeliveries ?? [], "delete");
 }
 export { delete_ as delete };
 

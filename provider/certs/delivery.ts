@@ -5,16 +5,26 @@
  *
  * Each file is written atomically: a temporary file in the same directory, fsync, rename over the
  * target, fsync of the directory. Elasticsearch therefore never reads a half-written PEM.
+ *
+ * Every step goes through the target's node access (`access`: the machine that runs `pulumi` by
+ * default, SSH or a command prefix; see provider/access): the same code writes, keeps aside and
+ * restores on every kind of host.
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { CERTIFICATE_FACTS, forgetFacts } from "../core/facts";
+import { NodeFiles, Owner } from "../access/files";
+import { filesOn } from "../access/node";
+import { accessProblems } from "../access/validate";
+import type { NodeAccess } from "../access/types";
 
 /** Where a node certificate's files go. Plain interface, unwrapped. */
 export interface DeliveryTarget {
-    /** Absolute path of the directory, e.g. `/etc/elasticsearch/certs`. Must exist. */
+    /** Absolute path of the directory on the node, e.g. `/etc/elasticsearch/certs`. Must exist. */
     directory: string;
+    /** How the node's files are reached; absent: the machine that runs `pulumi`. */
+    access?: NodeAccess;
     /** File name of the certificate. Default `transport.crt`. */
     certFile?: string;
     /** File name of the private key. Default `transport.key`. */
@@ -116,6 +126,10 @@ export function deliveryProblems(t: unknown): Array<{ property: string; reason: 
     if (d.onDelete !== undefined && !ON_DELETE_VALUES.includes(d.onDelete as OnDelete)) {
         out.push({ property: "onDelete", reason: `must be "restore" (put back what was there before the first delivery) or "keep" (leave the delivered files), got ${JSON.stringify(d.onDelete)}` });
     }
+    if (d.access !== undefined) {
+        // Relative like the other properties here: the caller prefixes `delivery.` or `trustDeliveries[n].`.
+        out.push(...accessProblems(d.access, "access"));
+    }
     if (d.keyFileMode !== undefined) {
         const m = d.keyFileMode;
         if (typeof m !== "number" || !Number.isInteger(m) || m < 0 || m > 0o777) {
@@ -130,6 +144,7 @@ export function deliveryProblems(t: unknown): Array<{ property: string; reason: 
 }
 
 /**
+ * On this host only (tests and the rig; the hooks write through {@link NodeFiles}).
  * Writes `content` to `file` atomically with permission bits `mode` (not reduced by the umask).
  * With `owner`, the file gets that owner and group (when allowed). Otherwise, if the file existed,
  * its owner and group are kept when this process may set them (e.g. running
@@ -191,20 +206,26 @@ function fsyncDirectory(dir: string): void {
  * Writes the three files of `t`. Order: CA, key, certificate — the certificate last, so that when
  * Elasticsearch notices the new certificate its key and CA are already in place (a watcher tick
  * between the writes at worst logs one failed reload and keeps the old, still valid, material).
- * Throws with a message naming the directory if it does not exist or is not writable.
+ * Throws with a message naming the directory (and the host) if it does not exist or is not writable.
  */
-export function deliverFiles(t: DeliveryTarget, pems: DeliveredPems): void {
-    assertDirectory(t);
+export async function deliverFiles(t: DeliveryTarget, pems: DeliveredPems): Promise<void> {
+    const f = await filesOn(t.access);
+    await assertDirectory(f, t);
     const p = deliveryPaths(t);
     certificatesChanged();
     try {
-        writeFileAtomic(p.ca, trustFileContent(t, pems.caPem), PUBLIC_FILE_MODE);
-        writeFileAtomic(p.key, pems.keyPem, t.keyFileMode ?? DEFAULT_KEY_FILE_MODE);
-        writeFileAtomic(p.cert, pems.certPem, PUBLIC_FILE_MODE);
+        await f.writeAtomic(p.ca, trustFileContent(t, pems.caPem), PUBLIC_FILE_MODE);
+        await f.writeAtomic(p.key, pems.keyPem, t.keyFileMode ?? DEFAULT_KEY_FILE_MODE);
+        await f.writeAtomic(p.cert, pems.certPem, PUBLIC_FILE_MODE);
     } catch (err) {
         const e = err as NodeJS.ErrnoException;
-        throw new Error(`could not write the certificate files to ${t.directory}: ${e.code ?? ""} ${e.message}`.replace(/\s+/g, " "), { cause: err });
+        throw new Error(`could not write the certificate files to ${t.directory}${onHost(f)}: ${e.code ?? ""} ${e.message}`.replace(/\s+/g, " "), { cause: err });
     }
+}
+
+/** ` on <host>` for a node reached through an access, "" for this host. */
+function onHost(f: NodeFiles): string {
+    return f.where === "this host" ? "" : ` on ${f.where}`;
 }
 
 /**
@@ -215,36 +236,32 @@ function certificatesChanged(): void {
     forgetFacts({ tag: CERTIFICATE_FACTS });
 }
 
-/** Throws with a message naming `t.directory` if it does not exist or is not a directory. */
-function assertDirectory(t: DeliveryTarget): void {
-    let st: fs.Stats;
-    try {
-        st = fs.statSync(t.directory);
-    } catch {
-        throw new Error(`delivery.directory ${t.directory} does not exist; create it (e.g. the node's config directory) or fix the path`);
+/** Throws with a message naming `t.directory` (and its host) if it does not exist or is not a directory. */
+async function assertDirectory(f: NodeFiles, t: { directory: string }): Promise<void> {
+    const st = await f.stat(t.directory);
+    if (!st) {
+        throw new Error(`delivery.directory ${t.directory} does not exist${onHost(f)}; create it (e.g. the node's config directory) or fix the path`);
     }
-    if (!st.isDirectory()) {
-        throw new Error(`delivery.directory ${t.directory} is not a directory`);
-    }
-}
-
-function readOrUndefined(file: string): string | undefined {
-    try {
-        return fs.readFileSync(file, "utf8");
-    } catch {
-        return undefined;
+    if (!st.isDirectory) {
+        throw new Error(`delivery.directory ${t.directory}${onHost(f)} is not a directory`);
     }
 }
 
 /** The current contents of the three files of `t` (`undefined` for a missing or unreadable file). */
-export function readDelivered(t: DeliveryTarget): Partial<DeliveredPems> {
+export async function readDelivered(t: DeliveryTarget): Promise<Partial<DeliveredPems>> {
+    const f = await filesOn(t.access);
     const p = deliveryPaths(t);
-    return { certPem: readOrUndefined(p.cert), keyPem: readOrUndefined(p.key), caPem: readOrUndefined(p.ca) };
+    const [certPem, keyPem, caPem] = await Promise.all([f.readFile(p.cert), f.readFile(p.key), f.readFile(p.ca)]);
+    return { certPem, keyPem, caPem };
 }
 
 /** True if the files of `t` hold exactly `pems`. */
-export function deliveredMatches(t: DeliveryTarget, pems: DeliveredPems): boolean {
-    const on = readDelivered(t);
+export async function deliveredMatches(t: DeliveryTarget, pems: DeliveredPems): Promise<boolean> {
+    return matches(t, await readDelivered(t), pems);
+}
+
+/** True if `on` (what the files of `t` hold) is exactly `pems`. */
+export function matches(t: DeliveryTarget, on: Partial<DeliveredPems>, pems: DeliveredPems): boolean {
     return on.certPem === pems.certPem && on.keyPem === pems.keyPem && on.caPem === trustFileContent(t, pems.caPem);
 }
 
@@ -262,14 +279,13 @@ export type Original =
     /** The file did not exist; `path` is the marker that says so. */
     | { kind: "absent"; path: string };
 
-/** The record of `file`'s state before the first delivery, if one was made. @internal */
-export function findOriginal(file: string): Original | undefined {
+/** The record of `file`'s state before the first delivery, if one was made (`f`: the node's files, default this host). @internal */
+export async function findOriginal(file: string, f?: NodeFiles): Promise<Original | undefined> {
+    const files = f ?? (await filesOn(undefined));
     const dir = path.dirname(file);
     const base = path.basename(file);
-    let names: string[];
-    try {
-        names = fs.readdirSync(dir);
-    } catch {
+    const names = await files.readDir(dir);
+    if (!names) {
         return undefined;
     }
     const prefix = `.${base}${ORIGINAL_TAG}`;
@@ -290,34 +306,35 @@ export function findOriginal(file: string): Original | undefined {
  * file that already has a record (a renewal writing over its predecessor's files) keeps it: the
  * record is always of the state before the *first* delivery. Returns the paths of the records.
  */
-export function keepOriginals(t: DeliveryTarget): string[] {
-    assertDirectory(t);
-    return Object.entries(deliveryPaths(t)).map(([role, file]) => keepOriginal(file, role === "key"));
+export async function keepOriginals(t: DeliveryTarget): Promise<string[]> {
+    const f = await filesOn(t.access);
+    await assertDirectory(f, t);
+    const out: string[] = [];
+    for (const [role, file] of Object.entries(deliveryPaths(t))) {
+        out.push(await keepOriginal(f, file, role === "key"));
+    }
+    return out;
 }
 
 /** {@link keepOriginals} for one file; `secret`: the record is mode 0600. Returns the record's path. */
-function keepOriginal(file: string, secret: boolean): string {
-    const found = findOriginal(file);
+async function keepOriginal(f: NodeFiles, file: string, secret: boolean): Promise<string> {
+    const found = await findOriginal(file, f);
     if (found) {
         return found.path;
     }
-    let st: fs.Stats | undefined;
-    try {
-        st = fs.statSync(file);
-    } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
-            throw err;
-        }
-    }
+    const st = await f.stat(file);
     const dir = path.dirname(file);
-    if (st && st.isFile()) {
-        const mode = st.mode & 0o777;
-        const record = path.join(dir, `.${path.basename(file)}${ORIGINAL_TAG}${mode.toString(8).padStart(4, "0")}`);
-        writeFileAtomic(record, fs.readFileSync(file, "utf8"), secret ? DEFAULT_KEY_FILE_MODE : mode, { uid: st.uid, gid: st.gid });
+    if (st && st.isFile) {
+        const content = await f.readFile(file);
+        if (content === undefined) {
+            throw Object.assign(new Error(`${file}${onHost(f)} exists but cannot be read, so it cannot be kept aside`), { code: "EACCES" });
+        }
+        const record = path.join(dir, `.${path.basename(file)}${ORIGINAL_TAG}${st.mode.toString(8).padStart(4, "0")}`);
+        await f.writeAtomic(record, content, secret ? DEFAULT_KEY_FILE_MODE : st.mode, { uid: st.uid, gid: st.gid });
         return record;
     }
     const record = path.join(dir, `.${path.basename(file)}${ABSENT_TAG}`);
-    writeFileAtomic(record, "", PUBLIC_FILE_MODE);
+    await f.writeAtomic(record, "", PUBLIC_FILE_MODE);
     return record;
 }
 
@@ -327,11 +344,12 @@ function keepOriginal(file: string, secret: boolean): string {
  * is never removed: the node would not start again.
  * @internal
  */
-export function configNaming(file: string): string | undefined {
+export async function configNaming(file: string, f?: NodeFiles): Promise<string | undefined> {
+    const files = f ?? (await filesOn(undefined));
     let dir = path.dirname(file);
     for (let level = 0; level < 4; level++) {
         const yml = path.join(dir, "elasticsearch.yml");
-        const text = readOrUndefined(yml);
+        const text = await files.readFile(yml);
         if (text !== undefined) {
             const rel = path.relative(dir, file);
             if (text.includes(file) || text.includes(rel) || text.includes(path.basename(file))) {
@@ -371,9 +389,10 @@ export interface ReleaseReport {
  * - `legacy` (delivered by a release that kept nothing aside): the files stay, records untouched.
  * A file with no record is never removed.
  */
-export function releaseDelivered(t: DeliveryTarget, pems: DeliveredPems, mode: OnDelete | "legacy"): ReleaseReport {
+export async function releaseDelivered(t: DeliveryTarget, pems: DeliveredPems, mode: OnDelete | "legacy"): Promise<ReleaseReport> {
+    const f = await filesOn(t.access);
     const p = deliveryPaths(t);
-    const on = readDelivered(t);
+    const on = await readDelivered(t);
     const report: ReleaseReport = { restored: [], removed: [], kept: [] };
     const keepAll = (why: string) => {
         for (const [file, present] of [[p.cert, on.certPem], [p.key, on.keyPem], [p.ca, on.caPem]] as const) {
@@ -392,38 +411,44 @@ export function releaseDelivered(t: DeliveryTarget, pems: DeliveredPems, mode: O
     const ownCa = on.caPem === trustFileContent(t, pems.caPem);
     certificatesChanged();
     for (const [file, own] of [[p.key, true], [p.cert, true], [p.ca, ownCa]] as const) {
-        releaseFile(file, own, mode, report);
+        await releaseFile(f, file, own, mode, report);
     }
-    fsyncDirectory(t.directory);
+    await f.syncDir(t.directory);
     return report;
 }
 
 /** Gives up one delivered file (see {@link releaseDelivered}); `own`: it still holds what was written. */
-function releaseFile(file: string, own: boolean, mode: OnDelete, report: ReleaseReport): void {
-    const rec = findOriginal(file);
+async function releaseFile(f: NodeFiles, file: string, own: boolean, mode: OnDelete, report: ReleaseReport): Promise<void> {
+    const rec = await findOriginal(file, f);
     if (mode === "keep") {
         report.kept.push({ file, why: "delivery.onDelete is \"keep\"" });
         if (rec) {
-            fs.rmSync(rec.path, { force: true });
+            await f.remove(rec.path);
         }
         return;
     }
     if (!own) {
         report.kept.push({ file, why: "it no longer holds what was delivered (changed by hand?)" });
     } else if (rec?.kind === "kept") {
-        const st = fs.statSync(rec.path);
-        writeFileAtomic(file, fs.readFileSync(rec.path, "utf8"), rec.mode, { uid: st.uid, gid: st.gid });
-        fs.rmSync(rec.path, { force: true });
+        const st = await f.stat(rec.path);
+        const content = await f.readFile(rec.path);
+        if (!st || content === undefined) {
+            report.kept.push({ file, why: `its kept-aside original ${rec.path} cannot be read` });
+            return;
+        }
+        const owner: Owner = { uid: st.uid, gid: st.gid };
+        await f.writeAtomic(file, content, rec.mode, owner);
+        await f.remove(rec.path);
         report.restored.push(file);
     } else if (rec?.kind === "absent") {
-        const yml = configNaming(file);
+        const yml = await configNaming(file, f);
         if (yml) {
             report.kept.push({ file, why: `it did not exist before the first delivery, but ${yml} names it (the node would not start without it)` });
         } else {
-            fs.rmSync(file, { force: true });
+            await f.remove(file);
             report.removed.push(file);
         }
-        fs.rmSync(rec.path, { force: true });
+        await f.remove(rec.path);
     } else {
         report.kept.push({ file, why: "nothing was kept aside for it (record removed by hand?)" });
     }
@@ -436,8 +461,10 @@ function releaseFile(file: string, own: boolean, mode: OnDelete, report: Release
  * trusting a remote cluster server's CA (`xpack.security.remote_cluster_client.ssl.certificate_authorities`).
  */
 export interface TrustFileTarget {
-    /** Absolute path of an existing directory (a node's config directory or a folder in it). */
+    /** Absolute path of an existing directory on the node (its config directory or a folder in it). */
     directory: string;
+    /** How the node's files are reached; absent: the machine that runs `pulumi`. */
+    access?: NodeAccess;
     /** File name. Default `remote-cluster-client-ca.crt`. */
     caFile?: string;
     /** What giving the file up does; see {@link OnDelete}. Default `restore`. */
@@ -455,7 +482,7 @@ export function trustFileProblems(t: unknown): Array<{ property: string; reason:
     const d = t as Record<string, unknown>;
     // The same rules as a certificate's delivery, for the fields a trust file has.
     const asDelivery = {
-        directory: d.directory, caFile: d.caFile ?? DEFAULT_TRUST_FILE, onDelete: d.onDelete, extraTrustedCaPems: d.extraTrustedCaPems,
+        directory: d.directory, caFile: d.caFile ?? DEFAULT_TRUST_FILE, onDelete: d.onDelete, extraTrustedCaPems: d.extraTrustedCaPems, access: d.access,
         certFile: "\0unused-cert", keyFile: "\0unused-key",
     };
     // The placeholder names fail the file-name rule on purpose (so they clash with nothing) and are dropped here.
@@ -480,13 +507,19 @@ export function trustPemsContent(caPems: string[]): string {
  * kept), after keeping what was there aside like {@link keepOriginals}. Returns the record's path.
  * Elasticsearch re-reads a changed CA file like a certificate (about every 5 s).
  */
-export function deliverTrustFile(t: TrustFileTarget, caPems: string[]): string {
-    assertDirectory(t);
+export async function deliverTrustFile(t: TrustFileTarget, caPems: string[]): Promise<string> {
+    const f = await filesOn(t.access);
+    await assertDirectory(f, t);
     const file = trustFilePath(t);
-    const record = keepOriginal(file, false);
+    const record = await keepOriginal(f, file, false);
     certificatesChanged();
-    writeFileAtomic(file, trustPemsContent(caPems), PUBLIC_FILE_MODE);
+    await f.writeAtomic(file, trustPemsContent(caPems), PUBLIC_FILE_MODE);
     return record;
+}
+
+/** What the trust file of `t` holds now (`undefined`: missing or unreadable). */
+export async function readTrustFile(t: TrustFileTarget): Promise<string | undefined> {
+    return (await filesOn(t.access)).readFile(trustFilePath(t));
 }
 
 /**
@@ -494,10 +527,11 @@ export function deliverTrustFile(t: TrustFileTarget, caPems: string[]): string {
  * what it held before the first delivery, or is removed if it did not exist and no
  * `elasticsearch.yml` names it; with `keep` it stays. Only while it still holds `caPems`.
  */
-export function releaseTrustFile(t: TrustFileTarget, caPems: string[]): ReleaseReport {
+export async function releaseTrustFile(t: TrustFileTarget, caPems: string[]): Promise<ReleaseReport> {
+    const f = await filesOn(t.access);
     const file = trustFilePath(t);
     const report: ReleaseReport = { restored: [], removed: [], kept: [] };
-    const on = readOrUndefined(file);
+    const on = await f.readFile(file);
     if (on === undefined) {
         return report;
     }
@@ -506,7 +540,7 @@ export function releaseTrustFile(t: TrustFileTarget, caPems: string[]): ReleaseR
         return report;
     }
     certificatesChanged();
-    releaseFile(file, true, t.onDelete ?? "restore", report);
-    fsyncDirectory(t.directory);
+    await releaseFile(f, file, true, t.onDelete ?? "restore", report);
+    await f.syncDir(t.directory);
     return report;
 }

@@ -27,7 +27,9 @@ import { containsUnknown, plain, plainInputs } from "../core/dynamic";
 import { ConflictError, EsRemoteError, LicenseError, RemoteNotConnectedError } from "../core/errors";
 import { forgetFact } from "../core/facts";
 import { CheckFailure, failOnInvalid, urlsOf } from "../core/validation";
-import { addCredential, credentialSetting, credentialState, KeystoreTarget, removeCredential, validateKeystoreTargets } from "../apikey/keystore";
+import {
+    addCredential, credentialSetting, credentialState, keystoreKey, keystoreProblem, keystoreWhere, KeystoreTarget, removeCredential, validateKeystoreTargets,
+} from "../apikey/keystore";
 import { nodesMissing, reloadSecureSettings } from "../apikey/reload";
 import { getKey, KeyInfo, unusable } from "../apikey/key";
 import { clusterRoleWarnings } from "../apikey/roleAccess";
@@ -48,7 +50,7 @@ export interface ApiKeyLinkInputs extends RemoteSettings {
     security?: LinkSecurity;
     /** The encoded cross-cluster API key (secret). */
     credential?: string;
-    /** Every local node's keystore, on the host the provider runs on. */
+    /** Every local node's keystore, each on the host its `access` reaches (default: the host the provider runs on). */
     keystoreOn?: KeystoreTarget[];
     waitForConnection?: boolean;
     connectionTimeoutSeconds?: number;
@@ -89,7 +91,7 @@ export function validateApiKeyLinkArgs(n: Record<string, unknown>): CheckFailure
             }
         }
         if (n.keystoreOn === undefined) {
-            f.push({ property: "keystoreOn", reason: "list every local node's keystore ({ esHome, configDir, javaHome? } on the host running pulumi): cluster.remote.<alias>.credentials is a secure setting, only the keystore holds it" });
+            f.push({ property: "keystoreOn", reason: "list every local node's keystore ({ esHome, configDir, javaHome?, access? }; access reaches a node on another host over SSH or a command): cluster.remote.<alias>.credentials is a secure setting, only the keystore holds it" });
         } else {
             f.push(...validateKeystoreTargets(n.keystoreOn));
         }
@@ -137,13 +139,18 @@ export async function preflight(olds: Partial<ApiKeyLinkOutputs>, news: ApiKeyLi
     const tag = `remote cluster '${news.alias}'`;
     if (!isApiKey(news)) return [];
     const f: CheckFailure[] = [];
-    for (const [k, t] of (news.keystoreOn ?? []).entries()) {
-        if (containsUnknown(t)) continue;
-        const tool = path.join(t.esHome, "bin", "elasticsearch-keystore");
-        const ks = path.join(t.configDir, "elasticsearch.keystore");
-        if (!fs.existsSync(tool)) f.push({ property: `keystoreOn[${k}].esHome`, reason: `${tool} does not exist on this host: give the local node's Elasticsearch home (the provider runs the node's own keystore tool)` });
-        else if (!fs.existsSync(ks)) f.push({ property: `keystoreOn[${k}].configDir`, reason: `${ks} does not exist: give the node's config directory (ES_PATH_CONF); create the keystore with 'bin/elasticsearch-keystore create' as the node's user if it has none` });
-    }
+    // Every node's keystore, all hosts at once: reachable, host key as pinned, login and sudo work,
+    // the tool and the keystore are there, no password. Reads only.
+    const keystores = await Promise.all((news.keystoreOn ?? []).map(async (t, k) => {
+        if (containsUnknown(t)) return undefined;
+        try {
+            const problem = await keystoreProblem(t);
+            return problem ? { property: `keystoreOn[${k}]`, reason: problem } : undefined;
+        } catch (e) {
+            return { property: `keystoreOn[${k}].access`, reason: `${(e as Error).message} (checking ${keystoreWhere(t)}; nothing was written)` };
+        }
+    }));
+    f.push(...keystores.filter((x): x is CheckFailure => x !== undefined));
     if (containsUnknown(news.local)) {
         pulumi.log.info(`${tag}: the local cluster's connection is not known yet; the API-key checks run at update time`);
         return f;
@@ -265,33 +272,43 @@ async function waitFor(client: Client, i: Pick<ApiKeyLinkInputs, "local" | "alia
     return waitConnected(client, i.local, i.alias, await localNodes(client, i.local), timeoutSeconds, { apiKey });
 }
 
-/** Adds the credential to every keystore, reloads, and checks that every node holds it. */
+/**
+ * Adds the credential to every keystore (all hosts at once), reloads, and checks that every node
+ * holds it. If a keystore cannot be written (a host down, a refused login), the keystores already
+ * written lose the credential again before this throws, naming the host: nothing is left behind
+ * that the state would not know.
+ */
 async function deliverCredential(client: Client, i: ApiKeyLinkInputs): Promise<void> {
     const setting = credentialSetting(i.alias);
-    for (const t of i.keystoreOn ?? []) {
-        addCredential(t, i.alias, i.credential!);
+    const targets = i.keystoreOn ?? [];
+    const results = await Promise.allSettled(targets.map((t) => addCredential(t, i.alias, i.credential!)));
+    const failed = results.map((r, k) => ({ r, t: targets[k] })).filter((x) => x.r.status === "rejected");
+    if (failed.length) {
+        const written = targets.filter((_, k) => results[k].status === "fulfilled");
+        const undo = await Promise.allSettled(written.map((t) => removeCredential(t, i.alias)));
+        const undoFailed = written.filter((_, k) => undo[k].status === "rejected");
+        if (written.length) await reloadSecureSettings(client, i.local).catch(() => undefined);
+        const why = failed.map((x) => `${keystoreWhere(x.t)}: ${((x.r as PromiseRejectedResult).reason as Error).message}`).join("; ");
+        const back = written.length === 0 ? "no keystore was written"
+            : undoFailed.length === 0 ? `the ${written.length} keystore(s) already written lost the credential again (${written.map(keystoreWhere).join(", ")})`
+                : `removing it again failed on ${undoFailed.map(keystoreWhere).join(", ")}: remove ${setting} there by hand`;
+        throw new EsRemoteError(`could not add ${setting} to every local keystore: ${why}; ${back}`, { keystores: failed.map((x) => keystoreWhere(x.t)) });
     }
     const nodes = await reloadSecureSettings(client, i.local);
     const missing = nodesMissing(nodes, setting);
     if (missing.length) {
         throw new EsRemoteError(
             `after the reload, ${missing.map((n) => `${n.name} (keystore ${n.keystorePath ?? "?"})`).join(", ")} of the local cluster (${urlsOf(i.local)}) do not hold ${setting}: ` +
-            `add each node's { esHome, configDir } to keystoreOn`, { nodes: missing.map((n) => n.name) });
+            `add each node's { esHome, configDir, access } to keystoreOn`, { nodes: missing.map((n) => n.name) });
     }
 }
 
-/** Removes the credential from every keystore and reloads (best effort per keystore; throws the first failure at the end). */
+/** Removes the credential from every keystore (all hosts at once) and reloads (best effort per keystore; throws the first failure at the end). */
 async function withdrawCredential(client: Client, i: Pick<ApiKeyLinkInputs, "alias" | "local" | "keystoreOn">): Promise<void> {
-    let first: unknown;
-    for (const t of i.keystoreOn ?? []) {
-        try {
-            removeCredential(t, i.alias);
-        } catch (e) {
-            first ??= e;
-        }
-    }
+    const results = await Promise.allSettled((i.keystoreOn ?? []).map((t) => removeCredential(t, i.alias)));
     await reloadSecureSettings(client, i.local);
-    if (first) throw first;
+    const first = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (first) throw first.reason;
 }
 
 function notConnected(i: ApiKeyLinkInputs, s: RemoteStatus, timeout: number, cleanup: string): RemoteNotConnectedError {
@@ -428,13 +445,22 @@ export async function read(id: string, props: ApiKeyLinkOutputs): Promise<pulumi
     const s = await currentStatus(client, props.local, alias, await localNodes(client, props.local), { apiKey: true });
     let inSync = true;
     if (isApiKey(props)) {
-        for (const t of props.keystoreOn ?? []) {
-            const st = credentialState(t, alias, props.credential);
-            if (st !== "same") {
-                inSync = false;
-                pulumi.log.warn(`remote cluster '${alias}': the keystore in ${t.configDir} ${st === "absent" ? "no longer holds" : "holds another value for"} ${credentialSetting(alias)}; the next 'pulumi up' writes the declared credential again`);
+        const states = await Promise.all((props.keystoreOn ?? []).map(async (t) => {
+            try {
+                return await credentialState(t, alias, props.credential);
+            } catch (e) {
+                pulumi.log.warn(`remote cluster '${alias}': could not read the keystore ${keystoreWhere(t)}: ${(e as Error).message}; recorded as not in sync`);
+                return "unreadable" as const;
             }
-        }
+        }));
+        (props.keystoreOn ?? []).forEach((t, k) => {
+            const st = states[k];
+            if (st === "same") return;
+            inSync = false;
+            if (st !== "unreadable") {
+                pulumi.log.warn(`remote cluster '${alias}': the keystore ${keystoreWhere(t)} ${st === "absent" ? "no longer holds" : "holds another value for"} ${credentialSetting(alias)}; the next 'pulumi up' writes the declared credential again`);
+            }
+        });
     }
     // The settings as the nodes apply them (transient over persistent over elasticsearch.yml), under
     // the input names: `pulumi preview --diff` after a refresh shows each changed key as old => new.
@@ -467,8 +493,8 @@ export async function update(_id: string, olds: ApiKeyLinkOutputs, news: ApiKeyL
     }
     await licenseGate(i);
     // Keystores dropped from the list lose the credential; the declared ones get it (again).
-    const removed = (olds.keystoreOn ?? []).filter((o) => !(i.keystoreOn ?? []).some((n) => path.resolve(n.configDir) === path.resolve(o.configDir)));
-    for (const t of removed) removeCredential(t, i.alias);
+    const removed = (olds.keystoreOn ?? []).filter((o) => !(i.keystoreOn ?? []).some((n) => keystoreKey(n) === keystoreKey(o)));
+    await Promise.all(removed.map((t) => removeCredential(t, i.alias)));
     const credentialChanged = olds.credential !== i.credential || olds.keystoresInSync === false || JSON.stringify(olds.keystoreOn) !== JSON.stringify(i.keystoreOn);
     if (credentialChanged) await deliverCredential(client, i);
     const body = settingsBody(i.alias, desired(i), desired(olds));

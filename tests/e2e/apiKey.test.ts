@@ -112,7 +112,7 @@ describe("e2e: API-key remote clusters with the real Pulumi CLI", function () {
         }
         transcript.push((await pulumi(p.ws, ["destroy", "--yes"])).output);
         assert.deepStrictEqual(await remoteKeys(local, "e2eak"), {});
-        assert.ok(!listSettings({ esHome: local.esHome, configDir: local.configDir, javaHome: local.javaHome }).includes(credentialSetting("e2eak")));
+        assert.ok(!(await listSettings({ esHome: local.esHome, configDir: local.configDir, javaHome: local.javaHome })).includes(credentialSetting("e2eak")));
         const after = await withClient(remote, (c) => c.security.getApiKey({ name: "e2e-apikey" }));
         assert.ok(after.api_keys.every((k: any) => k.invalidated), "destroy invalidated every key");
         assert.deepStrictEqual(filesContaining(p.ws.stateDir, needles), [], "the state folder holds no key in plaintext");
@@ -143,7 +143,7 @@ describe("e2e: API-key remote clusters with the real Pulumi CLI", function () {
             assert.strictEqual((after.hits.total as any).value, 1);
             await pulumi(m.ws, ["destroy", "--yes"]);
             assert.deepStrictEqual(await remoteKeys(local, "e2emig"), {});
-            assert.ok(!listSettings({ esHome: local.esHome, configDir: local.configDir, javaHome: local.javaHome }).includes(credentialSetting("e2emig")));
+            assert.ok(!(await listSettings({ esHome: local.esHome, configDir: local.configDir, javaHome: local.javaHome })).includes(credentialSetting("e2emig")));
         } finally {
             m.remove();
         }

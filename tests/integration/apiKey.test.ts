@@ -139,7 +139,7 @@ describe("API-key remote clusters (real nodes)", function () {
         assert.strictEqual(info[alias].cluster_credentials, "::es_redacted::");
         const ksAfter = fs.statSync(path.join(local.configDir, "elasticsearch.keystore"));
         assert.deepStrictEqual([ksAfter.uid, ksAfter.gid, ksAfter.mode], [ksBefore.uid, ksBefore.gid, ksBefore.mode], "the keystore keeps its owner and mode");
-        assert.ok(listSettings(keystoreOf(local)).includes(credentialSetting(alias)));
+        assert.ok((await listSettings(keystoreOf(local))).includes(credentialSetting(alias)));
 
         const reader = await localReader(local, alias, ["logs-*", "other-*"]);
         // The link's preview (credential known): the key (read on the remote by its id) grants
@@ -165,7 +165,7 @@ describe("API-key remote clusters (real nodes)", function () {
         assert.strictEqual(read.props?.keystoresInSync, true);
         await link.delete(alias, created.outs);
         assert.deepStrictEqual(await remoteKeys(local, alias), {});
-        assert.ok(!listSettings(keystoreOf(local)).includes(credentialSetting(alias)));
+        assert.ok(!(await listSettings(keystoreOf(local))).includes(credentialSetting(alias)));
         const needles = [k.encoded, Buffer.from(k.encoded, "base64").toString().split(":")[1]];
         assert.deepStrictEqual(filesContaining(local.dir, needles), [], "no file of the local node holds the credential in plaintext");
         await key.delete(id, k);
@@ -204,7 +204,7 @@ describe("API-key remote clusters (real nodes)", function () {
         assert.match(f!.reason, /transport port/);
         assert.ok(f!.reason.includes(remote.serverAddress.split(":")[1]), f!.reason);
         assert.deepStrictEqual(await remoteKeys(local, alias), {});
-        assert.ok(!listSettings(keystoreOf(local)).includes(credentialSetting(alias)));
+        assert.ok(!(await listSettings(keystoreOf(local))).includes(credentialSetting(alias)));
         // a credential that is not an encoded key is refused without echoing it
         const bad = await link.check({}, linkInputs(local, remote, alias, "not-a-key-s3cr3t"));
         const cf = bad.failures!.find((x) => x.property === "credential")!;
@@ -252,7 +252,7 @@ describe("API-key remote clusters (real nodes)", function () {
             const failed = await errorOf(link.update(alias, created.outs, linkInputs(local, remote, alias, badKey.encoded, { connectionTimeoutSeconds: 20 })));
             assert.match(failed.message, /Rolled back/);
             assert.deepStrictEqual((await remoteKeys(local, alias))[`cluster.remote.${alias}.seeds`], [remote.transportAddress]);
-            assert.ok(!listSettings(keystoreOf(local)).includes(credentialSetting(alias)));
+            assert.ok(!(await listSettings(keystoreOf(local))).includes(credentialSetting(alias)));
             const during = await withClient(local, (c) => c.search({ index: `${alias}:logs-a` }));
             assert.strictEqual((during.hits.total as any).value, 1, "after the rollback the certificate link works again");
 
@@ -289,7 +289,7 @@ describe("API-key remote clusters (real nodes)", function () {
             const e = await errorOf(link.create(linkInputs(untrusting, remote, alias, k.encoded, { connectionTimeoutSeconds: 20 })));
             assert.strictEqual(e.name, "RemoteNotConnectedError");
             assert.deepStrictEqual(await remoteKeys(untrusting, alias), {});
-            assert.ok(!listSettings(keystoreOf(untrusting)).includes(credentialSetting(alias)));
+            assert.ok(!(await listSettings(keystoreOf(untrusting))).includes(credentialSetting(alias)));
             const log = fs.readFileSync(path.join(untrusting.dir, "logs", `${untrusting.name}.log`), "utf8");
             const seen = /PKIX path building failed[^\n]*/.exec(log)?.[0];
             console.log(`      [real error on the local node] ${seen?.slice(0, 300)}`);

@@ -26,7 +26,7 @@ describe("provider/certs/delivery", () => {
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     describe("writeFileAtomic", () => {
-        it("sets the mode exactly, whatever the umask", () => {
+        it("sets the mode exactly, whatever the umask", async () => {
             const old = process.umask(0o077);
             try {
                 writeFileAtomic(path.join(dir, "a.crt"), "x", 0o644);
@@ -39,7 +39,7 @@ describe("provider/certs/delivery", () => {
             assert.deepStrictEqual(leftovers(dir), []);
         });
 
-        it("replaces by rename: a reader holding the old file still sees the old content", () => {
+        it("replaces by rename: a reader holding the old file still sees the old content", async () => {
             const file = path.join(dir, "transport.crt");
             writeFileAtomic(file, "old content\n", 0o644);
             const inodeBefore = fs.statSync(file).ino;
@@ -57,7 +57,7 @@ describe("provider/certs/delivery", () => {
             assert.deepStrictEqual(leftovers(dir), []);
         });
 
-        it("tightens the mode of a file that was more open before", () => {
+        it("tightens the mode of a file that was more open before", async () => {
             const file = path.join(dir, "transport.key");
             fs.writeFileSync(file, "old", { mode: 0o666 });
             fs.chmodSync(file, 0o666);
@@ -65,7 +65,7 @@ describe("provider/certs/delivery", () => {
             assert.strictEqual(mode(file), 0o600);
         });
 
-        it("leaves no temporary file behind when the rename fails", () => {
+        it("leaves no temporary file behind when the rename fails", async () => {
             const target = path.join(dir, "is-a-directory");
             fs.mkdirSync(target);
             fs.writeFileSync(path.join(target, "keep"), "x");
@@ -75,8 +75,8 @@ describe("provider/certs/delivery", () => {
     });
 
     describe("deliverFiles / readDelivered / keepOriginals / releaseDelivered", () => {
-        it("writes the three files under the default names with their modes", () => {
-            deliverFiles({ directory: dir }, PEMS);
+        it("writes the three files under the default names with their modes", async () => {
+            await deliverFiles({ directory: dir }, PEMS);
             assert.deepStrictEqual(fs.readdirSync(dir).sort(), [DEFAULT_FILES.caFile, DEFAULT_FILES.certFile, DEFAULT_FILES.keyFile].sort());
             assert.strictEqual(fs.readFileSync(path.join(dir, "transport.crt"), "utf8"), PEMS.certPem);
             assert.strictEqual(fs.readFileSync(path.join(dir, "transport.key"), "utf8"), PEMS.keyPem);
@@ -84,140 +84,140 @@ describe("provider/certs/delivery", () => {
             assert.strictEqual(mode(path.join(dir, "transport.key")), 0o600);
             assert.strictEqual(mode(path.join(dir, "transport.crt")), 0o644);
             assert.strictEqual(mode(path.join(dir, "transport-ca.crt")), 0o644);
-            assert.ok(deliveredMatches({ directory: dir }, PEMS));
+            assert.ok(await deliveredMatches({ directory: dir }, PEMS));
         });
 
-        it("honours custom names and keyFileMode", () => {
+        it("honours custom names and keyFileMode", async () => {
             const t = { directory: dir, certFile: "node.pem", keyFile: "node-key.pem", caFile: "ca.pem", keyFileMode: 0o640 };
-            deliverFiles(t, PEMS);
+            await deliverFiles(t, PEMS);
             assert.deepStrictEqual(fs.readdirSync(dir).sort(), ["ca.pem", "node-key.pem", "node.pem"]);
             assert.strictEqual(mode(path.join(dir, "node-key.pem")), 0o640);
-            assert.deepStrictEqual(readDelivered(t), PEMS);
+            assert.deepStrictEqual(await readDelivered(t), PEMS);
         });
 
-        it("fails naming the directory when it does not exist", () => {
+        it("fails naming the directory when it does not exist", async () => {
             const missing = path.join(dir, "nope");
-            assert.throws(() => deliverFiles({ directory: missing }, PEMS), (e: Error) => e.message.includes(`${missing} does not exist`));
+            await assert.rejects(deliverFiles({ directory: missing }, PEMS), (e: Error) => e.message.includes(`${missing} does not exist`));
         });
 
-        it("reads missing files as undefined", () => {
-            assert.deepStrictEqual(readDelivered({ directory: dir }), { certPem: undefined, keyPem: undefined, caPem: undefined });
-            assert.ok(!deliveredMatches({ directory: dir }, PEMS));
+        it("reads missing files as undefined", async () => {
+            assert.deepStrictEqual(await readDelivered({ directory: dir }), { certPem: undefined, keyPem: undefined, caPem: undefined });
+            assert.ok(!await deliveredMatches({ directory: dir }, PEMS));
         });
 
         /** Delivers like the hook does: originals kept aside first. */
-        function deliver(t: { directory: string; extraTrustedCaPems?: string[] }, pems: typeof PEMS): string[] {
-            const records = keepOriginals(t);
-            deliverFiles(t, pems);
+        async function deliver(t: { directory: string; extraTrustedCaPems?: string[] }, pems: typeof PEMS): Promise<string[]> {
+            const records = await keepOriginals(t);
+            await deliverFiles(t, pems);
             return records;
         }
         const names = (files: Array<string | { file: string }>) => files.map((f) => path.basename(typeof f === "string" ? f : f.file)).sort();
 
-        it("restore: puts back what the files held before the first delivery, with their modes, and removes the records", () => {
+        it("restore: puts back what the files held before the first delivery, with their modes, and removes the records", async () => {
             const t = { directory: dir };
             const p = deliveryPaths(t);
             fs.writeFileSync(p.cert, "ORIGINAL CERT\n", { mode: 0o644 });
             fs.writeFileSync(p.key, "ORIGINAL KEY\n", { mode: 0o640 });
             fs.chmodSync(p.key, 0o640);
             fs.writeFileSync(p.ca, "ORIGINAL CA\n");
-            const records = deliver(t, PEMS);
+            const records = await deliver(t, PEMS);
             assert.deepStrictEqual(records.map((r) => path.basename(r)).sort(),
                 [".transport-ca.crt.es-remote-orig-0644", ".transport.crt.es-remote-orig-0644", ".transport.key.es-remote-orig-0640"]);
             assert.strictEqual(mode(path.join(dir, ".transport.key.es-remote-orig-0640")), 0o600, "a key kept aside is 0600");
-            assert.deepStrictEqual(readDelivered(t), PEMS);
-            const r = releaseDelivered(t, PEMS, "restore");
+            assert.deepStrictEqual(await readDelivered(t), PEMS);
+            const r = await releaseDelivered(t, PEMS, "restore");
             assert.deepStrictEqual(names(r.restored), ["transport-ca.crt", "transport.crt", "transport.key"]);
-            assert.deepStrictEqual(readDelivered(t), { certPem: "ORIGINAL CERT\n", keyPem: "ORIGINAL KEY\n", caPem: "ORIGINAL CA\n" });
+            assert.deepStrictEqual(await readDelivered(t), { certPem: "ORIGINAL CERT\n", keyPem: "ORIGINAL KEY\n", caPem: "ORIGINAL CA\n" });
             assert.strictEqual(mode(p.key), 0o640, "the key gets its original mode back");
             assert.deepStrictEqual(fs.readdirSync(dir).sort(), ["transport-ca.crt", "transport.crt", "transport.key"], "no record left");
         });
 
-        it("restore: a file that did not exist before is removed, unless the node's elasticsearch.yml names it", () => {
+        it("restore: a file that did not exist before is removed, unless the node's elasticsearch.yml names it", async () => {
             const certs = path.join(dir, "certs");
             fs.mkdirSync(certs);
             const t = { directory: certs };
-            deliver(t, PEMS);
+            await deliver(t, PEMS);
             assert.deepStrictEqual(fs.readdirSync(certs).filter((f) => f.startsWith(".")).sort(),
                 [".transport-ca.crt.es-remote-absent", ".transport.crt.es-remote-absent", ".transport.key.es-remote-absent"]);
             fs.writeFileSync(path.join(dir, "elasticsearch.yml"), "xpack.security.transport.ssl.certificate: certs/transport.crt\n");
-            const r = releaseDelivered(t, PEMS, "restore");
+            const r = await releaseDelivered(t, PEMS, "restore");
             assert.deepStrictEqual(names(r.removed), ["transport-ca.crt", "transport.key"]);
             assert.deepStrictEqual(names(r.kept), ["transport.crt"]);
             assert.match(r.kept[0].why, /elasticsearch\.yml names it/);
             assert.deepStrictEqual(fs.readdirSync(certs), ["transport.crt"]);
         });
 
-        it("keep: leaves the delivered files and removes only the records", () => {
+        it("keep: leaves the delivered files and removes only the records", async () => {
             const t = { directory: dir };
             fs.writeFileSync(deliveryPaths(t).key, "ORIGINAL KEY\n");
-            deliver(t, PEMS);
-            const r = releaseDelivered(t, PEMS, "keep");
+            await deliver(t, PEMS);
+            const r = await releaseDelivered(t, PEMS, "keep");
             assert.deepStrictEqual([r.restored, r.removed], [[], []]);
-            assert.deepStrictEqual(readDelivered(t), PEMS);
+            assert.deepStrictEqual(await readDelivered(t), PEMS);
             assert.deepStrictEqual(fs.readdirSync(dir).sort(), ["transport-ca.crt", "transport.crt", "transport.key"]);
         });
 
-        it("legacy (delivered by a release that kept nothing aside): leaves every file in place", () => {
+        it("legacy (delivered by a release that kept nothing aside): leaves every file in place", async () => {
             const t = { directory: dir };
-            deliverFiles(t, PEMS);
-            const r = releaseDelivered(t, PEMS, "legacy");
+            await deliverFiles(t, PEMS);
+            const r = await releaseDelivered(t, PEMS, "legacy");
             assert.deepStrictEqual(names(r.kept), ["transport-ca.crt", "transport.crt", "transport.key"]);
             assert.match(r.kept[0].why, /earlier release/);
-            assert.deepStrictEqual(readDelivered(t), PEMS);
+            assert.deepStrictEqual(await readDelivered(t), PEMS);
         });
 
-        it("renewal: the successor keeps the first record; the old resource's delete touches nothing; the successor's restores the original", () => {
+        it("renewal: the successor keeps the first record; the old resource's delete touches nothing; the successor's restores the original", async () => {
             const t = { directory: dir };
             fs.writeFileSync(deliveryPaths(t).cert, "ORIGINAL CERT\n");
             fs.writeFileSync(deliveryPaths(t).key, "ORIGINAL KEY\n");
-            deliver(t, PEMS);
-            deliver(t, NEXT); // the replacement is created first
-            assert.strictEqual(fs.readFileSync(findOriginal(deliveryPaths(t).cert)!.path, "utf8"), "ORIGINAL CERT\n", "the record is of the state before the FIRST delivery");
-            const old = releaseDelivered(t, PEMS, "restore"); // then the old one is deleted
+            await deliver(t, PEMS);
+            await deliver(t, NEXT); // the replacement is created first
+            assert.strictEqual(fs.readFileSync((await findOriginal(deliveryPaths(t).cert))!.path, "utf8"), "ORIGINAL CERT\n", "the record is of the state before the FIRST delivery");
+            const old = await releaseDelivered(t, PEMS, "restore"); // then the old one is deleted
             assert.deepStrictEqual([old.restored, old.removed], [[], []]);
             assert.strictEqual(old.kept.length, 3);
-            assert.deepStrictEqual(readDelivered(t), NEXT, "the successor's files, CA included, stay");
-            const last = releaseDelivered(t, NEXT, "restore");
+            assert.deepStrictEqual(await readDelivered(t), NEXT, "the successor's files, CA included, stay");
+            const last = await releaseDelivered(t, NEXT, "restore");
             assert.deepStrictEqual(names(last.restored), ["transport.crt", "transport.key"]);
             assert.deepStrictEqual(names(last.removed), ["transport-ca.crt"]);
-            assert.deepStrictEqual(readDelivered(t), { certPem: "ORIGINAL CERT\n", keyPem: "ORIGINAL KEY\n", caPem: undefined });
+            assert.deepStrictEqual(await readDelivered(t), { certPem: "ORIGINAL CERT\n", keyPem: "ORIGINAL KEY\n", caPem: undefined });
         });
 
-        it("never splits a pair: a hand-replaced certificate leaves the key, the CA and the records untouched", () => {
+        it("never splits a pair: a hand-replaced certificate leaves the key, the CA and the records untouched", async () => {
             const t = { directory: dir };
-            deliver(t, PEMS);
+            await deliver(t, PEMS);
             fs.writeFileSync(path.join(dir, "transport.crt"), "HAND MADE\n");
-            const r = releaseDelivered(t, PEMS, "restore");
+            const r = await releaseDelivered(t, PEMS, "restore");
             assert.deepStrictEqual([r.restored, r.removed], [[], []]);
             assert.deepStrictEqual(names(r.kept), ["transport-ca.crt", "transport.crt", "transport.key"]);
-            assert.deepStrictEqual(readDelivered(t), { ...PEMS, certPem: "HAND MADE\n" });
+            assert.deepStrictEqual(await readDelivered(t), { ...PEMS, certPem: "HAND MADE\n" });
         });
 
-        it("a file whose record was removed by hand is never removed", () => {
+        it("a file whose record was removed by hand is never removed", async () => {
             const t = { directory: dir };
-            deliver(t, PEMS);
-            fs.rmSync(findOriginal(deliveryPaths(t).key)!.path);
-            const r = releaseDelivered(t, PEMS, "restore");
+            await deliver(t, PEMS);
+            fs.rmSync((await findOriginal(deliveryPaths(t).key))!.path);
+            const r = await releaseDelivered(t, PEMS, "restore");
             assert.deepStrictEqual(names(r.kept), ["transport.key"]);
             assert.match(r.kept[0].why, /nothing was kept aside/);
             assert.ok(fs.existsSync(deliveryPaths(t).key));
         });
 
-        it("keeps the original's owner on the record and on the restored file (as root)", function () {
+        it("keeps the original's owner on the record and on the restored file (as root)", async function () {
             if (process.getuid?.() !== 0) this.skip();
             const t = { directory: dir };
             const key = deliveryPaths(t).key;
             fs.writeFileSync(key, "ORIGINAL KEY\n", { mode: 0o600 });
             fs.chownSync(key, 65534, 65534);
-            deliver(t, PEMS);
-            const rec = findOriginal(key)!;
+            await deliver(t, PEMS);
+            const rec = (await findOriginal(key))!;
             assert.deepStrictEqual([fs.statSync(rec.path).uid, fs.statSync(rec.path).gid], [65534, 65534]);
-            releaseDelivered(t, PEMS, "restore");
+            await releaseDelivered(t, PEMS, "restore");
             const st = fs.statSync(key);
             assert.deepStrictEqual([st.uid, st.gid, st.mode & 0o777], [65534, 65534, 0o600]);
         });
 
-        it("maps paths from the target", () => {
+        it("maps paths from the target", async () => {
             assert.deepStrictEqual(deliveryPaths({ directory: "/etc/es/certs" }), {
                 cert: "/etc/es/certs/transport.crt", key: "/etc/es/certs/transport.key", ca: "/etc/es/certs/transport-ca.crt",
             });
@@ -233,7 +233,7 @@ describe("provider/certs/delivery", () => {
             clearFacts();
             let reads = 0;
             const probe = () => cachedFact(conn, "probe", async () => ++reads, { tags: [CERTIFICATE_FACTS] });
-            const steps: Array<[string, () => void]> = [
+            const steps: Array<[string, () => Promise<unknown>]> = [
                 ["deliverFiles", () => deliverFiles({ directory: dir }, PEMS)],
                 ["releaseDelivered", () => releaseDelivered({ directory: dir }, PEMS, "restore")],
                 ["deliverTrustFile", () => deliverTrustFile({ directory: dir, caFile: "t.crt" }, ["CA\n"])],
@@ -244,7 +244,7 @@ describe("provider/certs/delivery", () => {
             await cachedFact(conn, "uuid", async () => { uuidReads++; return "u"; });
             for (const [i, [name, step]] of steps.entries()) {
                 assert.strictEqual(await probe(), i + 1, `before ${name}: kept`);
-                step();
+                await step();
                 assert.strictEqual(await probe(), i + 2, `after ${name}: read again`);
             }
             await cachedFact(conn, "uuid", async () => { uuidReads++; return "u"; });
@@ -267,20 +267,20 @@ describe("provider/certs/delivery", () => {
             ["an unknown onDelete", { directory: "/x", onDelete: "remove" }, "onDelete", "\"restore\""],
         ];
         for (const [label, input, property, fragment] of cases) {
-            it(`refuses ${label}`, () => {
+            it(`refuses ${label}`, async () => {
                 const problems = deliveryProblems(input);
                 assert.strictEqual(problems.length, 1, JSON.stringify(problems));
                 assert.strictEqual(problems[0].property, property);
                 assert.ok(problems[0].reason.includes(fragment), problems[0].reason);
             });
         }
-        it("accepts a full target", () => {
+        it("accepts a full target", async () => {
             assert.deepStrictEqual(deliveryProblems({ directory: "/x", certFile: "a", keyFile: "b", caFile: "c", keyFileMode: 0o640, onDelete: "keep" }), []);
         });
     });
 
     describe("ownership and extra trusted CAs", () => {
-        it("a new file takes the directory's owner and group (when running as root), so the node's user can read it", function () {
+        it("a new file takes the directory's owner and group (when running as root), so the node's user can read it", async function () {
             if (process.getuid?.() !== 0) this.skip();
             fs.chownSync(dir, 65534, 65534);
             writeFileAtomic(path.join(dir, "new.key"), "k", 0o600);
@@ -288,19 +288,19 @@ describe("provider/certs/delivery", () => {
             assert.deepStrictEqual([st.uid, st.gid, st.mode & 0o777], [65534, 65534, 0o600]);
         });
 
-        it("writes the issuing CA, then the extra CAs, into the CA file; drift and removal compare that content", () => {
+        it("writes the issuing CA, then the extra CAs, into the CA file; drift and removal compare that content", async () => {
             const t = { directory: dir, extraTrustedCaPems: ["NEXT CA"] };
-            keepOriginals(t); // records: none of the files existed, so the delete below removes them
-            deliverFiles(t, PEMS);
+            await keepOriginals(t); // records: none of the files existed, so the delete below removes them
+            await deliverFiles(t, PEMS);
             assert.strictEqual(fs.readFileSync(deliveryPaths(t).ca, "utf8"), "CA\nNEXT CA\n");
             assert.strictEqual(trustFileContent(t, "CA\n"), "CA\nNEXT CA\n");
-            assert.strictEqual(deliveredMatches(t, PEMS), true);
-            assert.strictEqual(deliveredMatches({ directory: dir }, PEMS), false, "without the extra CA the file is not what we would write");
-            assert.deepStrictEqual(releaseDelivered(t, PEMS, "restore").kept, []);
+            assert.strictEqual(await deliveredMatches(t, PEMS), true);
+            assert.strictEqual(await deliveredMatches({ directory: dir }, PEMS), false, "without the extra CA the file is not what we would write");
+            assert.deepStrictEqual((await releaseDelivered(t, PEMS, "restore")).kept, []);
             assert.deepStrictEqual(fs.readdirSync(dir), []);
         });
 
-        it("refuses extra CAs that are not PEM certificates, naming the entry", () => {
+        it("refuses extra CAs that are not PEM certificates, naming the entry", async () => {
             assert.deepStrictEqual(deliveryProblems({ directory: "/x", extraTrustedCaPems: "pem" }).map((p) => p.property), ["extraTrustedCaPems"]);
             const good = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
             assert.deepStrictEqual(deliveryProblems({ directory: "/x", extraTrustedCaPems: [good, "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----"] }).map((p) => p.property), ["extraTrustedCaPems[1]"]);
@@ -308,39 +308,39 @@ describe("provider/certs/delivery", () => {
     });
 
     describe("a trust file alone (deliverTrustFile / releaseTrustFile)", () => {
-        it("writes the CA certificates under remote-cluster-client-ca.crt, and delete restores the node's own file", () => {
+        it("writes the CA certificates under remote-cluster-client-ca.crt, and delete restores the node's own file", async () => {
             const t = { directory: dir };
             const file = trustFilePath(t);
             assert.strictEqual(path.basename(file), "remote-cluster-client-ca.crt");
             fs.writeFileSync(file, "OWN CA\n", { mode: 0o640 });
             fs.chmodSync(file, 0o640);
-            const record = deliverTrustFile(t, ["SERVER CA", "NEXT CA\n"]);
+            const record = await deliverTrustFile(t, ["SERVER CA", "NEXT CA\n"]);
             assert.strictEqual(path.basename(record), ".remote-cluster-client-ca.crt.es-remote-orig-0640");
             assert.strictEqual(fs.readFileSync(file, "utf8"), "SERVER CA\nNEXT CA\n");
             assert.strictEqual(mode(file), 0o644);
-            const r = releaseTrustFile(t, ["SERVER CA", "NEXT CA\n"]);
+            const r = await releaseTrustFile(t, ["SERVER CA", "NEXT CA\n"]);
             assert.deepStrictEqual(r.restored, [file]);
             assert.strictEqual(fs.readFileSync(file, "utf8"), "OWN CA\n");
             assert.strictEqual(mode(file), 0o640);
             assert.deepStrictEqual(fs.readdirSync(dir), ["remote-cluster-client-ca.crt"]);
         });
 
-        it("a file that did not exist is removed unless elasticsearch.yml names it; a changed file is left; keep leaves it", () => {
+        it("a file that did not exist is removed unless elasticsearch.yml names it; a changed file is left; keep leaves it", async () => {
             const t = { directory: dir, caFile: "rcc-ca.crt" };
-            deliverTrustFile(t, ["CA"]);
+            await deliverTrustFile(t, ["CA"]);
             fs.writeFileSync(path.join(dir, "elasticsearch.yml"), "xpack.security.remote_cluster_client.ssl.certificate_authorities: [ rcc-ca.crt ]\n");
-            assert.match(releaseTrustFile(t, ["CA"]).kept[0].why, /names it/);
+            assert.match((await releaseTrustFile(t, ["CA"])).kept[0].why, /names it/);
             assert.ok(fs.existsSync(trustFilePath(t)));
             fs.rmSync(path.join(dir, "elasticsearch.yml"));
             fs.rmSync(trustFilePath(t));
 
-            deliverTrustFile(t, ["CA"]);
-            assert.deepStrictEqual(releaseTrustFile(t, ["OTHER CA"]).kept.map((k) => k.file), [trustFilePath(t)], "not ours: left");
-            assert.deepStrictEqual(releaseTrustFile(t, ["CA"]).removed, [trustFilePath(t)]);
+            await deliverTrustFile(t, ["CA"]);
+            assert.deepStrictEqual((await releaseTrustFile(t, ["OTHER CA"])).kept.map((k) => k.file), [trustFilePath(t)], "not ours: left");
+            assert.deepStrictEqual((await releaseTrustFile(t, ["CA"])).removed, [trustFilePath(t)]);
             assert.deepStrictEqual(fs.readdirSync(dir), []);
 
-            deliverTrustFile({ ...t, onDelete: "keep" }, ["CA"]);
-            releaseTrustFile({ ...t, onDelete: "keep" }, ["CA"]);
+            await deliverTrustFile({ ...t, onDelete: "keep" }, ["CA"]);
+            await releaseTrustFile({ ...t, onDelete: "keep" }, ["CA"]);
             assert.deepStrictEqual(fs.readdirSync(dir), ["rcc-ca.crt"]);
         });
     });
