@@ -7,12 +7,13 @@
 export { ClusterConnectionArgs } from "./sdk/connection";
 export { SharedCa, SharedCaArgs, SharedCaTrustDeliveryArgs } from "./sdk/sharedCa";
 export { NodeCertificate, NodeCertificateArgs, NodeCertificateDeliveryArgs, NodeCertificateVerifyArgs } from "./sdk/nodeCertificate";
-export { RemoteClusterLink, RemoteClusterLinkArgs } from "./sdk/remoteClusterLink";
+export { KeystoreOnArgs, RemoteClusterLink, RemoteClusterLinkArgs } from "./sdk/remoteClusterLink";
+export { NodeAccessArgs, SshAccessArgs, SshHopArgs } from "./sdk/nodeAccess";
 export { MeshLinkOptions, MeshMember, RemoteClusterMesh, RemoteClusterMeshArgs } from "./sdk/remoteClusterMesh";
 export { checkCompatibility, CompatibilityVerdict, minimumVersion } from "./provider/link/compat";
 export { KeyAlgorithm } from "./provider/certs/pem";
 export {
-    ClusterUnreachableError, ConflictError, EsRemoteError, InputError, LicenseError, NodeNotFoundError, OutcomeUnknownError,
+    ClusterUnreachableError, ConflictError, EsRemoteError, HostKeyError, InputError, LicenseError, NodeAccessError, NodeNotFoundError, OutcomeUnknownError,
     RemoteNotConnectedError, TrustError, VersionIncompatibilityError,
 } from "./provider/core/errors";
 export { CrossClusterRole, CrossClusterRoleArgs } from "./sdk/crossClusterRole";

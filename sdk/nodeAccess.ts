@@ -90,3 +90,24 @@ export interface NodeAccessArgs {
      */
     sudo?: pulumi.Input<boolean | { user?: pulumi.Input<string> }>;
 }
+
+/**
+ * @internal Marks the `access` of a delivery (or keystore) target secret in the state's inputs: it
+ * may hold a private key and its passphrase. The rest of the target (paths, modes) stays readable
+ * in `pulumi preview --diff`. A target given as one Output becomes secret as a whole.
+ */
+export function withSecretAccess<T extends { access?: pulumi.Input<NodeAccessArgs> }>(t: pulumi.Input<T> | undefined): pulumi.Input<T> | undefined {
+    if (t === undefined || t === null) return t;
+    if (pulumi.Output.isInstance(t) || typeof (t as { then?: unknown }).then === "function") {
+        return pulumi.output(t).apply((v) => (v && (v as T).access !== undefined ? pulumi.secret(v) : v)) as pulumi.Output<T>;
+    }
+    const v = t as T;
+    return v.access === undefined ? v : { ...v, access: pulumi.secret(v.access) };
+}
+
+/** @internal {@link withSecretAccess} for each entry of a list of targets. */
+export function withSecretAccessEach<T extends { access?: pulumi.Input<NodeAccessArgs> }>(ts: pulumi.Input<pulumi.Input<T>[]> | undefined): pulumi.Input<pulumi.Input<T>[]> | undefined {
+    if (ts === undefined || ts === null) return ts;
+    if (Array.isArray(ts)) return ts.map((t) => withSecretAccess<T>(t) as pulumi.Input<T>);
+    return pulumi.output(ts).apply((vs) => (vs.some((v) => (v as T)?.access !== undefined) ? pulumi.secret(vs) : vs)) as pulumi.Output<T[]>;
+}

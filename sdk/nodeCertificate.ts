@@ -4,6 +4,7 @@ import type { OnDelete } from "../provider/certs/delivery";
 import type { CertificatePurpose } from "../provider/certs/verify";
 import { dispatchingProvider } from "../provider/core/dynamic";
 import { ClusterConnectionArgs } from "./connection";
+import { NodeAccessArgs, withSecretAccess } from "./nodeAccess";
 
 /**
  * Where {@link NodeCertificate} writes its three PEM files. The names are fixed across renewals so
@@ -21,11 +22,21 @@ import { ClusterConnectionArgs } from "./connection";
  */
 export interface NodeCertificateDeliveryArgs {
     /**
-     * Absolute path of an existing directory on the machine that runs `pulumi up`, usually the
-     * node's config directory or a folder in it (Elasticsearch only reads certificate files under
-     * its config directory). Each file is written atomically (temporary file, fsync, rename).
+     * Absolute path of an existing directory on the node, usually its config directory or a folder
+     * in it (Elasticsearch only reads certificate files under its config directory), e.g.
+     * `/etc/elasticsearch/certs`. Each file is written atomically (temporary file in this directory,
+     * owner and mode kept, fsync, rename).
      */
     directory: pulumi.Input<string>;
+    /**
+     * How the node's files are reached: over SSH (a pinned host key, optionally a jump host and
+     * sudo) or through a command such as `docker exec -i es01`. Checked at preview (reachable, host
+     * key, login, sudo, `directory` there and writable), writing nothing. Moving the delivery to
+     * another host gives up the files on the old one after the new ones are written. Kept secret in
+     * the state (it may hold a private key).
+     * @default the machine that runs `pulumi` (as in earlier releases)
+     */
+    access?: pulumi.Input<NodeAccessArgs>;
     /**
      * File name of the node certificate.
      * @default "transport.crt" (`"remote-cluster-server.crt"` with `purpose: "remoteClusterServer"`)
@@ -226,6 +237,8 @@ export class NodeCertificate extends pulumi.dynamic.Resource {
             {
                 ...args,
                 caKeyPem: pulumi.secret(args.caKeyPem),
+                // The node access may hold an SSH private key and its passphrase.
+                delivery: withSecretAccess(args.delivery),
                 // verifyOn carries the connection's credentials.
                 verifyOn: args.verifyOn === undefined ? undefined : pulumi.secret(args.verifyOn),
                 certPem: undefined,
@@ -241,7 +254,7 @@ export class NodeCertificate extends pulumi.dynamic.Resource {
                 servedByNode: undefined,
                 keptAsidePaths: undefined,
             },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "keyPem", "verifyOn"] },
+            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "keyPem", "verifyOn", "delivery"] },
             "es-remote",
             "NodeCertificate",
         );

@@ -1,6 +1,24 @@
 import * as pulumi from "@pulumi/pulumi";
 import { dispatchingProvider } from "../provider/core/dynamic";
 import { ClusterConnectionArgs, secretConnection } from "./connection";
+import { NodeAccessArgs, withSecretAccessEach } from "./nodeAccess";
+
+/** One local node's keystore, for an API-key link's credential. */
+export interface KeystoreOnArgs {
+    /** The node's Elasticsearch home on its host (the folder holding `bin/elasticsearch-keystore`), e.g. `/usr/share/elasticsearch`. */
+    esHome: pulumi.Input<string>;
+    /** The node's config directory on its host (`ES_PATH_CONF`, holding `elasticsearch.keystore`), e.g. `/etc/elasticsearch`. */
+    configDir: pulumi.Input<string>;
+    /** The JDK the keystore tool runs with (`ES_JAVA_HOME`), for distributions without a bundled JDK. */
+    javaHome?: pulumi.Input<string>;
+    /**
+     * How the node is reached: SSH or a command (see {@link NodeAccessArgs}). The credential travels
+     * to the keystore tool on its standard input only. Checked at preview (reachable, host key,
+     * login, sudo, the tool and the keystore there, no keystore password). Kept secret in the state.
+     * @default the machine that runs `pulumi`
+     */
+    access?: pulumi.Input<NodeAccessArgs>;
+}
 
 /** Arguments of {@link RemoteClusterLink}. */
 export interface RemoteClusterLinkArgs {
@@ -102,7 +120,7 @@ export interface RemoteClusterLinkArgs {
      * Elasticsearch home (`bin/elasticsearch-keystore`), config directory (`elasticsearch.keystore`)
      * and, for a distribution without a bundled JDK, `javaHome`. The tool runs as the keystore's owner.
      */
-    keystoreOn?: pulumi.Input<pulumi.Input<{ esHome: pulumi.Input<string>; configDir: pulumi.Input<string>; javaHome?: pulumi.Input<string> }>[]>;
+    keystoreOn?: pulumi.Input<pulumi.Input<KeystoreOnArgs>[]>;
 }
 
 /**
@@ -156,6 +174,7 @@ export class RemoteClusterLink extends pulumi.dynamic.Resource {
                 ...args,
                 local: secretConnection(args.local),
                 credential: args.credential === undefined ? undefined : pulumi.secret(args.credential),
+                keystoreOn: withSecretAccessEach(args.keystoreOn),
                 remote: secretConnection(args.remote),
                 connected: undefined,
                 nodesConnected: undefined,
@@ -167,7 +186,7 @@ export class RemoteClusterLink extends pulumi.dynamic.Resource {
                 localVersion: undefined,
                 remoteVersion: undefined,
             },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "local", "remote", "credential"] },
+            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "local", "remote", "credential", "keystoreOn"] },
             "es-remote",
             "RemoteClusterLink",
         );

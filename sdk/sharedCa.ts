@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { NodeAccessArgs, withSecretAccessEach } from "./nodeAccess";
 import type { KeyAlgorithm } from "../provider/certs/pem";
 import type { OnDelete } from "../provider/certs/delivery";
 import { dispatchingProvider } from "../provider/core/dynamic";
@@ -11,8 +12,14 @@ import { dispatchingProvider } from "../provider/core/dynamic";
  * about 5 s. What was there before the first write is kept aside like a `NodeCertificate`'s files.
  */
 export interface SharedCaTrustDeliveryArgs {
-    /** Absolute path of an existing directory on the machine running Pulumi (the node's config directory or a folder in it). */
+    /** Absolute path of an existing directory on the node (its config directory or a folder in it). */
     directory: pulumi.Input<string>;
+    /**
+     * How the node's files are reached (SSH or a command; see {@link NodeAccessArgs}). Checked at
+     * preview for every entry, all hosts at once. Kept secret in the state.
+     * @default the machine that runs `pulumi`
+     */
+    access?: pulumi.Input<NodeAccessArgs>;
     /**
      * File name.
      * @default "remote-cluster-client-ca.crt"
@@ -127,6 +134,7 @@ export class SharedCa extends pulumi.dynamic.Resource {
                 ...args,
                 // An adopted key is an input too: keep it secret in the state's inputs as well.
                 keyPem: args.keyPem === undefined ? undefined : pulumi.secret(args.keyPem),
+                trustDeliveries: withSecretAccessEach(args.trustDeliveries),
                 certPem: args.certPem,
                 fingerprintSha256: undefined,
                 serialNumber: undefined,
@@ -136,7 +144,7 @@ export class SharedCa extends pulumi.dynamic.Resource {
                 trustInSync: undefined,
                 trustKeptAsidePaths: undefined,
             },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "keyPem"] },
+            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "keyPem", "trustDeliveries"] },
             "es-remote",
             "SharedCa",
         );
