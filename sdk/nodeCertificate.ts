@@ -54,9 +54,10 @@ export interface NodeCertificateDeliveryArgs {
     caFile?: pulumi.Input<string>;
     /**
      * Permission bits of the key file. The owner and group of a file being replaced are kept when
-     * allowed (e.g. running as root over `root:elasticsearch`); use `0o640` so a group-owned key stays
-     * readable by Elasticsearch. Bits for "others" are refused.
-     * @default 0o600
+     * allowed (e.g. running as root over `root:elasticsearch`). Bits for "others" are refused.
+     * @default 0o600, or 0o640 when the key file (or, for a new one, the directory) belongs to root
+     * with another group — Debian's and RPM's layout (`root:elasticsearch`), where Elasticsearch
+     * reads its key through the group
      */
     keyFileMode?: pulumi.Input<number>;
     /**

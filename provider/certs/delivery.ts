@@ -214,13 +214,26 @@ export async function deliverFiles(t: DeliveryTarget, pems: DeliveredPems): Prom
     const p = deliveryPaths(t);
     certificatesChanged();
     try {
+        const keyMode = await keyFileModeFor(f, t, p.key);
         await f.writeAtomic(p.ca, trustFileContent(t, pems.caPem), PUBLIC_FILE_MODE);
-        await f.writeAtomic(p.key, pems.keyPem, t.keyFileMode ?? DEFAULT_KEY_FILE_MODE);
+        await f.writeAtomic(p.key, pems.keyPem, keyMode);
         await f.writeAtomic(p.cert, pems.certPem, PUBLIC_FILE_MODE);
     } catch (err) {
         const e = err as NodeJS.ErrnoException;
         throw new Error(`could not write the certificate files to ${t.directory}${onHost(f)}: ${e.code ?? ""} ${e.message}`.replace(/\s+/g, " "), { cause: err });
     }
+}
+
+/**
+ * The key file's mode: `keyFileMode` when given; else 0600, or 0640 when the file keeps a root
+ * owner with another group — the layout of Debian's and RPM's packages (`/etc/elasticsearch` is
+ * `root:elasticsearch` 2750, its files `root:elasticsearch` 0660), where Elasticsearch reads its
+ * files through the group: a root-owned 0600 key there stops the node reloading (and restarting).
+ */
+async function keyFileModeFor(f: NodeFiles, t: DeliveryTarget, keyFile: string): Promise<number> {
+    if (t.keyFileMode !== undefined) return t.keyFileMode;
+    const st = (await f.stat(keyFile)) ?? (await f.stat(t.directory));
+    return st && st.uid === 0 && st.gid !== 0 ? 0o640 : DEFAULT_KEY_FILE_MODE;
 }
 
 /** ` on <host>` for a node reached through an access, "" for this host. */

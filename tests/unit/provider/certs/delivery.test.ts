@@ -288,6 +288,22 @@ describe("provider/certs/delivery", () => {
             assert.deepStrictEqual([st.uid, st.gid, st.mode & 0o777], [65534, 65534, 0o600]);
         });
 
+        it("the packages' layout (root:elasticsearch): the key defaults to 0640 so Elasticsearch reads it through its group; an own key stays 0600; keyFileMode wins", async function () {
+            if (process.getuid?.() !== 0) this.skip();
+            fs.chownSync(dir, 0, 65534);
+            await deliverFiles({ directory: dir }, PEMS);
+            let st = fs.statSync(deliveryPaths({ directory: dir }).key);
+            assert.deepStrictEqual([st.uid, st.gid, st.mode & 0o777], [0, 65534, 0o640]);
+            await deliverFiles({ directory: dir, keyFileMode: 0o600 }, PEMS);
+            st = fs.statSync(deliveryPaths({ directory: dir }).key);
+            assert.strictEqual(st.mode & 0o777, 0o600, "keyFileMode given: exactly that");
+            fs.rmSync(deliveryPaths({ directory: dir }).key);
+            fs.chownSync(dir, 65534, 65534);
+            await deliverFiles({ directory: dir }, PEMS);
+            st = fs.statSync(deliveryPaths({ directory: dir }).key);
+            assert.deepStrictEqual([st.uid, st.gid, st.mode & 0o777], [65534, 65534, 0o600], "owned by the node's user: 0600");
+        });
+
         it("writes the issuing CA, then the extra CAs, into the CA file; drift and removal compare that content", async () => {
             const t = { directory: dir, extraTrustedCaPems: ["NEXT CA"] };
             await keepOriginals(t); // records: none of the files existed, so the delete below removes them
