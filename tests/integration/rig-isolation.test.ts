@@ -8,7 +8,7 @@
  * Clusters are small (heap 384m), one at a time (2 cores); start times are printed for the report.
  */
 import * as assert from "assert";
-import { spawnSync, SpawnSyncReturns } from "child_process";
+import { spawn, spawnSync, SpawnSyncReturns } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
@@ -27,6 +27,16 @@ function alive(pid: number | undefined): boolean {
         return true;
     } catch {
         return false;
+    }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function eventually(what: string, fn: () => boolean, seconds: number): Promise<void> {
+    const deadline = Date.now() + seconds * 1000;
+    while (!fn()) {
+        if (Date.now() > deadline) assert.fail(`not within ${seconds}s: ${what}`);
+        await sleep(500);
     }
 }
 
@@ -265,6 +275,45 @@ describe("rig: isolated hosts (own file system, sshd, users)", function () {
                 fs.rmSync(dir, { recursive: true, force: true });
             }
             assert.deepStrictEqual(await health(t), { status: "green", nodes: 1 });
+        });
+    });
+
+    describe("process lifetime", function () {
+        it("kill -9 of the process that started an isolated node and a bastion leaves nothing: not even a process started inside the node", async function () {
+            const dist = path.resolve(__dirname, "..", "..", "rig");
+            const script = [
+                `const { spawn } = require("child_process");`,
+                `const { startTopology } = require(${JSON.stringify(path.join(dist, "topology.js"))});`,
+                `const { currentReaperPid } = require(${JSON.stringify(path.join(dist, "lifetime.js"))});`,
+                "(async () => {",
+                `  const t = await startTopology({ name: "risok", nodes: [{ version: ${JSON.stringify(V9)} }], isolated: { bastion: true }, heapMb: ${HEAP} });`,
+                // Something the rig never recorded, e.g. what a product step left running on the node.
+                "  const ca = t.nodes[0].commandAccess;",
+                "  const stray = spawn(ca[0], [...ca.slice(1), 'sleep', '3600'], { detached: true, stdio: 'ignore' });",
+                "  stray.unref();",
+                "  process.stdout.write(JSON.stringify({ t, stray: stray.pid, reaper: currentReaperPid() }) + '\\n');",
+                "  setInterval(() => undefined, 1000);",
+                "})().catch((e) => { console.error(e); process.exit(1); });",
+            ].join("\n");
+            const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "pipe"] });
+            let out = "";
+            let err = "";
+            child.stdout.on("data", (d) => (out += d));
+            child.stderr.on("data", (d) => (err += d));
+            await eventually("the child reports its topology", () => out.includes("\n") || child.exitCode !== null, 900);
+            assert.ok(out.includes("\n"), `child failed: ${err.slice(-3000)}`);
+            const { t, stray, reaper } = JSON.parse(out.split("\n")[0]) as { t: TopologyInfo; stray: number; reaper: number };
+            const n = t.nodes[0];
+            const b = t.bastion!;
+            const pids = [...new Set([n.pid, n.serverPid!, ...n.pids, n.sshdPid!, b.sshdPid, stray])];
+            await eventually("everything runs before the kill", () => pids.every(alive), 10);
+            assert.ok(fs.existsSync(n.mountNamespace!) && fs.existsSync(b.mountNamespace) && fs.existsSync(n.hostDir!) && alive(reaper));
+
+            child.kill("SIGKILL");
+            await eventually("every process of the killed run is gone, the stray one inside the node too", () => pids.every((x) => !alive(x)), 60);
+            await eventually("its mount namespace files, backing folders, namespaces, folder and reaper are gone", () =>
+                [n.mountNamespace!, b.mountNamespace, n.hostDir!, b.hostDir, t.dir].every((f) => !fs.existsSync(f)) &&
+                !namespaces().includes(n.namespace!) && !namespaces().includes(b.namespace) && !alive(reaper), 30);
         });
     });
 });
