@@ -85,10 +85,11 @@ function connectError(err: unknown, r: HopRef, via?: HopRef): NodeAccessError {
         return unanswered("no SSH handshake");
     }
     if (e.level === "client-authentication" || /authentication methods failed/i.test(msg)) {
-        const cred = h.privateKey !== undefined && h.agent !== undefined ? "neither the key nor any key in the agent is"
-            : h.privateKey !== undefined ? "the key is" : `no key in the agent (${h.agent}) is`;
+        const why = h.privateKey !== undefined && h.agent !== undefined ? `neither the key nor a key in the agent is in ~${h.user}/.ssh/authorized_keys on the host`
+            : h.privateKey !== undefined ? `the key is not in ~${h.user}/.ssh/authorized_keys on the host, or the passphrase is wrong`
+            : `no key in the agent (${h.agent}) is in ~${h.user}/.ssh/authorized_keys on the host`;
         return new NodeAccessError(
-            `login as ${h.user} to ${hp}${through} refused: ${cred} in ~${h.user}/.ssh/authorized_keys on the host, or the passphrase is wrong; add the public key there (or fix ${r.property}.user)`,
+            `login as ${h.user} to ${hp}${through} refused: ${why}; add the public key there (or fix ${r.property}.user)`,
             details, { cause: err });
     }
     if (/Connection lost before handshake/.test(msg)) {
