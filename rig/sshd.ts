@@ -125,6 +125,10 @@ export async function startSshd(opts: SshdOptions): Promise<SshdInfo> {
     mkdirRoot(opts.dir);
     // The privilege separation folder sshd chroots its pre-auth child into; Debian's package makes it at boot.
     mkdirRoot("/run/sshd");
+    if (opts.execPrefix?.length) {
+        // In another mount namespace /run may be another folder: make it there too.
+        tool(opts.execPrefix[0], [...opts.execPrefix.slice(1), "mkdir", "-p", "-m", "0755", "/run/sshd"]);
+    }
 
     const hostKey = path.join(opts.dir, "ssh_host_ed25519_key");
     if (!fs.existsSync(hostKey)) {

@@ -284,6 +284,8 @@ describe("node access over SSH (real sshd)", function () {
         const sh = sshShell(access, { sudo: { user: "nobody" } });
         assert.strictEqual(sh.where, `ssh root@127.0.0.1:${node.port} (sudo as nobody)`);
         assert.strictEqual((await sh.run("id -un")).stdout.toString(), "nobody\n");
+        await assert.rejects(sshShell(access, { sudo: { user: "no-such-user-xyz" } }).run("echo ran"),
+            (e: Error) => e instanceof NodeAccessError && e.message === "sudo -n as no-such-user-xyz on 127.0.0.1: there is no user no-such-user-xyz there; fix sudo.user");
         const dir = path.join(base, "files");
         fs.mkdirSync(dir, { mode: 0o755 });
         fs.chownSync(dir, 1234, 2345);
