@@ -113,6 +113,61 @@ function fsyncDirectory(dir: string): void {
 }
 
 /**
+ * On this host, synchronously: writes `content` to `file` atomically with permission bits `mode`
+ * (not reduced by the umask) — an O_EXCL temporary file in the same directory (never following a
+ * planted symlink), fchmod, fchown to `owner` or else to the owner and group of the file it
+ * replaces (or of the directory) when this process may, fsync, rename, directory fsync; the
+ * temporary file removed on failure. {@link localFiles} writes with it; tests and the rig too.
+ * @internal
+ */
+export function writeFileAtomicSync(file: string, content: string, mode: number, owner?: Owner, tempSuffix: string = randomSuffix()): void {
+    const where = "this host";
+    checkMode(mode, file, where);
+    const dir = path.dirname(file);
+    let previous: Owner | undefined = owner;
+    try {
+        if (!previous) {
+            try {
+                previous = fs.statSync(file);
+            } catch {
+                previous = fs.statSync(dir);
+            }
+        }
+    } catch (err) {
+        throw fsError("write", file, where, err);
+    }
+    const tmp = tempPathFor(file, tempSuffix);
+    let fd: number;
+    try {
+        // O_EXCL: never follow a planted symlink or reuse someone else's temp file.
+        fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, mode);
+    } catch (err) {
+        throw fsError("write", file, where, err);
+    }
+    try {
+        try {
+            fs.fchmodSync(fd, mode);
+            if (previous) {
+                try {
+                    fs.fchownSync(fd, previous.uid, previous.gid);
+                } catch {
+                    // Not permitted (not root, or not in that group): the file belongs to us instead.
+                }
+            }
+            fs.writeFileSync(fd, content);
+            fs.fsyncSync(fd);
+        } finally {
+            fs.closeSync(fd);
+        }
+        fs.renameSync(tmp, file);
+    } catch (err) {
+        fs.rmSync(tmp, { force: true });
+        throw fsError("write", file, where, err);
+    }
+    fsyncDirectory(dir);
+}
+
+/**
  * The local host's files, with this process's `fs`: the semantics of earlier releases'
  * `writeFileAtomic` exactly (O_EXCL temporary file, fchmod, fchown when permitted, fsync, rename,
  * directory fsync; the temporary file removed on failure).
@@ -148,49 +203,7 @@ export function localFiles(opts: FilesOptions = {}): NodeFiles {
             }
         },
         async writeAtomic(file, content, mode, owner) {
-            checkMode(mode, file, where);
-            const dir = path.dirname(file);
-            let previous: Owner | undefined = owner;
-            try {
-                if (!previous) {
-                    try {
-                        previous = fs.statSync(file);
-                    } catch {
-                        previous = fs.statSync(dir);
-                    }
-                }
-            } catch (err) {
-                throw fsError("write", file, where, err);
-            }
-            const tmp = tempPathFor(file, suffix());
-            let fd: number;
-            try {
-                // O_EXCL: never follow a planted symlink or reuse someone else's temp file.
-                fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, mode);
-            } catch (err) {
-                throw fsError("write", file, where, err);
-            }
-            try {
-                try {
-                    fs.fchmodSync(fd, mode);
-                    if (previous) {
-                        try {
-                            fs.fchownSync(fd, previous.uid, previous.gid);
-                        } catch {
-                            // Not permitted (not root, or not in that group): the file belongs to us instead.
-                        }
-                    }
-                    fs.writeFileSync(fd, content);
-                    fs.fsyncSync(fd);
-                } finally {
-                    fs.closeSync(fd);
-                }
-                fs.renameSync(tmp, file);
-            } catch (err) {
-                fs.rmSync(tmp, { force: true });
-                throw fsError("write", file, where, err);
-            }
-            fsyncDirectory(dir);
+            writeFileAtomicSync(file, content, mode, owner, suffix());
         },
         async remove(file) {
             try {

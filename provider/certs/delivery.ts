@@ -10,11 +10,9 @@
  * default, SSH or a command prefix; see provider/access): the same code writes, keeps aside and
  * restores on every kind of host.
  */
-import * as crypto from "crypto";
-import * as fs from "fs";
 import * as path from "path";
 import { CERTIFICATE_FACTS, forgetFacts } from "../core/facts";
-import { NodeFiles, Owner } from "../access/files";
+import { NodeFiles, Owner, writeFileAtomicSync } from "../access/files";
 import { filesOn } from "../access/node";
 import { accessProblems } from "../access/validate";
 import type { NodeAccess } from "../access/types";
@@ -144,62 +142,12 @@ export function deliveryProblems(t: unknown): Array<{ property: string; reason: 
 }
 
 /**
- * On this host only (tests and the rig; the hooks write through {@link NodeFiles}).
- * Writes `content` to `file` atomically with permission bits `mode` (not reduced by the umask).
- * With `owner`, the file gets that owner and group (when allowed). Otherwise, if the file existed,
- * its owner and group are kept when this process may set them (e.g. running
- * as root over a `root:elasticsearch` file), so Elasticsearch can still read the new file; a new
- * file takes the directory's owner and group the same way (a node's config directory belongs to
- * the user Elasticsearch runs as).
+ * On this host only (tests and the rig; the hooks write through {@link NodeFiles}): writes
+ * `content` to `file` atomically with permission bits `mode`, the owner of the file it replaces (or
+ * of the directory, or `owner`) kept when permitted. See {@link writeFileAtomicSync}.
  */
 export function writeFileAtomic(file: string, content: string, mode: number, owner?: { uid: number; gid: number }): void {
-    const dir = path.dirname(file);
-    let previous: { uid: number; gid: number } | undefined = owner;
-    if (!previous) {
-        try {
-            previous = fs.statSync(file);
-        } catch {
-            previous = fs.statSync(dir);
-        }
-    }
-    const tmp = path.join(dir, `.${path.basename(file)}.${crypto.randomBytes(6).toString("hex")}.tmp`);
-    // O_EXCL: never follow a planted symlink or reuse someone else's temp file.
-    const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, mode);
-    try {
-        try {
-            fs.fchmodSync(fd, mode);
-            if (previous) {
-                try {
-                    fs.fchownSync(fd, previous.uid, previous.gid);
-                } catch {
-                    // Not permitted (not root, or not in that group): the file belongs to us instead.
-                }
-            }
-            fs.writeFileSync(fd, content);
-            fs.fsyncSync(fd);
-        } finally {
-            fs.closeSync(fd);
-        }
-        fs.renameSync(tmp, file);
-    } catch (err) {
-        fs.rmSync(tmp, { force: true });
-        throw err;
-    }
-    fsyncDirectory(dir);
-}
-
-function fsyncDirectory(dir: string): void {
-    let fd: number | undefined;
-    try {
-        fd = fs.openSync(dir, "r");
-        fs.fsyncSync(fd);
-    } catch {
-        // Some file systems refuse fsync on directories; the rename itself is still atomic.
-    } finally {
-        if (fd !== undefined) {
-            fs.closeSync(fd);
-        }
-    }
+    writeFileAtomicSync(file, content, mode, owner);
 }
 
 /**
