@@ -22,6 +22,7 @@ import { ProxyInfo, startProxy, stopProxy } from "../../rig/proxy";
 import { haltNode, NodeInfo, nodeClient, restartNode, startTopology, stopTopology, TopologyInfo, TopologyOptions } from "../../rig/topology";
 import { connectionTo, remoteKeys } from "../support/connections";
 import { pool, sharedTransportCa } from "../support/pool";
+import { CERTS_DIR, editOnNode, hostsPair, logFileOnHost, onNode, readOnNode, sshAccess, statOnNode } from "../support/remoteHosts";
 import { warningsOf } from "../support/assertions";
 
 const HEAP = 384;
@@ -119,13 +120,15 @@ describe("RemoteClusterLink on real topologies", function () {
         }
     });
 
-    /** 3 nodes each side, one transport CA. */
+    /**
+     * 3 nodes each side, one transport CA, every node a host of its own (its own filesystem and
+     * sshd; the remote's reachable over SSH only through its bastion): the pooled pair other
+     * remote-host suites share (tests/support/remoteHosts.ts).
+     */
     const threeByThree = async () => {
-        const ca = await sharedTransportCa();
-        return Promise.all([
-            topology({ name: "tl-three", nodes: [{ version: ES_VERSIONS.v9 }, { version: ES_VERSIONS.v9 }, { version: ES_VERSIONS.v9 }], transportCa: ca }),
-            topology({ name: "tr-three", nodes: [{ version: ES_VERSIONS.v9 }, { version: ES_VERSIONS.v9 }, { version: ES_VERSIONS.v9 }], transportCa: ca }),
-        ]);
+        const pair = await hostsPair();
+        if (isRoot) console.log(`      [topology] 3x3 on separate hosts: ${pair.map((t) => `${t.name} (${t.startSeconds}s)`).join(", ")}`);
+        return pair;
     };
 
     it("3 nodes each side, sniff: every local node connects to nodeConnections gateways and searches the remote", async function () {
@@ -151,18 +154,15 @@ describe("RemoteClusterLink on real topologies", function () {
     it("trust: one remote node of three serving a transport certificate from another CA → the preview names that node", async function () {
         const [local, remote] = await threeByThree();
         const bad = remote.nodes[1];
-        const certs = path.join(bad.configDir, "certs");
-        const keep = { crt: fs.readFileSync(path.join(certs, "transport.crt"), "utf8"), key: fs.readFileSync(path.join(certs, "transport.key"), "utf8") };
+        const certs = CERTS_DIR;
+        const keep = { crt: readOnNode(bad, path.posix.join(certs, "transport.crt"))!, key: readOnNode(bad, path.posix.join(certs, "transport.key"))! };
         const foreign = await generateCa({ commonName: "topology foreign CA" });
         const leaf = await issueNodeCertificate(foreign, { commonName: bad.name, dnsNames: [bad.name], ipAddresses: [bad.ip] });
-        const write = (file: string, text: string) => {
-            const st = fs.statSync(file);
-            fs.writeFileSync(file, text);
-            fs.chownSync(file, st.uid, st.gid);
-        };
+        // A hand edit on the node itself (its files are not on this host): content replaced, owner and mode kept.
+        const write = (file: string, text: string) => editOnNode(bad, file, text);
         // The node reloads its PEM files when they change (every 5 s by default).
-        write(path.join(certs, "transport.key"), leaf.keyPem);
-        write(path.join(certs, "transport.crt"), leaf.certPem);
+        write(path.posix.join(certs, "transport.key"), leaf.keyPem);
+        write(path.posix.join(certs, "transport.crt"), leaf.certPem);
         try {
             const c = nodeClient(remote, 1);
             try {
@@ -182,8 +182,8 @@ describe("RemoteClusterLink on real topologies", function () {
             assert.match(trust[0].reason, new RegExp(`issuer "CN=topology foreign CA", presented by remote node ${bad.name};`));
             for (const ok of [remote.nodes[0], remote.nodes[2]]) assert.ok(!trust[0].reason.includes(`node ${ok.name}`), `${ok.name} is fine`);
         } finally {
-            write(path.join(certs, "transport.key"), keep.key);
-            write(path.join(certs, "transport.crt"), keep.crt);
+            write(path.posix.join(certs, "transport.key"), keep.key);
+            write(path.posix.join(certs, "transport.crt"), keep.crt);
         }
     });
 
@@ -271,7 +271,8 @@ describe("RemoteClusterLink on real topologies", function () {
 
     /**
      * The README's CA rotation order on the 3x3 clusters, through the NodeCertificate hooks (the
-     * product's delivery over each node's own transport files, verifyOn per node). It replaces the
+     * product's delivery over SSH into each node's own transport files on its own host, verifyOn per
+     * node). It replaces the
      * certificates of tl-three / tr-three, so it is the LAST test using them.
      *
      * Why each proof: TLS checks certificates only in the handshake, so an open connection survives
@@ -282,7 +283,7 @@ describe("RemoteClusterLink on real topologies", function () {
      * default) and one SSL context per node serves intra- and cross-cluster connections, so a new
      * cross-cluster handshake checks both nodes' certificates against both nodes' trust files.
      */
-    it("CA rotation on 3-node clusters in the documented order — (a) trust both, (b) replace node by node, (c) drop the old CA: intra- and cross-cluster connections accepted at every step", async function () {
+    it("CA rotation on 3-node clusters on separate hosts, entirely over SSH through sudo (the remote's via its bastion), in the documented order — (a) trust both, (b) replace node by node, (c) drop the old CA: intra- and cross-cluster connections accepted at every step; destroy gives every node its own files back and a restarted node comes back green", async function () {
         this.timeout(1_800_000);
         const [local, remote] = await threeByThree();
         await seed(remote);
@@ -308,6 +309,10 @@ describe("RemoteClusterLink on real topologies", function () {
         // Every node's log from here on: no TLS failure may show up (a refused handshake is retried
         // by Elasticsearch and could otherwise hide behind an eventually-green cluster).
         const marks = sides.flatMap(([, t]) => t.nodes.map((n) => ({ file: logFile(t, n), mark: logMark(logFile(t, n)) })));
+        // What each node's three files hold before this package touches them (the rig's own), to
+        // compare with what the deletes at the end put back.
+        const FILES = ["transport.crt", "transport.key", "transport-ca.crt"].map((f) => path.posix.join(CERTS_DIR, f));
+        const original = new Map(sides.flatMap(([, t]) => t.nodes.map((n) => [n.name, FILES.map((f) => `${statOnNode(n, f)}\n${readOnNode(n, f)}`)] as const)));
         try {
             // ---- before: NodeCertificates from CA 1 over every node's own transport files ----
             let t0 = Date.now();
@@ -408,6 +413,29 @@ describe("RemoteClusterLink on real topologies", function () {
                 .filter((l) => /SSLHandshakeException|failed to establish trust|not configured to trust|certificate_unknown|bad_certificate/.test(l))
                 .map((l) => `${path.basename(path.dirname(path.dirname(file)))}: ${l.slice(0, 300)}`));
             assert.deepStrictEqual(tlsFailures, [], "no node logged a TLS failure during the rotation");
+
+            // ---- destroy: every node gets its own files back; a restarted node comes back green ----
+            t0 = Date.now();
+            if (rot) await link.delete(rot.id, rot.outs);
+            rot = undefined;
+            await Promise.all([...held.values()].map((h) => nodeCertificate.delete(h.id, h.outs)));
+            for (const [, t] of sides) {
+                for (const n of t.nodes) {
+                    assert.deepStrictEqual(FILES.map((f) => `${statOnNode(n, f)}\n${readOnNode(n, f)}`), original.get(n.name), `${n.name}: destroy put back its own files (content, owner, mode)`);
+                    assert.deepStrictEqual(onNodeList(n), [], `${n.name}: no kept-aside record left in ${CERTS_DIR}`);
+                }
+            }
+            figure("destroy: 6 NodeCertificates deleted over SSH, every node's own files back", t0);
+            for (const [side, t] of sides) {
+                const r0 = Date.now();
+                await haltNode(t, 2);
+                await restartNode(t, 2, 600);
+                await green(t);
+                const n = t.nodes[2];
+                const own = describeCertificate(readOnNode(n, FILES[0])!);
+                assert.strictEqual((await transportHandshake(n.transportAddress)).fingerprintSha256, own.fingerprintSha256, `${n.name} serves its own certificate again after the restart`);
+                figure(`destroy: ${side} ${n.name} restarted on its own files, cluster green`, r0);
+            }
         } finally {
             [console.log, console.warn] = [origLog, origWarn];
             if (rot) await link.delete(rot.id, rot.outs);
@@ -417,6 +445,11 @@ describe("RemoteClusterLink on real topologies", function () {
 });
 
 // ---- helpers of the CA rotation test ----------------------------------------------------------------
+
+/** Hidden kept-aside records (`.transport.crt.es-remote-…`) in node `n`'s certificate folder. */
+function onNodeList(n: NodeInfo): string[] {
+    return onNode(n, `ls -a ${CERTS_DIR}`).split("\n").filter((f) => f.includes(".es-remote-"));
+}
 
 /** A NodeCertificate as the engine would hold it: id, the program's inputs, the state. */
 interface Held {
@@ -442,7 +475,8 @@ async function newSharedCa(commonName: string): Promise<sharedCa.SharedCaOutputs
 function certInputs(t: TopologyInfo, n: NodeInfo, ca: { certPem: string; keyPem: string }, extra?: string[]): NodeCertificateInputs {
     return {
         caCertPem: ca.certPem, caKeyPem: ca.keyPem, commonName: n.name, dnsNames: [n.name], ipAddresses: [n.ip],
-        delivery: { directory: path.join(n.configDir, "certs"), ...(extra ? { extraTrustedCaPems: extra } : {}) },
+        // Over SSH through sudo (the remote's through its bastion): the node's files are on its own host.
+        delivery: { directory: CERTS_DIR, access: sshAccess(t, n), ...(extra ? { extraTrustedCaPems: extra } : {}) },
         verifyOn: { connection: connectionTo({ ...t, url: n.url }), nodeName: n.name, timeoutSeconds: 120 },
     };
 }
@@ -467,9 +501,8 @@ async function replace(held: Map<string, Held>, n: NodeInfo, news: NodeCertifica
     const next = await issue(held, n, news);
     assert.notStrictEqual(next.outs.serialNumber, old.outs.serialNumber);
     await nodeCertificate.delete(old.id, old.outs);
-    const certs = path.join(n.configDir, "certs");
-    assert.strictEqual(fs.readFileSync(path.join(certs, "transport.crt"), "utf8"), next.outs.certPem, `${n.name}: the old certificate's delete leaves its successor's files`);
-    assert.strictEqual(fs.readFileSync(path.join(certs, "transport.key"), "utf8"), next.outs.keyPem);
+    assert.strictEqual(readOnNode(n, path.posix.join(CERTS_DIR, "transport.crt")), next.outs.certPem, `${n.name}: the old certificate's delete leaves its successor's files`);
+    assert.strictEqual(readOnNode(n, path.posix.join(CERTS_DIR, "transport.key")), next.outs.keyPem);
 }
 
 /**
@@ -571,7 +604,7 @@ function linkCheck(i: link.LinkInputs): ReturnType<typeof link.check> {
 }
 
 function logFile(t: TopologyInfo, n: NodeInfo): string {
-    return path.join(n.dir, "logs", `${t.name}.log`);
+    return n.hostDir ? logFileOnHost(t, n) : path.join(n.dir, "logs", `${t.name}.log`);
 }
 
 function logMark(file: string): number {
