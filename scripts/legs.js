@@ -37,12 +37,15 @@ const E2E_CORE = ["smoke", "stack", "package", "link"].map((n) => `dist/tests/e2
 // which run side by side, take about as long as each other; the API-key model (what Elasticsearch 9
 // recommends) and the CLI fault suites go to the current toolchain, the one users install today.
 const ONE_LEG = {
+    // The suites on the pooled separate-host clusters (tests/support/remoteHosts.ts: 3 + 3 isolated
+    // nodes, each with its own filesystem and sshd) share one leg, so the six nodes start once.
     oldest: [
-        "integration/topology", "integration/certificates", "integration/faults",
+        "integration/topology", "integration/remoteHosts", "e2e/remoteHosts",
+        "integration/certificates", "integration/faults",
         "e2e/examples", "e2e/load", "e2e/topology-drift",
     ],
     current: [
-        "integration/rig-topology", "integration/apiKey",
+        "integration/rig-topology", "integration/rig-isolation", "integration/apiKey",
         "e2e/apiKey", "e2e/faults", "e2e/topology-partition",
     ],
 };
