@@ -30,11 +30,11 @@
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { alive, descendants, nodeEnv, sleep } from "./elasticsearch";
+import { alive, nodeEnv, sleep } from "./elasticsearch";
 import { processesInMountNamespace, reaperDir, releaseMountNamespace, tiedCommand, trackProcess, trackResources, untrackProcesses, untrackResources } from "./lifetime";
 import { withRigLock } from "./netns";
 import { fileLimitForBootstrapChecks } from "./nofile";
-import { startSshd, SshdInfo } from "./sshd";
+import { startSshd, SshdInfo, stopSshdProcesses } from "./sshd";
 
 /** Where an isolated node keeps Elasticsearch (Debian's and RPM's package paths). */
 export const NODE_PATHS = {
@@ -410,24 +410,7 @@ function isSshd(pid: number): boolean {
 /** Stops an sshd by PID (and its per-connection processes): SIGTERM, SIGKILL after 5 s. Only signals sshd processes (a PID from a state file may be reused). */
 export async function stopSshdPid(pid: number | undefined): Promise<void> {
     if (!pid || !alive(pid) || !isSshd(pid)) return;
-    const pids = [...descendants(pid), pid];
-    for (const p of pids) {
-        try {
-            process.kill(p, "SIGTERM");
-        } catch {
-            // gone
-        }
-    }
-    const deadline = Date.now() + 5000;
-    while (pids.some(alive) && Date.now() < deadline) await sleep(100);
-    for (const p of pids.filter(alive)) {
-        try {
-            process.kill(p, "SIGKILL");
-        } catch {
-            // gone
-        }
-    }
-    untrackProcesses(pids);
+    await stopSshdProcesses(pid);
 }
 
 /**

@@ -193,27 +193,7 @@ export async function startSshd(opts: SshdOptions): Promise<SshdInfo> {
         exited = signal ? `signal ${signal}` : `exit ${code}`;
     });
 
-    const stop = async (): Promise<void> => {
-        // sshd's per-connection processes call setsid(): they leave the group, so they are found by parentage.
-        const pids = [...(alive(pid) ? descendants(pid) : []), pid];
-        for (const p of pids) {
-            try {
-                process.kill(p, "SIGTERM");
-            } catch {
-                // gone
-            }
-        }
-        const deadline = Date.now() + 5000;
-        while (pids.some(alive) && Date.now() < deadline) await sleep(100);
-        for (const p of pids.filter(alive)) {
-            try {
-                process.kill(p, "SIGKILL");
-            } catch {
-                // gone
-            }
-        }
-        untrackProcesses([pid]);
-    };
+    const stop = () => stopSshdProcesses(pid);
 
     // "Server listening on A port P." is logged right after listen(): from then on the port accepts.
     // Read from the log rather than dialled, so it also works when sshd runs in another network namespace.
@@ -256,4 +236,29 @@ export function generateClientKey(dir: string, opts: { passphrase?: string; comm
         publicKeyLine: fs.readFileSync(`${file}.pub`, "utf8").trim(),
         file,
     };
+}
+
+/**
+ * Stops sshd `pid` and its per-connection processes (they call setsid(), so they leave its process
+ * group and are found by parentage): SIGTERM, SIGKILL after 5 s; forgets them in the reaper's record.
+ */
+export async function stopSshdProcesses(pid: number): Promise<void> {
+    const pids = [...(alive(pid) ? descendants(pid) : []), pid];
+    for (const p of pids) {
+        try {
+            process.kill(p, "SIGTERM");
+        } catch {
+            // gone
+        }
+    }
+    const deadline = Date.now() + 5000;
+    while (pids.some(alive) && Date.now() < deadline) await sleep(100);
+    for (const p of pids.filter(alive)) {
+        try {
+            process.kill(p, "SIGKILL");
+        } catch {
+            // gone
+        }
+    }
+    untrackProcesses(pids);
 }

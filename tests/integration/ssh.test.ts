@@ -143,7 +143,7 @@ describe("node access over SSH (real sshd)", function () {
         assert.deepStrictEqual(accessProblems(a, "delivery.access").map((f) => f.property), ["delivery.access.ssh.hostKey"]);
         const before = logSize(node.logFile);
         await assert.rejects(shellFor(a), (e: Error) => e instanceof InputError && /^access\.ssh\.hostKey: pin the node's SSH host key: run ssh-keyscan -t ed25519 127\.0\.0\.1/.test(e.message));
-        assert.strictEqual(logSize(node.logFile), before);
+        assert.doesNotMatch(logSince(node.logFile, before), /Connection from /, "nothing reached the server");
     });
 
     it("acceptAnyHostKey runs, and warns at every connect with the key presented", async function () {
@@ -175,7 +175,9 @@ describe("node access over SSH (real sshd)", function () {
             (e: Error) => e instanceof NodeAccessError && e.message === `the private key for root@127.0.0.1:${node.port} could not be decrypted: ssh.passphrase is wrong`);
         await assert.rejects(sshShell({ ...access, privateKey: encKey.privateKeyPem }).run("true"),
             (e: Error) => e instanceof NodeAccessError && e.message === `the private key for root@127.0.0.1:${node.port} is encrypted: give its passphrase in ssh.passphrase`);
-        assert.strictEqual(logSize(node.logFile), before, "nothing reached the server");
+        // sshd may still log the end of the first (successful) session after `before` was taken
+        // (seen under load): only a new connection would mean the key went to the server.
+        assert.doesNotMatch(logSince(node.logFile, before), /Connection from /, "nothing reached the server");
     });
 
     it("an SSH agent's key works (ssh-agent -a, ssh-add)", async function () {
