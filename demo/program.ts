@@ -1,8 +1,10 @@
 /**
- * The demo's Pulumi program (the root Pulumi.yaml runs it): what a user writes to link two
- * self-managed clusters. `npm run demo` starts the clusters and sets this stack's config.
+ * The earlier demo's program, kept for tests/e2e/stack.test.ts (which runs dist/demo/program.js on
+ * two single-node clusters on this host): one generated CA, a certificate per node written into a
+ * local folder, links in both directions, cross-cluster search roles and a user. `npm run demo` runs
+ * demo/index.ts (nodes on hosts of their own, over SSH) instead.
  *
- * Config (set by demo/run.ts):
+ * Config (set by the e2e test):
  *   clusters         [{ name, url, transportAddress, nodeName, certsDir, httpCaPem }] (two entries)
  *   elasticPassword  the `elastic` user's password (secret)
  */
