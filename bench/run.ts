@@ -8,6 +8,8 @@
  *   mesh         full mesh of 3 and 4 clusters vs a plain script, with peak memory, and a refresh
  *                with one cluster stopped
  *   nodecerts    a stack of N NodeCertificates (generated, not delivered) vs N no-op resources (no clusters)
+ *   delivery     a node certificate onto each of N isolated hosts over SSH: pulumi (ssh2) vs a bash
+ *                loop of scp + ssh sudo install vs ansible's copy module (no clusters; root)
  *
  * `--baseline DIR`: also run the mesh with the package as built in DIR (a checkout of an earlier
  * commit with its own node_modules, `npm ci && npm run build` done there), one after the other in
@@ -22,15 +24,16 @@ import { benchCerts } from "./certs";
 import { BenchClusters, startBenchClusters } from "./clusters";
 import { benchMesh, Variant } from "./mesh";
 import { benchNodeCerts } from "./nodeCerts";
+import { benchDelivery, MAX_HOSTS } from "./remoteDelivery";
 import * as path from "path";
 import { execFileSync } from "child_process";
 import { repoRoot } from "../rig/paths";
 import { Cleanup, loadavg, machineReport, progress } from "./support";
 import { benchUnreachable } from "./unreachable";
 
-const ALL = ["certs", "api", "unreachable", "mesh", "nodecerts"] as const;
+const ALL = ["certs", "api", "unreachable", "mesh", "nodecerts", "delivery"] as const;
 /** Benchmarks that need no cluster. */
-const NO_CLUSTERS: readonly string[] = ["certs", "nodecerts"];
+const NO_CLUSTERS: readonly string[] = ["certs", "nodecerts", "delivery"];
 type Bench = (typeof ALL)[number];
 
 interface Options {
@@ -38,25 +41,29 @@ interface Options {
     runs: number;
     sizes: number[];
     counts: number[];
+    /** Host counts of the delivery benchmark. */
+    hosts: number[];
     baseline?: string;
     out?: string;
 }
 
 function parse(argv: string[]): Options {
-    const o: Options = { benches: [], runs: 3, sizes: [3, 4], counts: [25, 100] };
+    const o: Options = { benches: [], runs: 3, sizes: [3, 4], counts: [25, 100], hosts: [6, 12] };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (a === "--runs") o.runs = Number(argv[++i]);
         else if (a === "--sizes") o.sizes = argv[++i].split(",").map(Number);
         else if (a === "--out") o.out = argv[++i];
         else if (a === "--counts") o.counts = argv[++i].split(",").map(Number);
+        else if (a === "--hosts") o.hosts = argv[++i].split(",").map(Number);
         else if (a === "--baseline") o.baseline = path.resolve(argv[++i]);
         else if ((ALL as readonly string[]).includes(a)) o.benches.push(a as Bench);
-        else throw new Error(`unknown argument '${a}'; usage: npm run bench -- [${ALL.join("|")} ...] [--runs N] [--sizes 3,4] [--counts 25,100] [--baseline DIR] [--out file.md]`);
+        else throw new Error(`unknown argument '${a}'; usage: npm run bench -- [${ALL.join("|")} ...] [--runs N] [--sizes 3,4] [--counts 25,100] [--hosts 6,12] [--baseline DIR] [--out file.md]`);
     }
     if (!o.benches.length) o.benches = [...ALL];
     if (!Number.isInteger(o.runs) || o.runs < 1) throw new Error("--runs must be a whole number ≥ 1");
     if (!o.sizes.every((n) => Number.isInteger(n) && n >= 2 && n <= 8)) throw new Error("--sizes: cluster counts from 2 to 8, e.g. 3,4");
+    if (!o.hosts.length || !o.hosts.every((n) => Number.isInteger(n) && n >= 1 && n <= MAX_HOSTS)) throw new Error(`--hosts: host counts from 1 to ${MAX_HOSTS}, e.g. 6,12`);
     return o;
 }
 
@@ -104,6 +111,9 @@ async function main(): Promise<void> {
                         break;
                     case "nodecerts":
                         body = await benchNodeCerts(cleanup, o.counts, o.runs);
+                        break;
+                    case "delivery":
+                        body = await benchDelivery(cleanup, o.hosts, o.runs);
                         break;
                 }
                 sections.push(`### ${TITLES[b]}\n\n${body}\n\n_${((Date.now() - t0) / 1000).toFixed(0)} s; load average at the end: ${loadavg()}._`);
@@ -155,6 +165,7 @@ const TITLES: Record<Bench, string> = {
     unreachable: "Unreachable cluster: time to a clear error",
     mesh: "Full mesh: pulumi vs a plain script, and memory",
     nodecerts: "A stack of NodeCertificates vs the engine's floor",
+    delivery: "Certificate delivery over SSH: pulumi vs a bash loop vs Ansible",
 };
 
 main().catch((e) => {
