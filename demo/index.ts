@@ -114,6 +114,6 @@ export const connected = link.connected;
 export const nodesConnected = pulumi.interpolate`${link.nodesConnected}/${link.nodesTotal}`;
 export const versions = pulumi.interpolate`${link.localVersion} → ${link.remoteVersion}`;
 export const certificatesServed = pulumi.all(certificates.map((c) => c.servedByNode)).apply((s) => s.filter(Boolean).length);
-export const keyId = key?.keyId;
+export const keyId = key ? key.keyId : "none (certificate trust)";
 export const searchUser = user.username;
 export const searchUserPassword = user.password;

@@ -183,7 +183,8 @@ async function configure(ws: Workspace, c: Clusters, act: "certificate" | "apiKe
 /** `+ 9 to create`, `~ 1 to update` … from the CLI's "Resources:" summary, joined by commas. */
 function summary(out: string): string {
     const block = /Resources:\n((?:\s{4}.*\n?)+)/.exec(out)?.[1] ?? "";
-    return block.split("\n").map((l) => l.trim()).filter(Boolean).join(", ") || "no summary printed";
+    // The CLI's lines: "+ 1 to create", "~ 1 updated", "3 changes. 7 unchanged" — the count of changes is the sum of the others.
+    return block.split("\n").map((l) => l.trim().replace(/^\d+ changes?\. /, "")).filter(Boolean).join(", ") || "no summary printed";
 }
 
 /** The package's warnings in the CLI's output (its Diagnostics section), each once. */
@@ -202,7 +203,7 @@ function reportWarnings(out: string): string {
     const all = warnings(out);
     const deprecation = all.filter((w) => DEPRECATION.test(w));
     for (const w of all.filter((x) => !DEPRECATION.test(x))) detail(`warning: ${w}`);
-    return deprecation.length ? `; as expected, the package notes for both 9.x clusters that certificate remote clusters are deprecated since 9.0 (act two: npm run demo -- api-key)` : "";
+    return deprecation.length ? `expected: the package's notice (once per 9.x cluster) that certificate remote clusters are deprecated since 9.0 — act two moves off them` : "";
 }
 
 async function outputs(ws: Workspace): Promise<Record<string, any>> {
@@ -260,12 +261,12 @@ async function remoteInfo(local: TopologyInfo, alias: string): Promise<string> {
         const client = nodeClient(local, i);
         try {
             const info = (await client.cluster.remoteInfo())[alias] as Record<string, any> | undefined;
-            return info ? `${n.name}: connected=${info.connected}, seeds ${(info.seeds ?? []).join(" ")}${info.cluster_credentials ? `, credentials ${info.cluster_credentials}` : ""}` : `${n.name}: no '${alias}'`;
+            return info ? `${n.name} connected=${info.connected}${info.cluster_credentials ? ` credentials ${info.cluster_credentials}` : ""}` : `${n.name}: no '${alias}'`;
         } finally {
             await client.close();
         }
     }));
-    return seen.join("; ");
+    return `_remote/info: ${seen.join(", ")}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -280,26 +281,38 @@ async function prepare(act: "certificate" | "apiKey"): Promise<{ c: Clusters; ws
     const c = await step("clusters",
         `starting ${LOCAL} and ${REMOTE}: Elasticsearch ${ES_VERSIONS.v9}, 2 nodes each, every node on a host of its own (log: ${path.join(logsDir(), "clusters.log")})`,
         clusters,
-        (r) => `${r.reused ? "running: " : ""}${LOCAL} and ${REMOTE}, Elasticsearch ${ES_VERSIONS.v9}, 2 nodes each; every node a host of its own ` +
-            `(own /etc/elasticsearch, sshd, admin '${ADMIN_USER}' with sudo); one transport CA, trial license, ${REMOTE} runs the remote cluster server`);
+        (r) => `${r.reused ? "already running: " : ""}${LOCAL} and ${REMOTE}, Elasticsearch ${ES_VERSIONS.v9}, 2 nodes each, every node a host of its own`);
+    if (!c.reused) {
+        detail(`each node: its own file system (/etc/elasticsearch root:esrig, /usr/share/elasticsearch), sshd, admin '${ADMIN_USER}' with sudo`);
+        detail(`both trust one transport CA; trial licenses; ${REMOTE}'s nodes run the remote cluster server (port 9443)`);
+    }
     const ws = demoWorkspace();
     await step("stack", "stack and config", () => configure(ws, c, act),
-        () => `stack '${STACK}' (act: ${act}); config: each node's URL, SSH address and pinned host key; secrets: SSH keys, the CA key, the elastic password`);
+        () => `stack '${STACK}', act ${act}: each node's URL, SSH address, pinned host key; secrets: SSH keys, CA key, password`);
     return { c, ws };
+}
+
+/** `node X serves certificate S (after N s)` lines of the CLI's output: how long each node took to pick up its files. */
+function served(out: string): string {
+    const after = [...out.matchAll(/node (\S+) serves certificate \S+ \(after (\d+) s\)/g)].map((m) => Number(m[2]));
+    return after.length ? ` within ${Math.min(...after)}–${Math.max(...after)} s, no restart` : "";
 }
 
 async function actOne(): Promise<void> {
     header("act one: certificates delivered over SSH, a certificate remote cluster");
     const { c, ws } = await prepare("certificate");
     const pre = await step("preview", "pulumi preview", () => cli(ws, "preview-1", ["preview"]),
-        (r) => `${summary(r.output)}, nothing written; checked: SSH to all 4 nodes (host key, login, sudo -n, /etc/elasticsearch/certs writable), versions per node pair`);
+        (r) => `${summary(r.output)}; nothing written. Checked per node: SSH (pinned host key, login, sudo -n, certs folder writable), versions`);
     const up = await step("up", "pulumi up", () => cli(ws, "up-1", ["up", "--yes", "--skip-preview"]), (r) => summary(r.output));
     const o = await outputs(ws);
-    detail(`${o.certificatesServed}/4 nodes serve their new certificate (written over SSH with sudo, files owned root:esrig, Elasticsearch reloaded them)`);
-    detail(`link '${o.alias}' (certificate, seeds ${o.seeds.join(" ")}): connected on ${o.nodesConnected} local nodes, ${o.versions}${reportWarnings(pre.output + up.output)}`);
-    await step("index", `one document into ${REMOTE}`, () => indexDocument(c.remote), () => `${REMOTE}: ${INDEX}/1 (as elastic)`);
+    detail(`certificates: written over SSH + sudo into each node's /etc/elasticsearch/certs (root:esrig, key 0640); ${o.certificatesServed}/4 nodes serve theirs${served(up.output)}`);
+    detail(`link '${o.alias}': certificate trust, seeds ${o.seeds.join(" ")}; connected on ${o.nodesConnected} local nodes (${o.versions})`);
+    detail(`role logs_reader on both clusters, user '${o.searchUser}' on ${LOCAL}`);
+    const note = reportWarnings(pre.output + up.output);
+    if (note) detail(note);
+    await step("index", `one document into ${REMOTE}`, () => indexDocument(c.remote), () => `${REMOTE}: ${INDEX}/1, as elastic`);
     const found = await step("search", `as ${o.searchUser}, ${o.alias}:${INDEX}`, () => searchEveryNode(c.local, o.searchUser, o.searchUserPassword, o.alias),
-        (r) => `as '${o.searchUser}' (role logs_reader on both clusters), GET ${o.alias}:${INDEX}/_search: ${searchLine(r)}`);
+        (r) => `as '${o.searchUser}': GET ${o.alias}:${INDEX}/_search → ${searchLine(r)}`);
     detail(JSON.stringify(found[0].hits[0]));
     console.log(`\nnext: npm run demo -- api-key   (the same alias on a cross-cluster API key)   ·   npm run demo -- down   (remove everything)`);
 }
@@ -312,15 +325,19 @@ async function actTwo(): Promise<void> {
     const { c, ws } = await prepare("apiKey");
     const before = await outputs(ws);
     await step("search", "before", () => searchEveryNode(c.local, before.searchUser, before.searchUserPassword, before.alias),
-        (r) => `before (${before.security}): ${searchLine(r)}`);
+        (r) => `before, over ${before.security === "apiKey" ? "the API key" : "certificate trust"}: ${searchLine(r)}`);
     const pre = await step("preview", "pulumi preview", () => cli(ws, "preview-2", ["preview"]),
-        (r) => `${summary(r.output)}, nothing written; checked: both licenses, ${REMOTE}'s remote cluster server and its CA trusted by ${LOCAL}, each local keystore over SSH, the role's indices within the key's access`);
+        (r) => `${summary(r.output)}; nothing written. Checked: licenses, ${REMOTE}'s remote cluster server and its CA, each local keystore over SSH, role within key`);
     const up = await step("up", "pulumi up", () => cli(ws, "up-2", ["up", "--yes", "--skip-preview"]), (r) => summary(r.output));
     const o = await outputs(ws);
-    detail(`key ${o.keyId} made on ${REMOTE}; written into both local keystores over SSH; link '${o.alias}' now ${o.security} on ${o.seeds.join(" ")}: connected on ${o.nodesConnected} local nodes${reportWarnings(pre.output + up.output)}`);
-    detail(await remoteInfo(c.local, o.alias));
+    detail(`key ${o.keyId} made on ${REMOTE} (search on logs-*), written over SSH into both local nodes' keystores, reloaded`);
+    detail(`link '${o.alias}': API key, seeds ${o.seeds.join(" ")} (remote cluster server); connected on ${o.nodesConnected} local nodes`);
+    detail(`role logs_reader: now on ${LOCAL} only, with remote_indices for '${o.alias}'; user '${o.searchUser}' unchanged`);
+    const note = reportWarnings(pre.output + up.output);
+    if (note) detail(note);
+    await step("nodes", "GET _remote/info on every local node", () => remoteInfo(c.local, o.alias), (s) => s);
     const found = await step("search", "after", () => searchEveryNode(c.local, o.searchUser, o.searchUserPassword, o.alias),
-        (r) => `after (${o.security}), as '${o.searchUser}' (local role logs_reader with remote_indices): ${searchLine(r)}`);
+        (r) => `after, over the API key: ${searchLine(r)}`);
     detail(JSON.stringify(found[0].hits[0]));
     console.log(`\nnext: npm run demo -- down   (remove everything)`);
 }
@@ -332,11 +349,13 @@ async function actTwo(): Promise<void> {
 function leftovers(ts: TopologyInfo[]): string[] {
     const names = ts.flatMap((t) => t.nodes.map((n) => n.namespace).filter((x): x is string => !!x));
     const netns = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout.split("\n").map((l) => l.split(" ")[0]).filter(Boolean);
+    const bridges = ts.map((t) => t.network?.bridge).filter((b): b is string => !!b && spawnSync("ip", ["link", "show", b], { stdio: "ignore" }).status === 0);
     const mnt = fs.existsSync(mountNamespaceDir()) ? fs.readdirSync(mountNamespaceDir()) : [];
     const pids = ts.flatMap((t) => t.nodes.flatMap((n) => [n.pid, n.serverPid, n.sshdPid, ...(n.pids ?? [])])).filter((p): p is number => !!p && alive(p));
     return [
         ...netns.filter((n) => names.includes(n) || /-demo-/.test(n)).map((n) => `network namespace ${n}`),
         ...mnt.filter((m) => names.includes(m) || /-demo-/.test(m)).map((m) => `mount namespace ${path.join(mountNamespaceDir(), m)}`),
+        ...[...new Set(bridges)].map((b) => `bridge ${b}`),
         ...ts.flatMap((t) => t.nodes.map((n) => n.hostDir).filter((d): d is string => !!d && fs.existsSync(d))).map((d) => `host folder ${d}`),
         ...[...new Set(pids)].map((p) => `process ${p}`),
         ...ts.map((t) => t.dir).filter((d) => fs.existsSync(d)).map((d) => `folder ${d}`),
@@ -371,7 +390,7 @@ async function down(): Promise<void> {
     fs.rmSync(path.join(runRoot(), "demo-state"), { recursive: true, force: true }); // the earlier demo's stack folder
     await step("check", "looking for leftovers", async () => leftovers(ts), (left) => {
         if (left.length) throw new Error(`left behind: ${left.join("; ")}`);
-        return `nothing left: no demo namespace (ip netns), no mount namespace in ${mountNamespaceDir()}, no process, no folder${networks.length ? `; bridge ${networks.map((n) => n.bridge).join(", ")} removed` : ""}`;
+        return `nothing left: no demo namespace (ip netns), mount namespace (${mountNamespaceDir()}), host folder, process or folder${networks.length ? `; bridge ${networks.map((n) => n.bridge).join(", ")} removed` : ""}`;
     });
 }
 
