@@ -25,7 +25,7 @@ export interface NodeCertificateDeliveryArgs {
      * Absolute path of an existing directory on the node, usually its config directory or a folder
      * in it (Elasticsearch only reads certificate files under its config directory), e.g.
      * `/etc/elasticsearch/certs`. Each file is written atomically (temporary file in this directory,
-     * owner and mode kept, fsync, rename).
+     * owner kept, mode 0644 for the certificate and CA files and `keyFileMode` for the key, fsync, rename).
      */
     directory: pulumi.Input<string>;
     /**

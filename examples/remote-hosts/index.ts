@@ -1,7 +1,8 @@
 // Two self-managed clusters whose nodes run on hosts of their own (VMs, bare metal), `pulumi up`
 // from a laptop or a CI runner. Every node-side step goes over SSH: the transport certificate of
-// each node is written into /etc/elasticsearch/certs on that node (atomically, owner and mode of
-// the file it replaces kept, the node's own files kept aside and put back on destroy), through
+// each node is written into /etc/elasticsearch/certs on that node (atomically, owner of the file it
+// replaces kept, certificates 0644, the key 0640 under root:elasticsearch, the node's own files kept
+// aside and put back on destroy), through
 // `sudo -n` since admins log in as themselves and the files belong to elasticsearch. Host keys are
 // pinned: a host presenting another key is refused at preview, before anything is written.
 //
