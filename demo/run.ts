@@ -203,7 +203,7 @@ function reportWarnings(out: string): string {
     const all = warnings(out);
     const deprecation = all.filter((w) => DEPRECATION.test(w));
     for (const w of all.filter((x) => !DEPRECATION.test(x))) detail(`warning: ${w}`);
-    return deprecation.length ? `expected: the package's notice (once per 9.x cluster) that certificate remote clusters are deprecated since 9.0 — act two moves off them` : "";
+    return deprecation.length ? `Pulumi printed the package's expected notice (logs/up-1.log): certificate remote clusters are deprecated since 9.0; act two moves this link to an API key` : "";
 }
 
 async function outputs(ws: Workspace): Promise<Record<string, any>> {
@@ -298,8 +298,22 @@ function served(out: string): string {
     return after.length ? ` within ${Math.min(...after)}–${Math.max(...after)} s, no restart` : "";
 }
 
+/** The act the stack was last brought up with (its `security` output), if there is a stack. */
+async function stackAct(): Promise<string | undefined> {
+    const ws = demoWorkspace();
+    if (!(await stackExists(ws))) return undefined;
+    await cli(ws, "stack-select", ["stack", "select", STACK]);
+    const r = await runPulumi(ws, ["stack", "output", "security"]);
+    return r.code === 0 ? r.stdout.trim() : undefined;
+}
+
 async function actOne(): Promise<void> {
     header("act one: certificates delivered over SSH, a certificate remote cluster");
+    if ((await stackAct()) === "apiKey") {
+        // Act two is one way, as Elastic's migration is: going back to certificates is not what a user does.
+        console.log("the stack is at act two already (the link uses an API key): 'npm run demo -- api-key' searches again, 'npm run demo -- down' starts over");
+        return;
+    }
     const { c, ws } = await prepare("certificate");
     const pre = await step("preview", "pulumi preview", () => cli(ws, "preview-1", ["preview"]),
         (r) => `${summary(r.output)}; nothing written. Checked per node: SSH (pinned host key, login, sudo -n, certs folder writable), versions`);
@@ -372,7 +386,7 @@ async function down(): Promise<void> {
         await cli(ws, "stack-select", ["stack", "select", STACK]);
         if (ts.length === 2 && ts.every(running)) {
             await step("destroy", "pulumi destroy", () => cli(ws, "destroy", ["destroy", "--yes", "--skip-preview"]),
-                (r) => `${summary(r.output)}: link, user, roles, key gone; every node's own certificate files put back`);
+                (r) => `${summary(r.output)}: everything the stack made is gone from both clusters; each node's own certificate files are back`);
         }
         await step("stack", "pulumi stack rm", () => cli(ws, "stack-rm", ["stack", "rm", "--yes", "--force", STACK]), () => `stack '${STACK}' removed`);
     }
