@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The test legs `npm test` runs: the same suites on the oldest and on the current Node.js /
-// @pulumi/pulumi / Pulumi CLI this package supports (README: "Supported versions").
+// @pulumi/pulumi / Pulumi CLI this package supports (docs/supported-versions.md).
 //
 //   node scripts/legs.js                      both legs (in parallel unless PULUMI_ES_REMOTE_LEGS_SERIAL=1)
 //   node scripts/legs.js current              one leg

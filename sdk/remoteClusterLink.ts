@@ -109,7 +109,7 @@ export interface RemoteClusterLinkArgs {
      * (`credential`) in every local node's keystore (`keystoreOn`), connecting to the remote cluster
      * server port (`seeds`/`proxyAddress` at `remote_cluster.port`, 9443 by default); needs 8.14+ and
      * an Enterprise (or trial) license on both clusters. Changing it from `"certificate"` to
-     * `"apiKey"` migrates the same alias in place (see the README).
+     * `"apiKey"` migrates the same alias in place (see docs/api-key.md, "Migrating a certificate link to an API key").
      * @default "certificate"
      */
     security?: pulumi.Input<"certificate" | "apiKey">;
