@@ -401,7 +401,7 @@ export function startHostSshd(h: HostFs, opts: { address: string; authorizedKeys
 
 function isSshd(pid: number): boolean {
     try {
-        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").some((a) => a === "/usr/sbin/sshd" || a.endsWith("sshd"));
+        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").some((a) => a === "/usr/sbin/sshd" || a.endsWith("sshd") || a.startsWith("sshd: "));
     } catch {
         return false;
     }

@@ -292,7 +292,7 @@ async function deliverCredential(client: Client, i: ApiKeyLinkInputs): Promise<v
         const back = written.length === 0 ? "no keystore was written"
             : undoFailed.length === 0 ? `the ${written.length} keystore(s) already written lost the credential again (${written.map(keystoreWhere).join(", ")})`
                 : `removing it again failed on ${undoFailed.map(keystoreWhere).join(", ")}: remove ${setting} there by hand`;
-        throw new EsRemoteError(`could not add ${setting} to every local keystore: ${why}; ${back}`, { keystores: failed.map((x) => keystoreWhere(x.t)) });
+        throw new EsRemoteError(`could not add ${setting} to every local keystore: ${why}; ${back}`, { keystores: failed.map((x) => keystoreWhere(x.t)) }, { cause: (failed[0].r as PromiseRejectedResult).reason });
     }
     const nodes = await reloadSecureSettings(client, i.local);
     const missing = nodesMissing(nodes, setting);
