@@ -12,11 +12,12 @@
  * Both have transport certificates from the shared test CA, so they link with certificates too.
  */
 import { execFileSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import { generateCa, IssuedCa } from "../../provider/certs/pem";
 import type { NodeAccess } from "../../provider/access/types";
 import { ES_VERSIONS } from "../../rig/elasticsearch";
-import { NODE_PATHS, upperPath, SshEndpoint } from "../../rig/hostfs";
+import { NODE_PATHS, upperPath, SshEndpoint, startHostSshd, stopSshdPid } from "../../rig/hostfs";
 import { NodeInfo, TopologyInfo } from "../../rig/topology";
 import { poolTopology, sharedTransportCa } from "./pool";
 
@@ -103,4 +104,33 @@ export const CERTS_DIR = path.posix.join(NODE_PATHS.configDir, "certs");
 /** Where node `n`'s Elasticsearch log is on the host (its backing folder; for reading only). */
 export function logFileOnHost(t: TopologyInfo, n: NodeInfo): string {
     return upperPath({ hostDir: n.hostDir! }, path.posix.join(NODE_PATHS.logsDir, `${t.name}.log`));
+}
+
+/** Where node `n`'s sshd logs (LogLevel VERBOSE) on the host: `<hostDir>/sshd/sshd.log` (rig/sshd.ts). For reading only. */
+export function sshdLogOnHost(n: NodeInfo): string {
+    return path.join(n.hostDir!, "sshd", "sshd.log");
+}
+
+/**
+ * Stops node `n`'s sshd by its PID (and its per-connection processes, so pooled connections drop):
+ * the host is up, Elasticsearch runs, but nothing answers on its SSH port. {@link restartSshd} brings it back.
+ */
+export async function stopSshd(n: NodeInfo): Promise<void> {
+    await stopSshdPid(n.sshdPid);
+}
+
+/**
+ * Starts node `t.nodes[i]`'s sshd again after {@link stopSshd}: same folder, host key, address and
+ * authorized keys (read back from its folder); the node's `sshdPid` is updated in place, so the
+ * pool's stopTopology stops the new one.
+ */
+export async function restartSshd(t: TopologyInfo, i: number): Promise<void> {
+    const n = t.nodes[i];
+    const keysDir = path.join(n.hostDir!, "sshd", "authorized_keys.d");
+    const authorizedKeys = Object.fromEntries(fs.readdirSync(keysDir).map((u) => [u, fs.readFileSync(path.join(keysDir, u), "utf8").split("\n").filter(Boolean)]));
+    const sshd = await startHostSshd({ netns: n.namespace!, mountNamespace: n.mountNamespace!, hostDir: n.hostDir! }, {
+        address: n.adminIp ?? n.ip, authorizedKeys, persistent: false,
+    });
+    if (sshd.hostKeyLine !== n.ssh!.hostKeyLine) throw new Error(`${n.name}: the restarted sshd has another host key`);
+    n.sshdPid = sshd.pid;
 }
