@@ -292,7 +292,10 @@ async function deliverCredential(client: Client, i: ApiKeyLinkInputs): Promise<v
         const back = written.length === 0 ? "no keystore was written"
             : undoFailed.length === 0 ? `the ${written.length} keystore(s) already written lost the credential again (${written.map(keystoreWhere).join(", ")})`
                 : `removing it again failed on ${undoFailed.map(keystoreWhere).join(", ")}: remove ${setting} there by hand`;
-        throw new EsRemoteError(`could not add ${setting} to every local keystore: ${why}; ${back}`, { keystores: failed.map((x) => keystoreWhere(x.t)) }, { cause: (failed[0].r as PromiseRejectedResult).reason });
+        // keystoresClean: the callers' undo must not try the keystores again (a host that is down
+        // would fail it a second time and the message would ask for a removal by hand that is done).
+        throw new EsRemoteError(`could not add ${setting} to every local keystore: ${why}; ${back}`,
+            { keystores: failed.map((x) => keystoreWhere(x.t)), keystoresClean: undoFailed.length === 0 }, { cause: (failed[0].r as PromiseRejectedResult).reason });
     }
     const nodes = await reloadSecureSettings(client, i.local);
     const missing = nodesMissing(nodes, setting);
@@ -301,6 +304,11 @@ async function deliverCredential(client: Client, i: ApiKeyLinkInputs): Promise<v
             `after the reload, ${missing.map((n) => `${n.name} (keystore ${n.keystorePath ?? "?"})`).join(", ")} of the local cluster (${urlsOf(i.local)}) do not hold ${setting}: ` +
             `add each node's { esHome, configDir, access } to keystoreOn`, { nodes: missing.map((n) => n.name) });
     }
+}
+
+/** True when `e` is {@link deliverCredential}'s failure after it took back every credential it wrote. */
+function keystoresClean(e: unknown): boolean {
+    return e instanceof EsRemoteError && e.details.keystoresClean === true;
 }
 
 /** Removes the credential from every keystore (all hosts at once) and reloads (best effort per keystore; throws the first failure at the end). */
@@ -419,6 +427,14 @@ export async function create(news: ApiKeyLinkInputs): Promise<pulumi.dynamic.Cre
     };
     try {
         await deliverCredential(client, i);
+    } catch (e) {
+        if (keystoresClean(e)) {
+            // Nothing else was written yet, and every keystore written has given the credential back.
+            throw new EsRemoteError(`creating remote cluster '${i.alias}' (security: apiKey) failed: ${(e as Error).message}. Nothing is left on the cluster`, { alias: i.alias }, { cause: e });
+        }
+        return await undo((cleanup) => new EsRemoteError(`creating remote cluster '${i.alias}' (security: apiKey) failed: ${(e as Error).message}; ${cleanup}`, { alias: i.alias }, { cause: e }));
+    }
+    try {
         await putSettings(client, i.local, `register remote cluster '${i.alias}' (PUT _cluster/settings)`, settingsBody(i.alias, desired(i)));
     } catch (e) {
         return await undo((cleanup) => new EsRemoteError(`creating remote cluster '${i.alias}' (security: apiKey) failed: ${(e as Error).message}; ${cleanup}`, { alias: i.alias }, { cause: e }));
@@ -518,7 +534,7 @@ async function migrateToApiKey(client: Client, olds: ApiKeyLinkOutputs, i: ApiKe
     const rollback = async (failure: string, cause?: unknown): Promise<never> => {
         let restored = "the certificate settings were restored";
         try {
-            await withdrawCredential(client, i);
+            if (!keystoresClean(cause)) await withdrawCredential(client, i);
         } catch (e) {
             restored = `removing the credential failed (${(e as Error).message}); `;
         }
