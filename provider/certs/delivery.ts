@@ -313,7 +313,10 @@ export async function configNaming(file: string, f?: NodeFiles): Promise<string 
         const text = await files.readFile(yml);
         if (text !== undefined) {
             const rel = path.relative(dir, file);
-            if (text.includes(file) || text.includes(rel) || text.includes(path.basename(file))) {
+            // The file's absolute path or its path relative to this yml's folder (how settings name
+            // files), as a whole value: its bare name alone would match another folder's file
+            // (`certs/transport.crt` named in the yml kept a delivery to `certs/other/transport.crt`).
+            if (namesPath(text, file) || namesPath(text, rel)) {
                 return yml;
             }
         }
@@ -324,6 +327,12 @@ export async function configNaming(file: string, f?: NodeFiles): Promise<string 
         dir = up;
     }
     return undefined;
+}
+
+/** True if `text` (an elasticsearch.yml) holds `p` as a whole value (not inside a longer path). */
+function namesPath(text: string, p: string): boolean {
+    const esc = p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    return new RegExp(`(^|[\\s"'\\[,:])${esc}($|[\\s"'\\],#])`, "m").test(text);
 }
 
 /** What {@link releaseDelivered} did, as absolute paths. */

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import {
-    DEFAULT_FILES, deliverFiles, deliveredMatches, deliverTrustFile, deliveryPaths, deliveryProblems, findOriginal, keepOriginals, readDelivered, releaseDelivered,
+    configNaming, DEFAULT_FILES, deliverFiles, deliveredMatches, deliverTrustFile, deliveryPaths, deliveryProblems, findOriginal, keepOriginals, readDelivered, releaseDelivered,
     releaseTrustFile, trustFileContent, trustFilePath, writeFileAtomic,
 } from "../../../../provider/certs/delivery";
 import { CERTIFICATE_FACTS, cachedFact, clearFacts } from "../../../../provider/core/facts";
@@ -145,6 +145,19 @@ describe("provider/certs/delivery", () => {
             assert.deepStrictEqual(names(r.kept), ["transport.crt"]);
             assert.match(r.kept[0].why, /elasticsearch\.yml names it/);
             assert.deepStrictEqual(fs.readdirSync(certs), ["transport.crt"]);
+        });
+
+        it("restore: a file the yml does not name — the same name in another folder — is removed (its bare name is not enough)", async () => {
+            const sub = path.join(dir, "certs", "scratch");
+            fs.mkdirSync(sub, { recursive: true });
+            fs.writeFileSync(path.join(dir, "elasticsearch.yml"), "xpack.security.transport.ssl.certificate: certs/transport.crt\nxpack.security.transport.ssl.key: \"/abs/other/transport.key\"\n");
+            const t = { directory: sub };
+            await deliver(t, PEMS);
+            const r = await releaseDelivered(t, PEMS, "restore");
+            assert.deepStrictEqual([names(r.removed), r.kept], [["transport-ca.crt", "transport.crt", "transport.key"], []]);
+            assert.deepStrictEqual(fs.readdirSync(sub), [], "no file and no record left");
+            assert.strictEqual(await configNaming(path.join(dir, "certs", "transport.crt")), path.join(dir, "elasticsearch.yml"), "the file the yml names is still named");
+            assert.strictEqual(await configNaming(path.join(dir, "certs", "transport.key")), undefined, "certs/transport.key is not /abs/other/transport.key");
         });
 
         it("keep: leaves the delivered files and removes only the records", async () => {
