@@ -22,6 +22,7 @@ import { transportHandshake } from "../../provider/certs/verify";
 import { runPulumi, pulumi, RunResult } from "../../rig/pulumi";
 import { haltNode, NodeInfo, nodeClient, restartNode, TopologyInfo } from "../../rig/topology";
 import { remoteKeys, withClient } from "../support/connections";
+import { assertGreen } from "../support/assertions";
 import { sharedTransportCa } from "../support/pool";
 import { tempProject, TempProject } from "../support/project";
 import { CERTS_DIR, editOnNode, hostsPair, onNode, readOnNode, statOnNode } from "../support/remoteHosts";
@@ -160,21 +161,6 @@ function resourcesMentioning(output: string, needle: string): string[] {
     return output.split(/\[urn=/).slice(1).filter((b) => b.includes(needle)).map((b) => /^[^\]]*::([^\]:]+)\]/.exec(b)?.[1] ?? "?");
 }
 
-async function green(t: TopologyInfo): Promise<void> {
-    const c = nodeClient(t, 0);
-    const deadline = Date.now() + 300_000;
-    try {
-        for (;;) {
-            const h = await c.cluster.health({ wait_for_status: "green", wait_for_nodes: String(t.nodes.length), timeout: "20s" });
-            if (!h.timed_out || Date.now() > deadline) {
-                assert.deepStrictEqual([h.status, h.number_of_nodes], ["green", t.nodes.length], `${t.name} health`);
-                return;
-            }
-        }
-    } finally {
-        await c.close();
-    }
-}
 
 const secs = (t0: number) => ((Date.now() - t0) / 1000).toFixed(1);
 const figure = (what: string, t0: number) => console.log(`      [remote-hosts] ${what}: ${secs(t0)} s`);
@@ -302,7 +288,7 @@ describe("e2e: node certificates over SSH on hosts of their own (the real Pulumi
             const idx = local.nodes.indexOf(edited);
             await haltNode(local, idx);
             await restartNode(local, idx, 600);
-            await green(local);
+            await assertGreen(local);
             const n = local.nodes[idx];
             const own = describeCertificate(readOnNode(n, FILES[0])!);
             assert.strictEqual((await transportHandshake(n.transportAddress)).fingerprintSha256, own.fingerprintSha256, `${n.name} serves its own certificate after the restart`);

@@ -23,7 +23,7 @@ import { haltNode, NodeInfo, nodeClient, restartNode, startTopology, stopTopolog
 import { connectionTo, remoteKeys } from "../support/connections";
 import { pool, sharedTransportCa } from "../support/pool";
 import { CERTS_DIR, editOnNode, hostsPair, logFileOnHost, onNode, readOnNode, sshAccess, statOnNode } from "../support/remoteHosts";
-import { warningsOf } from "../support/assertions";
+import { assertGreen, warningsOf } from "../support/assertions";
 
 const HEAP = 384;
 const isRoot = process.getuid?.() === 0;
@@ -331,7 +331,7 @@ describe("RemoteClusterLink on real topologies", function () {
             const everything = async (label: string, serving: Map<string, typeof CA1>, trusted: string[], afterRestart = false) => {
                 const s0 = Date.now();
                 for (const [, t] of sides) {
-                    await green(t);
+                    await assertGreen(t);
                     for (const n of t.nodes) {
                         const ca = serving.get(n.name)!;
                         const h = held.get(n.name)!;
@@ -396,7 +396,7 @@ describe("RemoteClusterLink on real topologies", function () {
                         const r0 = Date.now();
                         await haltNode(t, i);
                         await restartNode(t, i, 600);
-                        await green(t);
+                        await assertGreen(t);
                         restarted = true;
                         figure(`step (b) ${side}: ${n.name} (CA 2; peers: 1 on CA 2, 1 on CA 1) restarted, rejoined, cluster green with 3 nodes`, r0);
                     }
@@ -430,7 +430,7 @@ describe("RemoteClusterLink on real topologies", function () {
                 const r0 = Date.now();
                 await haltNode(t, 2);
                 await restartNode(t, 2, 600);
-                await green(t);
+                await assertGreen(t);
                 const n = t.nodes[2];
                 const own = describeCertificate(readOnNode(n, FILES[0])!);
                 assert.strictEqual((await transportHandshake(n.transportAddress)).fingerprintSha256, own.fingerprintSha256, `${n.name} serves its own certificate again after the restart`);
@@ -553,22 +553,6 @@ async function trustedCaSerials(t: TopologyInfo, n: NodeInfo): Promise<string[]>
     }
 }
 
-/** Waits (bounded) for green with every node of `t`, and asserts it. */
-async function green(t: TopologyInfo): Promise<void> {
-    const c = nodeClient(t, 0);
-    const deadline = Date.now() + 300_000;
-    try {
-        for (;;) {
-            const h = await c.cluster.health({ wait_for_status: "green", wait_for_nodes: String(t.nodes.length), timeout: "20s" });
-            if (!h.timed_out || Date.now() > deadline) {
-                assert.deepStrictEqual([h.status, h.number_of_nodes], ["green", t.nodes.length], `${t.name} health`);
-                return;
-            }
-        }
-    } finally {
-        await c.close();
-    }
-}
 
 /** Node indexes of `t`, the elected master last (rotating it last moves mastership at most once, if at all). */
 async function masterLast(t: TopologyInfo): Promise<number[]> {

@@ -2,6 +2,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import { nodeClient, TopologyInfo } from "../../rig/topology";
 
 /** The error `p` rejects with; fails the test if it resolves. */
 export async function errorOf(p: Promise<unknown>): Promise<any> {
@@ -41,4 +42,21 @@ export async function warningsOf(fn: () => Promise<unknown>): Promise<string[]> 
         console.warn = original;
     }
     return seen;
+}
+
+/** Waits (bounded, 300 s) for green with every node of `t`, and asserts it. */
+export async function assertGreen(t: TopologyInfo): Promise<void> {
+    const c = nodeClient(t, 0);
+    const deadline = Date.now() + 300_000;
+    try {
+        for (;;) {
+            const h = await c.cluster.health({ wait_for_status: "green", wait_for_nodes: String(t.nodes.length), timeout: "20s" });
+            if (!h.timed_out || Date.now() > deadline) {
+                assert.deepStrictEqual([h.status, h.number_of_nodes], ["green", t.nodes.length], `${t.name} health`);
+                return;
+            }
+        }
+    } finally {
+        await c.close();
+    }
 }
