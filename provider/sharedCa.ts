@@ -16,7 +16,7 @@ import * as crypto from "crypto";
 import type { SharedCaArgs } from "../sdk/sharedCa";
 import { TrustFileTarget, deliverTrustFile, readTrustFile, releaseTrustFile, trustFilePath, trustFileProblems, trustPemsContent } from "./certs/delivery";
 import { describeError } from "./core/errors";
-import { locationOf, nodePath } from "./access/node";
+import { nodePath, onLocation } from "./access/node";
 import { directoryProblem } from "./access/preflight";
 
 /** Default subject CN of a generated CA. */
@@ -168,8 +168,7 @@ function nodePathOf(d: TrustFileTarget): string {
 
 /** ` on <host>` for a trust file on another host. */
 function where(d: TrustFileTarget): string {
-    const loc = locationOf(d.access);
-    return loc ? ` on ${loc}` : "";
+    return onLocation(d.access);
 }
 
 /** Any change of what the CA is (generation options, or the adopted certificate/key) replaces it. */

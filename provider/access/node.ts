@@ -39,6 +39,12 @@ export function locationOf(a: NodeAccess | undefined): string {
     return "";
 }
 
+/** ` on <location>` for a node on another host (`on ssh://h:22`), "" for this host: for messages after a path. */
+export function onLocation(a: NodeAccess | undefined): string {
+    const loc = locationOf(a);
+    return loc ? ` on ${loc}` : "";
+}
+
 /** `path` on the node `a` reaches, as one comparable key (`ssh://h:22/etc/elasticsearch/certs/transport.crt`). */
 export function nodePath(a: NodeAccess | undefined, path: string): string {
     return `${locationOf(a)}${path}`;

@@ -22,7 +22,7 @@ import { HostKeyError, NodeAccessError } from "../core/errors";
 import { describeHostKey, hostKeyAlgorithms, hostKeyEntries, matchHostKey } from "./hostkey";
 import { DEFAULT_RUN_TIMEOUT_MS, OutputCollector, shCommand, sudoRefusal, timeoutError } from "./shell";
 import type { NodeAccess, NodeShell, RunOptions, ShellResult, SshAccess, SshHop } from "./types";
-import { describeAccess, sshConnectionKey, sudoUser } from "./validate";
+import { describeAccess, hostPort, sshConnectionKey, sudoUser } from "./validate";
 
 /** Default of `timeoutSeconds`: TCP connect plus SSH handshake, per hop. */
 export const DEFAULT_SSH_TIMEOUT_SECONDS = 20;
@@ -41,11 +41,6 @@ interface HopRef {
     role: string;
     /** The input property of the hop, e.g. `ssh` or `ssh.jumpHost`. */
     property: string;
-}
-
-function hostPort(h: SshHop): string {
-    const host = String(h.host);
-    return `${host.includes(":") ? `[${host}]` : host}:${h.port ?? 22}`;
 }
 
 function timeoutSecondsOf(h: SshHop): number {

@@ -180,9 +180,10 @@ export function sudoUser(a: NodeAccess | undefined): string | undefined {
     return typeof s === "object" && s.user ? s.user : "root";
 }
 
-function hostPort(h: SshHop): string {
+/** `host:port` of a hop (an IPv6 address in brackets), for messages. */
+export function hostPort(h: SshHop): string {
     const host = String(h.host);
-    return `${h.user}@${host.includes(":") ? `[${host}]` : host}:${h.port ?? 22}`;
+    return `${host.includes(":") ? `[${host}]` : host}:${h.port ?? 22}`;
 }
 
 /** An argument for display: as is when plain, else single-quoted. */
@@ -198,7 +199,7 @@ export function describeAccess(a: NodeAccess | undefined): string {
     const s = a?.sudo ? (sudoUser(a) === "root" ? " (sudo)" : ` (sudo as ${sudoUser(a)})`) : "";
     if (a?.ssh) {
         const j = a.ssh.jumpHost;
-        return `ssh ${hostPort(a.ssh)}${j ? ` via jump ${hostPort(j)}` : ""}${s}`;
+        return `ssh ${a.ssh.user}@${hostPort(a.ssh)}${j ? ` via jump ${j.user}@${hostPort(j)}` : ""}${s}`;
     }
     if (a?.command) return `command ${a.command.map(shown).join(" ")}${s}`;
     return `this host${s}`;
@@ -232,13 +233,3 @@ export function sshConnectionKey(ssh: SshAccess): string {
     return `ssh:${ssh.jumpHost ? `${hopKey(ssh.jumpHost)}>` : ""}${hopKey(ssh)}`;
 }
 
-/**
- * A stable key for pooling what reaches a node the same way: the connection (see
- * {@link sshConnectionKey}) or the command prefix, plus the sudo user. Never contains a secret.
- */
-export function accessKey(a: NodeAccess | undefined): string {
-    const sudo = sudoUser(a) ?? "";
-    if (a?.ssh) return `${sshConnectionKey(a.ssh)}|sudo:${sudo}`;
-    if (a?.command) return `command:${JSON.stringify(a.command)}|sudo:${sudo}`;
-    return `local|sudo:${sudo}`;
-}

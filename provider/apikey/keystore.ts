@@ -19,7 +19,7 @@ import * as path from "path";
 import type { CheckFailure } from "../core/validation";
 import { containsUnknown } from "../core/dynamic";
 import { NodeAccessError } from "../core/errors";
-import { locationOf, shellOn } from "../access/node";
+import { locationOf, onLocation, shellOn } from "../access/node";
 import { accessProblems } from "../access/validate";
 import type { NodeAccess, NodeShell, ShellResult } from "../access/types";
 
@@ -84,7 +84,7 @@ export function validateKeystoreTargets(v: unknown, property = "keystoreOn"): Ch
         if (o.access !== undefined) f.push(...accessProblems(o.access, `${p}.access`));
         if (typeof o.configDir === "string" && !containsUnknown(o.access)) {
             const key = keystoreKey(o as unknown as KeystoreTarget);
-            if (seen.has(key)) f.push({ property: `${p}.configDir`, reason: `${o.configDir}${locationOf(o.access as NodeAccess) ? ` on ${locationOf(o.access as NodeAccess)}` : ""} is listed twice; each node has its own config directory` });
+            if (seen.has(key)) f.push({ property: `${p}.configDir`, reason: `${o.configDir}${onLocation(o.access as NodeAccess)} is listed twice; each node has its own config directory` });
             seen.add(key);
         }
     });

@@ -210,7 +210,11 @@ async function assertDirectory(f: NodeFiles, t: { directory: string }): Promise<
 
 /** The current contents of the three files of `t` (`undefined` for a missing or unreadable file). */
 export async function readDelivered(t: DeliveryTarget): Promise<Partial<DeliveredPems>> {
-    const f = await filesOn(t.access);
+    return readWith(await filesOn(t.access), t);
+}
+
+/** {@link readDelivered} through files already at hand. */
+async function readWith(f: NodeFiles, t: DeliveryTarget): Promise<Partial<DeliveredPems>> {
     const p = deliveryPaths(t);
     const [certPem, keyPem, caPem] = await Promise.all([f.readFile(p.cert), f.readFile(p.key), f.readFile(p.ca)]);
     return { certPem, keyPem, caPem };
@@ -362,7 +366,7 @@ export interface ReleaseReport {
 export async function releaseDelivered(t: DeliveryTarget, pems: DeliveredPems, mode: OnDelete | "legacy"): Promise<ReleaseReport> {
     const f = await filesOn(t.access);
     const p = deliveryPaths(t);
-    const on = await readDelivered(t);
+    const on = await readWith(f, t);
     const report: ReleaseReport = { restored: [], removed: [], kept: [] };
     const keepAll = (why: string) => {
         for (const [file, present] of [[p.cert, on.certPem], [p.key, on.keyPem], [p.ca, on.caPem]] as const) {

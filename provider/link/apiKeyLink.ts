@@ -20,8 +20,6 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Client } from "@elastic/elasticsearch";
-import * as fs from "fs";
-import * as path from "path";
 import { callCluster, clientFor, ClusterConnection, insecureWarnings, validateConnection } from "../core/client";
 import { containsUnknown, plain, plainInputs } from "../core/dynamic";
 import { ConflictError, EsRemoteError, LicenseError, RemoteNotConnectedError } from "../core/errors";
