@@ -15,34 +15,11 @@ import * as os from "os";
 import * as path from "path";
 import { ES_VERSIONS } from "../../rig/elasticsearch";
 import { haltNode, NodeInfo, nodeClient, restartNode, startTopology, stopTopology, TopologyInfo } from "../../rig/topology";
+import { alive, eventually, namespaces } from "../support/rigChecks";
 
 const V9 = ES_VERSIONS.v9;
 const HEAP = 384;
 const isRoot = process.getuid?.() === 0;
-
-function alive(pid: number | undefined): boolean {
-    if (!pid) return false;
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch {
-        return false;
-    }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually(what: string, fn: () => boolean, seconds: number): Promise<void> {
-    const deadline = Date.now() + seconds * 1000;
-    while (!fn()) {
-        if (Date.now() > deadline) assert.fail(`not within ${seconds}s: ${what}`);
-        await sleep(500);
-    }
-}
-
-function namespaces(): string[] {
-    return spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout.split("\n").map((l) => l.split(" ")[0]).filter(Boolean);
-}
 
 /** Runs a shell script as root inside a node through its commandAccess prefix. */
 function inNode(n: NodeInfo, script: string): SpawnSyncReturns<string> {

@@ -18,35 +18,12 @@ import { ES_VERSIONS, startCluster } from "../../rig/elasticsearch";
 import { createNetwork, destroyNetwork, partition } from "../../rig/netns";
 import { startProxy, stopProxy } from "../../rig/proxy";
 import { nodeClient, startTopology, stopTopology, TopologyInfo, topologyEndpoints } from "../../rig/topology";
+import { alive, eventually, namespaces, sleep } from "../support/rigChecks";
 
 const V9 = ES_VERSIONS.v9;
 const V819 = ES_VERSIONS.v819;
 const HEAP = 384;
 const isRoot = process.getuid?.() === 0;
-
-function alive(pid: number | undefined): boolean {
-    if (!pid) return false;
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch {
-        return false;
-    }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually(what: string, fn: () => boolean | Promise<boolean>, seconds: number): Promise<void> {
-    const deadline = Date.now() + seconds * 1000;
-    while (!(await fn())) {
-        if (Date.now() > deadline) assert.fail(`not within ${seconds}s: ${what}`);
-        await sleep(500);
-    }
-}
-
-function namespaces(): string[] {
-    return spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout.split("\n").map((l) => l.split(" ")[0]).filter(Boolean);
-}
 
 function linkExists(name: string): boolean {
     return spawnSync("ip", ["link", "show", name], { stdio: "ignore" }).status === 0;
