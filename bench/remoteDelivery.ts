@@ -27,7 +27,6 @@
  * what that method was meant to write (SHA-256, mode, owner, group). SSH connections are the
  * "Accepted publickey" lines the run added to the hosts' sshd logs.
  */
-import { spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -36,7 +35,7 @@ import { ensureEsUser, ES_USER } from "../rig/elasticsearch";
 import { freeIds, HostFs, mkdirUpper, mountHostFs, prepareHostFs, removeHostFs, requireIsolationSupport, runInHost, startHostSshd } from "../rig/hostfs";
 import { addHost, createNetwork, destroyNetwork, removeHost, requireRootForHosts, RigHost } from "../rig/netns";
 import { generateClientKey, SshdInfo } from "../rig/sshd";
-import { benchProject, BenchProject, cli, Cleanup, killTree, loadavg, median, progress, secs, spread, table } from "./support";
+import { benchProject, BenchProject, cli, Cleanup, CliRun, runTimed, loadavg, median, progress, secs, spread, table } from "./support";
 
 /** The pinned ansible-core (the newest that runs on this machine's Python 3.11). */
 export const ANSIBLE_VERSION = "2.19.14";
@@ -65,31 +64,11 @@ const sha = (s: string) => crypto.createHash("sha256").update(s).digest("hex");
 
 // ---------------------------------------------------------------------------------- processes
 
-interface Run {
-    code: number;
-    output: string;
-    ms: number;
-}
+type Run = CliRun;
 
-/** Runs a command (its own process group, killed by PID on interruption), timing it from spawn to exit. */
+/** Runs a command (killed by PID on interruption, or after `timeoutMs`, default 10 min), timing it from spawn to exit. */
 function run(cleanup: Cleanup, cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<Run> {
-    return new Promise((resolve, reject) => {
-        const started = process.hrtime.bigint();
-        const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
-        const pid = child.pid!;
-        const stop = cleanup.add(`stop ${path.basename(cmd)} (pid ${pid})`, () => killTree(pid, "SIGKILL"));
-        let output = "";
-        child.stdout.on("data", (d) => (output += d));
-        child.stderr.on("data", (d) => (output += d));
-        const timer = setTimeout(() => killTree(pid, "SIGTERM"), opts.timeoutMs ?? 10 * 60 * 1000);
-        child.on("error", reject);
-        child.on("close", (code) => {
-            clearTimeout(timer);
-            const ms = Number(process.hrtime.bigint() - started) / 1e6;
-            stop.forget();
-            resolve({ code: code ?? -1, output, ms });
-        });
-    });
+    return runTimed(cleanup, cmd, args, { ...opts, timeoutMs: opts.timeoutMs ?? 10 * 60 * 1000, label: path.basename(cmd) });
 }
 
 async function must(cleanup: Cleanup, what: string, cmd: string, args: string[], opts: Parameters<typeof run>[3] = {}): Promise<Run> {

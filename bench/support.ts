@@ -176,24 +176,20 @@ export interface CliRun {
 }
 
 /**
- * Runs `pulumi <args>` in the workspace with extra environment variables; `onStart` gets the PID
- * (e.g. to sample its memory). The process is killed (by PID) if the benchmark is interrupted.
+ * Runs a command, timing it from spawn to exit; `onStart` gets the PID (e.g. to sample its memory).
+ * The process is killed (by PID) if the benchmark is interrupted, and after `timeoutMs`.
  */
-export function runCli(cleanup: Cleanup, ws: Workspace, args: string[], opts: { env?: Record<string, string>; onStart?: (pid: number) => void; timeoutMs?: number } = {}): Promise<CliRun> {
+export function runTimed(cleanup: Cleanup, cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; onStart?: (pid: number) => void; timeoutMs: number; label: string }): Promise<CliRun> {
     return new Promise((resolve, reject) => {
         const started = process.hrtime.bigint();
-        const child = spawn(path.join(pulumiBinDir(), "pulumi"), ["--non-interactive", "--color", "never", ...args], {
-            cwd: ws.projectDir,
-            env: { ...ws.env, ...opts.env },
-            stdio: ["ignore", "pipe", "pipe"],
-        });
+        const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
         const pid = child.pid!;
-        const stop = cleanup.add(`stop pulumi ${args[0]} (pid ${pid})`, () => killTree(pid, "SIGKILL"));
+        const stop = cleanup.add(`stop ${opts.label} (pid ${pid})`, () => killTree(pid, "SIGKILL"));
         opts.onStart?.(pid);
         let output = "";
         child.stdout.on("data", (d) => (output += d));
         child.stderr.on("data", (d) => (output += d));
-        const timer = setTimeout(() => killTree(pid, "SIGTERM"), opts.timeoutMs ?? 20 * 60 * 1000);
+        const timer = setTimeout(() => killTree(pid, "SIGTERM"), opts.timeoutMs);
         child.on("error", reject);
         child.on("close", (code) => {
             clearTimeout(timer);
@@ -202,6 +198,16 @@ export function runCli(cleanup: Cleanup, ws: Workspace, args: string[], opts: { 
             stop.forget();
             resolve({ code: code ?? -1, output, ms });
         });
+    });
+}
+
+/**
+ * Runs `pulumi <args>` in the workspace with extra environment variables; `onStart` gets the PID
+ * (e.g. to sample its memory). The process is killed (by PID) if the benchmark is interrupted.
+ */
+export function runCli(cleanup: Cleanup, ws: Workspace, args: string[], opts: { env?: Record<string, string>; onStart?: (pid: number) => void; timeoutMs?: number } = {}): Promise<CliRun> {
+    return runTimed(cleanup, path.join(pulumiBinDir(), "pulumi"), ["--non-interactive", "--color", "never", ...args], {
+        cwd: ws.projectDir, env: { ...ws.env, ...opts.env }, onStart: opts.onStart, timeoutMs: opts.timeoutMs ?? 20 * 60 * 1000, label: `pulumi ${args[0]}`,
     });
 }
 
