@@ -21,7 +21,7 @@ import {
 import { ClusterConnection, insecureWarnings, validateConnection } from "./core/client";
 import { HookModule, containsUnknown, plain, plainInputs } from "./core/dynamic";
 import { CheckFailure, failOnInvalid } from "./core/validation";
-import { describeError } from "./core/errors";
+import { CreateInterruptedError, describeError } from "./core/errors";
 import { CERTIFICATE_PURPOSES, CertificatePurpose, LISTENERS, VerifyOn, checkServing, clientForNode, waitUntilServed } from "./certs/verify";
 import {
     DeliveryTarget, OnDelete, deliverFiles, deliveryPaths, deliveryProblems, keepOriginals, matches, readDelivered, releaseDelivered,
@@ -83,6 +83,12 @@ export interface NodeCertificateOutputs extends Omit<NodeCertificateInputs, "caC
      * leaves the files in place.
      */
     keptAsidePaths?: string[];
+    /**
+     * True when the create wrote files and then failed (the node did not serve the certificate in
+     * time, a host stopped answering): the state records what was written, so the next `up` writes
+     * and waits again, `refresh` reports the files, and `destroy` puts back what was there before.
+     */
+    createInterrupted?: boolean;
 }
 
 /** The delivery target with the purpose's default file names filled in. */
@@ -314,6 +320,10 @@ export async function diff(_id: string, olds: NodeCertificateOutputs, news: Node
     if (olds.verifyOn && olds.servedByNode === false) {
         update = true;
     }
+    if (olds.createInterrupted) {
+        // Nobody knows what the files hold after a create that failed midway: write them again.
+        update = true;
+    }
     return { changes: replaces.length > 0 || update, replaces, deleteBeforeReplace: false };
 }
 
@@ -337,12 +347,13 @@ function echo(i: Omit<NodeCertificateInputs, "caCertPem" | "caKeyPem">): Omit<No
  * outputs. With `keepAside` (every delivery except those of a state from a release that kept nothing
  * aside) what the files held before the first delivery is recorded first.
  */
-async function deliverAndVerify(outs: NodeCertificateOutputs, keepAside: boolean): Promise<NodeCertificateOutputs> {
+async function deliverAndVerify(outs: NodeCertificateOutputs, keepAside: boolean, progress: DeliveryProgress = {}): Promise<NodeCertificateOutputs> {
     const o: NodeCertificateOutputs = { ...outs };
     delete o.deliveredFingerprintSha256;
     delete o.deliveryInSync;
     delete o.servedByNode;
     delete o.keptAsidePaths;
+    delete o.createInterrupted;
     const t = targetOf(o);
     if (t) {
         if (keepAside) {
@@ -354,7 +365,9 @@ async function deliverAndVerify(outs: NodeCertificateOutputs, keepAside: boolean
                     `could not keep the current files of ${t.directory} aside before writing over them (nothing was written): ${e.code} ${e.message}`.replace(/\s+/g, " "), { cause: err });
             }
         }
+        progress.keptAsidePaths = o.keptAsidePaths;
         const before = await readDelivered(t);
+        progress.wrote = true;
         await deliverFiles(t, o);
         pulumi.log.info(`wrote ${Object.values(deliveryPaths(t)).join(", ")}${t.access ? ` on ${describeAccess(t.access)}` : ""} (certificate serial ${o.serialNumber})`);
         o.deliveredFingerprintSha256 = o.fingerprintSha256;
@@ -374,6 +387,14 @@ async function deliverAndVerify(outs: NodeCertificateOutputs, keepAside: boolean
         o.servedByNode = true;
     }
     return o;
+}
+
+/** How far {@link deliverAndVerify} got, for a create that fails after it wrote. */
+interface DeliveryProgress {
+    /** The records of the originals, once kept aside. */
+    keptAsidePaths?: string[];
+    /** True once the first certificate file may have been written over. */
+    wrote?: boolean;
 }
 
 /**
@@ -432,8 +453,31 @@ export async function create(inputs: NodeCertificateInputs): Promise<pulumi.dyna
     if (Date.parse(issued.notAfter) > Date.parse(ca.notAfter)) {
         pulumi.log.warn(`the certificate for ${i.commonName} is valid until ${issued.notAfter} but its CA only until ${ca.notAfter}: it stops working when the CA expires; renew the CA first or lower validityDays`);
     }
-    const outs = await deliverAndVerify({ ...echo(i), ...issued, caFingerprintSha256: ca.fingerprintSha256 }, true);
-    return { id: outs.serialNumber, outs: plain(outs) };
+    const planned: NodeCertificateOutputs = { ...echo(i), ...issued, caFingerprintSha256: ca.fingerprintSha256 };
+    const progress: DeliveryProgress = {};
+    try {
+        const outs = await deliverAndVerify(planned, true, progress);
+        return { id: outs.serialNumber, outs: plain(outs) };
+    } catch (err) {
+        if (!progress.wrote) {
+            throw err;
+        }
+        // The files may hold the new certificate now and the node's own ones are kept aside: without
+        // a state, nothing would ever put them back. The engine records these properties (the key
+        // marked secret by additionalSecretOutputs, as in any state) with the failure.
+        const t = targetOf(planned);
+        const properties: Record<string, unknown> = {
+            ...planned, keptAsidePaths: progress.keptAsidePaths, deliveryInSync: false, createInterrupted: true,
+            ...(planned.verifyOn ? { servedByNode: false } : {}),
+        };
+        const provider = (inputs as unknown as Record<string, unknown>).__provider;
+        if (provider !== undefined) properties.__provider = provider;
+        throw new CreateInterruptedError(
+            `${describeError(err)}. The certificate files in ${t?.directory}${t?.access ? ` on ${describeAccess(t.access)}` : ""} may already hold certificate ${planned.serialNumber} ` +
+            "(the node's previous files are kept aside), so the stack records the certificate as not finished: run 'pulumi up' again once the node is fixed " +
+            "(it writes the files again and waits for the node), or 'pulumi destroy' (it puts the previous files back)",
+            planned.serialNumber, plain(properties), { serialNumber: planned.serialNumber }, err);
+    }
 }
 
 /**

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { UNKNOWN } from "../../../provider/core/dynamic";
 import { IssuedCa, generateCa, issueNodeCertificate } from "../../../provider/certs/pem";
-import { NodeNotFoundError, TrustError } from "../../../provider/core/errors";
+import { CreateInterruptedError, NodeNotFoundError, TrustError } from "../../../provider/core/errors";
 import { trustFileContent } from "../../../provider/certs/delivery";
 import { onlyTrustChanged } from "../../../provider/nodeCertificate";
 import { FakeNode, assertFailure, assertNoSecrets, fakeNode, opensslCa, tempDir } from "./certTestSupport";
@@ -538,7 +538,8 @@ describe("provider/nodeCertificate hooks", function () {
         it("fails create after timeoutSeconds, naming the node, what it serves and the fix, without the password", async () => {
             const inputs = { ...base, delivery: { directory: dir }, verifyOn: verifyOn(node, { timeoutSeconds: 1 }) };
             await assert.rejects(hooks.create(inputs), (e: Error) => {
-                assert.ok(e instanceof TrustError, String(e));
+                // The files were written: the create is recorded as interrupted, the node's answer its cause.
+                assert.ok(e instanceof CreateInterruptedError && e.cause instanceof TrustError, String(e));
                 assert.match(e.message, new RegExp(`node es-node-1 did not serve certificate [0-9a-f]+ within 1 s \\(its transport layer \\(127\\.0\\.0\\.1:\\d+\\) presents certificate ${old.serialNumber}`));
                 assert.match(e.message, /xpack\.security\.transport\.ssl\.certificate/);
                 assert.ok(!e.message.includes("s3cret-pw"));
@@ -546,10 +547,56 @@ describe("provider/nodeCertificate hooks", function () {
             });
         });
 
+        it("a create that times out waiting for the node is recorded as interrupted: up resumes it, destroy puts the node's files back", async () => {
+            const p = (f: string) => path.join(dir, f);
+            fs.writeFileSync(p("transport.crt"), old.certPem, { mode: 0o644 });
+            fs.writeFileSync(p("transport.key"), old.keyPem, { mode: 0o600 });
+            fs.writeFileSync(p("transport-ca.crt"), ca.certPem, { mode: 0o644 });
+            const inputs = { ...base, delivery: { directory: dir }, verifyOn: verifyOn(node, { timeoutSeconds: 1 }) };
+            let props: Record<string, unknown> = {};
+            let id = "";
+            await assert.rejects(hooks.create(inputs), (e: CreateInterruptedError) => {
+                assert.ok(e instanceof CreateInterruptedError, String(e));
+                assert.match(e.message, /did not serve certificate .* so the stack records the certificate as not finished: run 'pulumi up' again .* or 'pulumi destroy' \(it puts the previous files back\)/);
+                assert.ok(!e.message.includes("s3cret-pw"));
+                props = e.properties;
+                id = e.id;
+                return true;
+            });
+            assert.strictEqual(props.createInterrupted, true);
+            assert.strictEqual(id, props.serialNumber);
+            assert.strictEqual(fs.readFileSync(p("transport.crt"), "utf8"), props.certPem, "the new certificate was written before the wait");
+            assert.deepStrictEqual((props.keptAsidePaths as string[]).length, 3);
+            // refresh keeps the mark; the next up's diff asks for an update, which writes and waits again.
+            const refreshed = (await hooks.read(id, props)).props;
+            assert.strictEqual(refreshed.createInterrupted, true);
+            assert.strictEqual((await hooks.diff(id, refreshed, inputs)).changes, true);
+            // destroy (of that state, instead of an up): the node's own files come back.
+            const copy = fs.mkdtempSync(path.join(path.dirname(dir), "nodecert-copy-"));
+            try {
+                for (const f of fs.readdirSync(dir)) fs.copyFileSync(p(f), path.join(copy, f));
+                await hooks.delete(id, { ...props, delivery: { directory: copy } });
+                assert.strictEqual(fs.readFileSync(path.join(copy, "transport.crt"), "utf8"), old.certPem);
+                assert.strictEqual(fs.readFileSync(path.join(copy, "transport.key"), "utf8"), old.keyPem);
+                assert.deepStrictEqual(fs.readdirSync(copy).sort(), ["transport-ca.crt", "transport.crt", "transport.key"], "no record left behind");
+            } finally {
+                fs.rmSync(copy, { recursive: true, force: true });
+            }
+            // up, once the node serves it: the interrupted create is finished.
+            node.setTransportCert({ certPem: props.certPem as string, keyPem: props.keyPem as string });
+            node.serials = [String(props.serialNumber)];
+            const done = (await hooks.update(id, refreshed, { ...inputs, verifyOn: verifyOn(node) })).outs;
+            assert.strictEqual(done.servedByNode, true);
+            assert.strictEqual(done.createInterrupted, undefined);
+            assert.strictEqual(done.certPem, props.certPem);
+            await hooks.delete(id, done);
+            assert.strictEqual(fs.readFileSync(p("transport.crt"), "utf8"), old.certPem, "the records kept by the interrupted create still restore");
+        });
+
         it("fails naming the node when no node has that name", async () => {
             const inputs = { ...base, delivery: { directory: dir }, verifyOn: verifyOn(node, { nodeName: "ghost", timeoutSeconds: 1 }) };
             await assert.rejects(hooks.create(inputs), (e: Error) => {
-                assert.ok(e instanceof NodeNotFoundError, String(e));
+                assert.ok(e instanceof CreateInterruptedError && e.cause instanceof NodeNotFoundError, String(e));
                 assert.match(e.message, /ghost is not in the cluster at .* \(nodes answering there: es-node-1\); check verifyOn\.nodeName/);
                 return true;
             });
