@@ -12,7 +12,8 @@
  */
 import * as path from "path";
 import { CERTIFICATE_FACTS, forgetFacts } from "../core/facts";
-import { NodeFiles, Owner, writeFileAtomicSync } from "../access/files";
+import { FileStat, NodeFiles, Owner, writeFileAtomicSync } from "../access/files";
+import { NodeAccessError } from "../core/errors";
 import { filesOn } from "../access/node";
 import { accessProblems } from "../access/validate";
 import type { NodeAccess } from "../access/types";
@@ -160,9 +161,10 @@ export async function deliverFiles(t: DeliveryTarget, pems: DeliveredPems): Prom
     const f = await filesOn(t.access);
     await assertDirectory(f, t);
     const p = deliveryPaths(t);
+    const keyMode = await keyFileModeFor(f, t, p.key);
+    await assertOwnerKept(f, p.key, keyMode);
     certificatesChanged();
     try {
-        const keyMode = await keyFileModeFor(f, t, p.key);
         await f.writeAtomic(p.ca, trustFileContent(t, pems.caPem), PUBLIC_FILE_MODE);
         await f.writeAtomic(p.key, pems.keyPem, keyMode);
         await f.writeAtomic(p.cert, pems.certPem, PUBLIC_FILE_MODE);
@@ -182,6 +184,49 @@ async function keyFileModeFor(f: NodeFiles, t: DeliveryTarget, keyFile: string):
     if (t.keyFileMode !== undefined) return t.keyFileMode;
     const st = (await f.stat(keyFile)) ?? (await f.stat(t.directory));
     return st && st.uid === 0 && st.gid !== 0 ? 0o640 : DEFAULT_KEY_FILE_MODE;
+}
+
+/** Name tag of the empty file {@link assertOwnerKept} writes to learn which owner a new file really gets. */
+const OWNER_PROBE_TAG = ".es-remote-owner-probe";
+
+/**
+ * Throws, before anything is written over, when a file written to `file` with `mode` would not get
+ * the owner it should (that of the file it replaces, else of the directory) in a way that takes a
+ * reader away: the writes set the owner only where the access may (root, or a group it is in) and
+ * keep the file otherwise, so a key replacing `elasticsearch:elasticsearch 0600`, written by another
+ * user, became that user's 0600 file — unreadable by Elasticsearch, which keeps the old key until its
+ * next restart and then does not start. Learnt from an empty probe file written the same way next to
+ * `file` (no secret), removed at once. A different owner that keeps every intended reader (an access
+ * running as the node's user writing over a `root:elasticsearch 0640` key: owner root reads anyway,
+ * the group is kept) is fine.
+ * @internal
+ */
+export async function assertOwnerKept(f: NodeFiles, file: string, mode: number): Promise<void> {
+    const wanted = (await f.stat(file)) ?? (await f.stat(path.dirname(file)));
+    if (!wanted) {
+        return;
+    }
+    const probe = path.join(path.dirname(file), `.${path.basename(file)}${OWNER_PROBE_TAG}`);
+    let got: FileStat | undefined;
+    try {
+        await f.writeAtomic(probe, "", mode, { uid: wanted.uid, gid: wanted.gid });
+        got = await f.stat(probe);
+    } finally {
+        await f.remove(probe);
+    }
+    if (!got) {
+        return;
+    }
+    const lostOwner = (mode & 0o400) !== 0 && wanted.uid !== 0 && got.uid !== wanted.uid;
+    const lostGroup = (mode & 0o040) !== 0 && got.gid !== wanted.gid;
+    if (lostOwner || lostGroup) {
+        const o = (x: { uid: number; gid: number }) => `${x.uid}:${x.gid}`;
+        throw new NodeAccessError(
+            `${file}${onHost(f)} would be written as ${o(got)} mode 0${mode.toString(8)} instead of ${o(wanted)} (the owner of ${(await f.stat(file)) ? "the file it replaces" : "its directory"}): ` +
+            `this access may not give files that owner, and ${lostOwner ? `user ${wanted.uid}` : `group ${wanted.gid}`} (Elasticsearch, most likely) could not read the key after the next reload or restart. ` +
+            "Nothing was written. Deliver as root (access.ssh.sudo, or run pulumi as root), as the owner of the files, or set delivery.keyFileMode so the key is readable through a group the access keeps",
+            { host: f.where, path: file, wantedOwner: o(wanted), writtenOwner: o(got) });
+    }
 }
 
 /** ` on <host>` for a node reached through an access, "" for this host. */
@@ -274,6 +319,10 @@ export async function findOriginal(file: string, f?: NodeFiles): Promise<Origina
 export async function keepOriginals(t: DeliveryTarget): Promise<string[]> {
     const f = await filesOn(t.access);
     await assertDirectory(f, t);
+    // The key kept aside keeps its owner only where the access may set it; restoring it would hand
+    // the node a key it cannot read. Refused before any record is written (deliverFiles asks again).
+    const key = deliveryPaths(t).key;
+    await assertOwnerKept(f, key, await keyFileModeFor(f, t, key));
     const out: string[] = [];
     for (const [role, file] of Object.entries(deliveryPaths(t))) {
         out.push(await keepOriginal(f, file, role === "key"));

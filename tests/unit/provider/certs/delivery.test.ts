@@ -317,6 +317,52 @@ describe("provider/certs/delivery", () => {
             assert.deepStrictEqual([st.uid, st.gid, st.mode & 0o777], [65534, 65534, 0o600], "owned by the node's user: 0600");
         });
 
+        // A real writer that may not chown: the delivery runs through a command access that drops to
+        // another user (setpriv), as an SSH login without sudo would. Needs root to set that up.
+        const asUser = (uid: number, gid: number) => ({ command: ["setpriv", `--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", "--"] });
+
+        it("refuses, before writing anything, a key that would lose its owner: the node's 0600 key written by a user who may not chown", async function () {
+            if (process.getuid?.() !== 0) {
+                console.log("      skipped: needs root to make files of other users (CI runs as root)");
+                this.skip();
+            }
+            fs.chmodSync(dir, 0o777);
+            const p = deliveryPaths({ directory: dir });
+            for (const [f, c] of [[p.cert, "OLD CERT\n"], [p.key, "OLD KEY\n"], [p.ca, "OLD CA\n"]]) {
+                fs.writeFileSync(f, c, { mode: f === p.key ? 0o600 : 0o644 });
+                fs.chownSync(f, 1234, 2345); // the node's user
+            }
+            const before = fs.readdirSync(dir).sort();
+            const t = { directory: dir, access: asUser(65534, 65534) };
+            for (const step of [() => keepOriginals(t), () => deliverFiles(t, PEMS)]) {
+                await assert.rejects(step(), (e: Error) => {
+                    assert.strictEqual(e.name, "NodeAccessError", String(e));
+                    assert.match(e.message, new RegExp(`${p.key.replace(/[.]/g, "\\.")} on command setpriv .* would be written as 65534:65534 mode 0600 instead of 1234:2345 \\(the owner of the file it replaces\\)`));
+                    assert.match(e.message, /Nothing was written\. Deliver as root/);
+                    return true;
+                });
+            }
+            assert.deepStrictEqual(fs.readdirSync(dir).sort(), before, "no record, probe or temporary file left");
+            assert.strictEqual(fs.readFileSync(p.key, "utf8"), "OLD KEY\n");
+            assert.strictEqual(fs.statSync(p.key).uid, 1234);
+        });
+
+        it("a writer running as the node's user over the packages' root:elasticsearch 0640 key: the group is kept, so the delivery goes ahead", async function () {
+            if (process.getuid?.() !== 0) {
+                console.log("      skipped: needs root to make files of other users (CI runs as root)");
+                this.skip();
+            }
+            fs.chmodSync(dir, 0o777);
+            const p = deliveryPaths({ directory: dir });
+            fs.writeFileSync(p.key, "OLD KEY\n", { mode: 0o640 });
+            fs.chownSync(p.key, 0, 2345);
+            fs.chmodSync(p.key, 0o644); // readable by the writer, so it can be kept aside
+            const t = { directory: dir, access: asUser(1234, 2345) };
+            await deliverFiles(t, PEMS);
+            const st = fs.statSync(p.key);
+            assert.deepStrictEqual([st.uid, st.gid, fs.readFileSync(p.key, "utf8")], [1234, 2345, PEMS.keyPem]);
+        });
+
         it("writes the issuing CA, then the extra CAs, into the CA file; drift and removal compare that content", async () => {
             const t = { directory: dir, extraTrustedCaPems: ["NEXT CA"] };
             await keepOriginals(t); // records: none of the files existed, so the delete below removes them
