@@ -18,6 +18,7 @@ import { InputError } from "../../provider/core/errors";
 import * as nodeCertificate from "../../provider/nodeCertificate";
 import * as crossClusterRole from "../../provider/crossClusterRole";
 import * as crossClusterUser from "../../provider/crossClusterUser";
+import * as crossClusterApiKey from "../../provider/crossClusterApiKey";
 import * as link from "../../provider/remoteClusterLink";
 import * as sharedCa from "../../provider/sharedCa";
 import { Double, startDouble } from "../support/flakyProxy";
@@ -30,6 +31,7 @@ const HOOKS: Record<Resource, { check: (o: any, n: any) => Promise<any>; create:
     RemoteClusterLink: link,
     CrossClusterRole: crossClusterRole,
     CrossClusterUser: crossClusterUser,
+    CrossClusterApiKey: crossClusterApiKey,
 };
 
 describe("bad input: every resource refuses malformed input at check, naming the property", function () {
@@ -62,6 +64,7 @@ describe("bad input: every resource refuses malformed input at check, naming the
         assert.deepStrictEqual(link.validateLinkInputs(GOOD_INPUTS.RemoteClusterLink(ctx)), []);
         assert.deepStrictEqual((await crossClusterRole.check({}, GOOD_INPUTS.CrossClusterRole(ctx) as any)).failures, []);
         assert.deepStrictEqual((await crossClusterUser.check({}, GOOD_INPUTS.CrossClusterUser(ctx) as any)).failures, []);
+        assert.deepStrictEqual((await crossClusterApiKey.check({}, GOOD_INPUTS.CrossClusterApiKey(ctx) as any)).failures, []);
     });
 
     // Each case asserts on its own that nothing reached the double, so it proves that alone under --grep.
