@@ -5,7 +5,7 @@
  * - check: validates every input (no network); the remote connection must authenticate with a user
  *   (Elasticsearch refuses to create or update cross-cluster keys through an API key);
  * - create: `POST /_security/cross_cluster/api_key`; the encoded key is an output the SDK marks secret;
- * - diff: `name`, `rotation` or the remote cluster's URLs replace the key; the engine creates the
+ * - diff: `name`, `rotation` or remote URLs that reach another cluster (its `cluster_uuid`) replace the key; the engine creates the
  *   replacement first, updates what uses it (the link's keystore), then deletes (invalidates) the
  *   old one; `access`, `metadata` and `expiration` change in place;
  * - update: `PUT /_security/cross_cluster/api_key/<id>` (same key, same credential);
@@ -19,6 +19,8 @@ import { containsUnknown, HookModule, plain, plainInputs } from "./core/dynamic"
 import { failOnInvalid, urlsOf } from "./core/validation";
 import { CrossClusterAccess, normaliseAccess, validateKeyArgs } from "./apikey/keyBody";
 import { createKey, getKey, invalidateKey, unusable, updateKey } from "./apikey/key";
+import { InputError } from "./core/errors";
+import { clusterUuidOf, urlsDiffer } from "./security/identity";
 
 /** Inputs as the hooks receive them (resolved, unwrapped). */
 export interface ApiKeyInputs {
@@ -38,6 +40,12 @@ export interface ApiKeyOutputs extends ApiKeyInputs {
     encoded: string;
     /** Expiry in ms since the epoch, if the key expires. */
     expiresAt?: number;
+    /**
+     * The `cluster_uuid` of the remote cluster the key lives on, recorded by create, update and
+     * read (absent in states of earlier releases until their next refresh or update): new URLs of
+     * the same cluster are an update, URLs of another cluster a new key.
+     */
+    remoteClusterUuid?: string;
 }
 
 const INPUT_KEYS: Array<keyof ApiKeyInputs> = ["remote", "name", "access", "expiration", "metadata", "rotation"];
@@ -69,9 +77,30 @@ export async function check(_olds: Partial<ApiKeyInputs>, news: ApiKeyInputs): P
     return { inputs: n, failures };
 }
 
-function sameUrls(a: ClusterConnection | undefined, b: ClusterConnection | undefined): boolean {
-    const norm = (c: ClusterConnection | undefined) => JSON.stringify([...(c?.urls ?? [])].map(String).sort());
-    return norm(a) === norm(b);
+/**
+ * Whether `news.remote` reaches another cluster than the one the key lives on: the cluster UUID
+ * (the state's, or for a state of an earlier release the one the old URLs reach) against the one
+ * the new URLs reach. New URLs of the same cluster (a node added, a host renamed) are not another
+ * cluster; only that makes a new key, which rotates the credential of every link using it. When a
+ * side cannot be asked now, `undefined`: the update asks again and refuses another cluster.
+ */
+async function otherCluster(olds: ApiKeyOutputs, news: ApiKeyInputs): Promise<{ was: string; now: string } | undefined> {
+    if (containsUnknown(news.remote) || !urlsDiffer(olds.remote, news.remote)) return undefined;
+    try {
+        const was = olds.remoteClusterUuid ?? (await clusterUuidOf("remote", olds.remote));
+        const now = await clusterUuidOf("remote", news.remote);
+        return was && now && was !== now ? { was, now } : undefined;
+    } catch (e) {
+        pulumi.log.warn(`cross-cluster API key '${news.name}': could not tell which cluster the new remote.urls reach (${(e as Error).message}); the update checks it again`);
+        return undefined;
+    }
+}
+
+/** True when the key would be managed by another user than the one who created it (both known). */
+function ownerChanged(olds: ApiKeyOutputs, news: ApiKeyInputs): boolean {
+    const before = olds.remote?.username;
+    const after = (news.remote as ClusterConnection | undefined)?.username;
+    return typeof before === "string" && typeof after === "string" && !containsUnknown(after) && before !== after;
 }
 
 export async function diff(_id: string, olds: ApiKeyOutputs, news: ApiKeyInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -79,7 +108,14 @@ export async function diff(_id: string, olds: ApiKeyOutputs, news: ApiKeyInputs)
     const changes: string[] = [];
     if (olds.name !== news.name) replaces.push("name");
     if (String(olds.rotation ?? "") !== String(news.rotation ?? "")) replaces.push("rotation");
-    if (!containsUnknown(news.remote) && !sameUrls(olds.remote, news.remote)) replaces.push("remote");
+    const other = await otherCluster(olds, news);
+    if (other) {
+        replaces.push("remote");
+        pulumi.log.info(`cross-cluster API key '${news.name}': remote.urls now reach another cluster (cluster_uuid ${other.now}, was ${other.was}): a new key is made there`);
+    }
+    // Elasticsearch updates a key only for the user who created it ("no API key owned by requesting
+    // user found for ID", 404, seen on 9.5 even for a superuser): a key made by another user is a new key.
+    if (!replaces.includes("remote") && ownerChanged(olds, news)) replaces.push("remote.username");
     // A key that expires cannot be made to never expire by an update: only a new key can.
     if (olds.expiration !== undefined && news.expiration === undefined) replaces.push("expiration");
     if (normaliseAccess(olds.access) !== normaliseAccess(news.access) || containsUnknown(news.access)) changes.push("access");
@@ -97,8 +133,9 @@ export async function diff(_id: string, olds: ApiKeyOutputs, news: ApiKeyInputs)
 export async function create(inputs: ApiKeyInputs): Promise<pulumi.dynamic.CreateResult<ApiKeyOutputs>> {
     const i = plainInputs<ApiKeyInputs>(inputs);
     failOnInvalid(validateApiKeyInputs(i as unknown as Record<string, unknown>));
+    const remoteClusterUuid = await clusterUuidOf("remote", i.remote);
     const key = await createKey(clientFor(i.remote), i.remote, i);
-    return { id: key.id, outs: plain({ ...i, keyId: key.id, encoded: key.encoded, expiresAt: key.expiration }) };
+    return { id: key.id, outs: plain({ ...i, keyId: key.id, encoded: key.encoded, expiresAt: key.expiration, remoteClusterUuid }) };
 }
 
 export async function read(id: string, props: ApiKeyOutputs): Promise<pulumi.dynamic.ReadResult<ApiKeyOutputs>> {
@@ -111,7 +148,8 @@ export async function read(id: string, props: ApiKeyOutputs): Promise<pulumi.dyn
         pulumi.log.warn(`cross-cluster API key '${props.name}' (${keyId}) on the remote cluster (${urlsOf(props.remote)}) ${why}; the next 'pulumi up' creates a new key and updates the links that use it`);
         return {};
     }
-    const observed: ApiKeyOutputs = { ...props, metadata: k!.metadata && Object.keys(k!.metadata).length ? k!.metadata : props.metadata === undefined ? undefined : {}, expiresAt: k!.expiration };
+    const remoteClusterUuid = props.remoteClusterUuid ?? (await clusterUuidOf("remote", props.remote).catch(() => undefined));
+    const observed: ApiKeyOutputs = { ...props, remoteClusterUuid, metadata: k!.metadata && Object.keys(k!.metadata).length ? k!.metadata : props.metadata === undefined ? undefined : {}, expiresAt: k!.expiration };
     if (k!.access !== undefined && normaliseAccess(k!.access) !== normaliseAccess(props.access)) observed.access = k!.access;
     if (k!.name !== props.name) observed.name = k!.name;
     const out = plain(observed);
@@ -123,10 +161,22 @@ export async function update(id: string, olds: ApiKeyOutputs, news: ApiKeyInputs
     const i = plainInputs<ApiKeyInputs>(news);
     failOnInvalid(validateApiKeyInputs(i as unknown as Record<string, unknown>));
     const keyId = olds.keyId ?? id;
+    if (ownerChanged(olds, i)) {
+        throw new InputError("remote.username",
+            `cross-cluster API key '${olds.name}' (${keyId}) was created by user '${olds.remote.username}', and Elasticsearch updates a key only for the user who created it; ` +
+            `a change to '${i.remote.username}' makes a new key (its diff asks for a replacement). Nothing was written.`);
+    }
     const client = clientFor(i.remote);
+    const remoteClusterUuid = await clusterUuidOf("remote", i.remote);
+    const was = olds.remoteClusterUuid ?? (urlsDiffer(olds.remote, i.remote) ? await clusterUuidOf("remote", olds.remote).catch(() => undefined) : remoteClusterUuid);
+    if (was && remoteClusterUuid && was !== remoteClusterUuid) {
+        throw new InputError("remote.urls",
+            `${urlsOf(i.remote)} reach another cluster (cluster_uuid ${remoteClusterUuid}) than the one cross-cluster API key '${olds.name}' (${keyId}) lives on (${was}); ` +
+            "a key cannot move between clusters. Change rotation to make a new key there (the links get it, then the old key is invalidated), or point remote.urls back. Nothing was written.");
+    }
     await updateKey(client, i.remote, keyId, { access: i.access, metadata: i.metadata, expiration: i.expiration !== olds.expiration ? i.expiration : undefined });
     const k = await getKey(client, i.remote, keyId);
-    return { outs: plain({ ...i, keyId, encoded: olds.encoded, expiresAt: k?.expiration }) };
+    return { outs: plain({ ...i, keyId, encoded: olds.encoded, expiresAt: k?.expiration, remoteClusterUuid: remoteClusterUuid ?? olds.remoteClusterUuid }) };
 }
 
 async function delete_(id: string, props: ApiKeyOutputs): Promise<void> {

@@ -18,7 +18,8 @@ import * as link from "../../provider/remoteClusterLink";
 import { credentialSetting, listSettings } from "../../provider/apikey/keystore";
 import { clearProbeMemo } from "../../provider/link/probe";
 import { connectionTo, remoteKeys, withClient } from "../support/connections";
-import { ApiKeyCluster, apiKeyPool, stopApiKeyPool } from "../support/apiKeyClusters";
+import { ApiKeyCluster, apiKeyPool, startApiKeyCluster, stopApiKeyPool } from "../support/apiKeyClusters";
+import { ES_VERSIONS, stopCluster } from "../../rig/elasticsearch";
 import { errorOf, filesContaining, warningsOf } from "../support/assertions";
 
 const rand = () => crypto.randomBytes(3).toString("hex");
@@ -112,6 +113,63 @@ describe("API-key remote clusters (real nodes)", function () {
         await key.delete(id2, outs2);
         const k2 = await withClient(remote, (c) => c.security.getApiKey({ id: id2 }));
         assert.strictEqual((k2.api_keys[0] as any).invalidated, true);
+    });
+
+    it("CrossClusterApiKey: another URL of the same cluster is an update (same key, same credential); URLs of another cluster make a new key", async () => {
+        const { id, outs } = await makeKey(remote, ["logs-*"]);
+        try {
+            assert.ok(outs.remoteClusterUuid, "create records the remote's cluster_uuid");
+            // The rig's HTTP certificate names both localhost and 127.0.0.1: two URLs, one cluster.
+            const more = { ...outs.remote, urls: [remote.url, remote.url.replace("127.0.0.1", "localhost")] };
+            const d = await key.diff(id, outs, { ...outs, remote: more });
+            assert.deepStrictEqual([d.changes, d.replaces], [true, []], "a URL added: an update, no new key");
+            const up = await key.update(id, outs, { ...outs, remote: more });
+            assert.strictEqual(up.outs!.encoded, outs.encoded, "the links keep their credential");
+            assert.strictEqual(up.outs!.remoteClusterUuid, outs.remoteClusterUuid);
+            // A state of the previous release (no UUID recorded): the old URLs tell which cluster it was.
+            const legacy = { ...outs } as Partial<key.ApiKeyOutputs>;
+            delete legacy.remoteClusterUuid;
+            assert.deepStrictEqual((await key.diff(id, legacy as key.ApiKeyOutputs, { ...outs, remote: more })).replaces, []);
+            assert.strictEqual((await key.read(id, legacy as key.ApiKeyOutputs)).props!.remoteClusterUuid, outs.remoteClusterUuid, "refresh records it");
+            // Another cluster: a new key there.
+            const other = await key.diff(id, up.outs!, { ...outs, remote: connectionTo(local) });
+            assert.deepStrictEqual(other.replaces, ["remote"]);
+            // An update pointed at another cluster anyway (the diff could not tell) is refused, writing nothing.
+            await assert.rejects(key.update(id, up.outs!, { ...outs, remote: connectionTo(local) }), (e: Error) =>
+                e.name === "InputError" && /^remote\.urls: .* reach another cluster \(cluster_uuid .*\) than the one cross-cluster API key .* lives on .*Change rotation/.test(e.message));
+        } finally {
+            await key.delete(id, outs);
+        }
+    });
+
+    it("CrossClusterApiKey: Elasticsearch updates a key only for the user who created it, so a new remote.username makes a new key", async () => {
+        const { id, outs } = await makeKey(remote, ["logs-*"]);
+        const admin = { username: `admin-${rand()}`, password: `pw-${rand()}-${rand()}` };
+        await withClient(remote, (c) => c.security.putUser({ ...admin, roles: ["superuser"] }));
+        try {
+            // What the cluster does (9.5): even a superuser may not update another user's key.
+            const other = asUser(remote, admin.username, admin.password);
+            try {
+                const refused = await errorOf(other.transport.request({ method: "PUT", path: `/_security/cross_cluster/api_key/${id}`, body: { access: { search: [{ names: ["x-*"] }] } } }));
+                console.log(`      [real answer, update as another user] ${refused.meta?.statusCode} ${JSON.stringify(refused.meta?.body?.error?.reason)}`);
+                assert.strictEqual(refused.meta?.statusCode, 404);
+                assert.match(JSON.stringify(refused.meta?.body), /no API key owned by requesting user found for ID/);
+            } finally {
+                await other.close();
+            }
+            const news = { ...outs, remote: { ...outs.remote, ...admin } };
+            const d = await key.diff(id, outs, news);
+            assert.deepStrictEqual(d.replaces, ["remote.username"]);
+            assert.strictEqual(d.deleteBeforeReplace, false);
+            // A password change alone is an update that keeps the key.
+            assert.deepStrictEqual((await key.diff(id, outs, { ...outs, remote: { ...outs.remote, password: "changed" } })).replaces, []);
+            await assert.rejects(key.update(id, outs, news), (e: Error) => e.name === "InputError" && /^remote\.username: .*created by user 'elastic'.*Nothing was written/.test(e.message));
+            const k = await withClient(remote, (c) => c.security.getApiKey({ id }));
+            assert.deepStrictEqual((k.api_keys[0] as any).access.search[0].names, ["logs-*"], "the key is as it was");
+        } finally {
+            await key.delete(id, outs);
+            await withClient(remote, (c) => c.security.deleteUser({ username: admin.username }));
+        }
     });
 
     it("CrossClusterApiKey: bad input is refused naming the property, and nothing is created", async () => {
@@ -327,11 +385,14 @@ describe("API-key remote clusters (real nodes)", function () {
         });
 
         it("a basic license: the preview names the side and the fix; an existing link's searches fail with Elasticsearch's license error", async () => {
+            // A cluster of its own: a trial cannot be started twice, so the pooled one must keep its trial
+            // for whatever test runs after this one (or alone, with --grep).
+            const old = await startApiKeyCluster(`t-ak819basic-${rand()}`, ES_VERSIONS.v819);
             const alias = `ak${rand()}`;
             const { id, outs: k } = await makeKey(remote, ["logs-*"]);
-            const created = await link.create((await link.check({}, linkInputs(old, remote, alias, k.encoded))).inputs);
+            let created: any;
             try {
-                // Last test of this cluster: a trial cannot be started twice.
+                created = await link.create((await link.check({}, linkInputs(old, remote, alias, k.encoded))).inputs);
                 await withClient(old, (c) => c.license.postStartBasic({ acknowledge: true }));
                 const failing = await errorOf(withClient(old, (c) => c.search({ index: `${alias}:logs-a` })));
                 const text = JSON.stringify(failing.meta?.body ?? failing.message);
@@ -344,8 +405,9 @@ describe("API-key remote clusters (real nodes)", function () {
                 await assert.rejects(link.create(linkInputs(old, remote, `${alias}x`, k.encoded)), (e: any) => e.name === "LicenseError" && /Nothing was written/.test(e.message));
                 assert.deepStrictEqual(await remoteKeys(old, `${alias}x`), {});
             } finally {
-                await link.delete(alias, created.outs);
+                if (created) await link.delete(alias, created.outs).catch(() => undefined);
                 await key.delete(id, k);
+                await stopCluster(old);
             }
         });
     });
