@@ -14,10 +14,13 @@ import * as fc from "fast-check";
 import { generateCa, IssuedCa, issueNodeCertificate } from "../../provider/certs/pem";
 import { insecureWarnings, MAX_RETRIES_LIMIT, redactUrl, validateConnection } from "../../provider/core/client";
 import * as nodeCertificate from "../../provider/nodeCertificate";
-import { validateLinkInputs } from "../../provider/remoteClusterLink";
+import * as link from "../../provider/remoteClusterLink";
+import * as crossClusterApiKey from "../../provider/crossClusterApiKey";
 import * as sharedCa from "../../provider/sharedCa";
 
 const nc = nodeCertificate as unknown as { check(o: unknown, n: unknown): Promise<{ failures?: Array<{ property: string; reason: string }> }> };
+const lk = link as unknown as { check(o: unknown, n: unknown): Promise<{ failures?: Array<{ property: string; reason: string }> }> };
+const ak = crossClusterApiKey as unknown as { check(o: unknown, n: unknown): Promise<{ failures?: Array<{ property: string; reason: string }> }> };
 const sc = sharedCa as unknown as { check(o: unknown, n: unknown): Promise<{ failures?: Array<{ property: string; reason: string }> }> };
 
 // ---------------------------------------------------------------------------- generators
@@ -302,7 +305,10 @@ describe("properties: every check, given anything at all, never throws and names
 
     const SHARED_CA = ["commonName", "organization", "organizationalUnit", "country", "validityDays", "keyAlgorithm", "certPem", "keyPem"];
     const NODE_CERT = ["caCertPem", "caKeyPem", "commonName", "dnsNames", "ipAddresses", "validityDays", "keyAlgorithm", "renewBeforeDays", "delivery", "verifyOn"];
-    const LINK = ["local", "remote", "alias", "mode", "seeds", "proxyAddress", "waitForConnection", "connectionTimeoutSeconds", "ccsCompatibility", "adoptExisting"];
+    // Every input of a link, the API-key model's (security, credential, keystoreOn) included.
+    const LINK = ["local", "remote", "alias", "mode", "seeds", "proxyAddress", "waitForConnection", "connectionTimeoutSeconds", "ccsCompatibility", "adoptExisting",
+        "security", "credential", "keystoreOn"];
+    const API_KEY = ["remote", "name", "access", "expiration", "metadata", "rotation"];
 
     it("SharedCa.check", async () => {
         await fc.assert(fc.asyncProperty(anyOf(...SHARED_CA), async (n) => {
@@ -321,12 +327,44 @@ describe("properties: every check, given anything at all, never throws and names
         }), { numRuns: 300 });
     });
 
-    it("RemoteClusterLink's validation (the part of check before any network; without a local connection it always fails, naming local)", () => {
-        fc.assert(fc.property(anyOf(...LINK), (n) => {
-            const f = validateLinkInputs((n ?? {}) as Record<string, unknown>); // as check calls it
-            assertNamesOwnInputs(f, LINK);
+    it("RemoteClusterLink.check (the hook; without a local connection it always fails, naming local)", async () => {
+        await fc.assert(fc.asyncProperty(anyOf(...LINK), async (n) => {
+            const r = await lk.check({}, n ?? {});
+            assertNamesOwnInputs(r.failures, LINK);
             // Anything at all is never a valid connection (no URL list of http(s) URLs).
-            assert.ok(f.some((x) => x.property === "local" || x.property.startsWith("local.")), JSON.stringify(f));
-        }), { numRuns: 500 });
+            assert.ok((r.failures ?? []).some((x) => x.property === "local" || x.property.startsWith("local.")), JSON.stringify(r.failures));
+        }), { numRuns: 300 });
+    });
+
+    it("RemoteClusterLink.check with the API-key model's inputs: a credential is never echoed, whatever surrounds it", async () => {
+        const keystoreArb = fc.oneof(
+            fc.anything(),
+            fc.array(fc.record({ esHome: fc.oneof(fc.constant("/usr/share/elasticsearch"), fc.string(), fc.anything()), configDir: fc.oneof(fc.constant("/etc/elasticsearch"), fc.string(), fc.anything()) }, { requiredKeys: [] }), { maxLength: 3 }),
+        );
+        const apiKeyLinkArb = fc.record({
+            local: fc.anything(),
+            remote: fc.anything(),
+            alias: fc.oneof(fc.constant("r1"), fc.anything()),
+            seeds: fc.oneof(fc.constant(["127.0.0.1:9443"]), fc.anything()),
+            security: fc.oneof(fc.constantFrom("apiKey", "certificate", "apikey", ""), fc.anything()),
+            credential: secretArb.map((s) => Buffer.from(`id${s}:${s}`).toString("base64")),
+            keystoreOn: keystoreArb,
+        }, { requiredKeys: ["credential"] });
+        await fc.assert(fc.asyncProperty(apiKeyLinkArb, async (n) => {
+            const r = await lk.check({}, n);
+            assertNamesOwnInputs(r.failures, LINK);
+            assert.ok((r.failures ?? []).some((x) => x.property === "local" || x.property.startsWith("local.")), JSON.stringify(r.failures));
+            const text = JSON.stringify(r.failures);
+            const [, key] = Buffer.from(n.credential, "base64").toString().split(":");
+            assert.ok(!text.includes(n.credential) && !text.includes(key), "the credential was echoed");
+        }), { numRuns: 200 });
+    });
+
+    it("CrossClusterApiKey.check (never a usable remote: it always fails, naming remote)", async () => {
+        await fc.assert(fc.asyncProperty(anyOf(...API_KEY), async (n) => {
+            const r = await ak.check({}, n ?? {});
+            assertNamesOwnInputs(r.failures, API_KEY);
+            assert.ok((r.failures ?? []).some((x) => x.property === "remote" || x.property.startsWith("remote.")), JSON.stringify(r.failures));
+        }), { numRuns: 300 });
     });
 });
