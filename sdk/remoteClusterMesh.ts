@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConnectionArgs } from "./connection";
 import { RemoteClusterLink, RemoteClusterLinkArgs } from "./remoteClusterLink";
+import { InputError } from "../provider/core/errors";
 
 /** One member of a {@link RemoteClusterMesh}. */
 export interface MeshMember {
@@ -23,8 +24,43 @@ export type MeshLinkOptions = Omit<RemoteClusterLinkArgs, "local" | "remote" | "
 export interface RemoteClusterMeshArgs {
     /** The clusters; every one is linked to every other (n·(n-1) links). At least two, aliases unique. */
     members: MeshMember[];
-    /** Options applied to every link (e.g. `skipUnavailable`, `connectionTimeoutSeconds`). */
+    /**
+     * Options applied to every link (e.g. `skipUnavailable`, `connectionTimeoutSeconds`). Not the
+     * API-key model's `security: "apiKey"`, `credential` or `keystoreOn`: one key cannot serve every
+     * pair (refused with an InputError); link such pairs one by one.
+     */
     linkOptions?: MeshLinkOptions;
+}
+
+/**
+ * The link options a mesh refuses: the API-key model's credential is one cross-cluster API key of
+ * one remote cluster, so it cannot serve every pair (a key made on B is refused by C, and one key
+ * for every direction would grant each cluster the same access on all the others). Link each pair
+ * with its own RemoteClusterLink and a CrossClusterApiKey made on that pair's remote instead.
+ */
+const PER_PAIR_OPTIONS = ["security", "credential", "keystoreOn"] as const;
+
+/** Throws an InputError naming the first mistake in `args`; returns the component's (empty) inputs. @internal */
+export function checkMeshArgs(name: string, args: RemoteClusterMeshArgs): Record<string, never> {
+    const members = Array.isArray(args?.members) ? args.members : [];
+    if (members.length < 2) {
+        throw new InputError("members", `RemoteClusterMesh ${name} needs at least two clusters (got ${members.length})`);
+    }
+    const aliases = members.map((m) => m.alias);
+    const dup = aliases.find((a, i) => aliases.indexOf(a) !== i);
+    if (dup) {
+        throw new InputError("members[].alias", `must be unique in RemoteClusterMesh ${name}; '${dup}' appears twice`);
+    }
+    const o = (args.linkOptions ?? {}) as Record<string, unknown>;
+    for (const k of PER_PAIR_OPTIONS) {
+        if (o[k] === undefined || (k === "security" && o[k] === "certificate")) continue;
+        throw new InputError(`linkOptions.${k}`,
+            `RemoteClusterMesh ${name} would give all ${members.length * (members.length - 1)} links one ${k === "keystoreOn" ? "keystore list" : "API-key credential"}, ` +
+            "but a cross-cluster API key belongs to one remote cluster (the others refuse it) and its access would be every pair's. " +
+            "Leave security, credential and keystoreOn out of linkOptions (the mesh links over certificate trust), or link each pair with its own RemoteClusterLink " +
+            "and a CrossClusterApiKey made on that pair's remote cluster. Nothing was created.");
+    }
+    return {};
 }
 
 /**
@@ -37,15 +73,8 @@ export class RemoteClusterMesh extends pulumi.ComponentResource {
     readonly links: Record<string, RemoteClusterLink>;
 
     constructor(name: string, args: RemoteClusterMeshArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("es-remote:index:RemoteClusterMesh", name, {}, opts);
-        const aliases = args.members.map((m) => m.alias);
-        if (args.members.length < 2) {
-            throw new Error(`RemoteClusterMesh ${name}: members needs at least two clusters (got ${args.members.length})`);
-        }
-        const dup = aliases.find((a, i) => aliases.indexOf(a) !== i);
-        if (dup) {
-            throw new Error(`RemoteClusterMesh ${name}: members[].alias must be unique; '${dup}' appears twice`);
-        }
+        // Checked before anything is registered: a mistake here must not leave half a mesh.
+        super("es-remote:index:RemoteClusterMesh", name, checkMeshArgs(name, args), opts);
         this.links = {};
         for (const local of args.members) {
             for (const remote of args.members) {
