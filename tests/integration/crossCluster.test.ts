@@ -184,8 +184,8 @@ describe("CrossClusterRole and CrossClusterUser on real clusters", function () {
         let roleInputs: any, roleOuts: any, roleCreated: any;
         let userNews: any, userChecked: any, userCreated: any, userOuts: any;
 
-        // The link, the role and the user are made here, not by the first tests: each test below
-        // runs alone (--grep) too.
+        // The link and the documents are made once (no test changes them); the role and the user
+        // afresh for each test, which edits them by hand: each test runs alone (--grep), in any order.
         before(async function () {
             const news = { local: connectionTo(v819), remote: connectionTo(v9), alias, mode: "sniff", seeds: [v9.transportAddress], skipUnavailable: false };
             const checked = await link.check({}, news);
@@ -200,7 +200,9 @@ describe("CrossClusterRole and CrossClusterUser on real clusters", function () {
                 await client.indices.refresh({ index: "ccx-*" });
             });
             await withClient(v819, (client) => client.index({ index: "ccx-local", id: "1", document: { msg: "local" }, refresh: true }));
+        });
 
+        beforeEach(async function () {
             roleInputs = { local: connectionTo(v819), remote: connectionTo(v9), name: roleName, preset: "search", indices: ["ccx-logs-*"] };
             const roleChecked = await role.check({}, roleInputs);
             assert.deepStrictEqual(roleChecked.failures, []);
@@ -214,9 +216,13 @@ describe("CrossClusterRole and CrossClusterUser on real clusters", function () {
             userOuts = userCreated.outs;
         });
 
-        after(async function () {
+        afterEach(async function () {
             if (userOuts) await user.delete(username, userOuts);
             if (roleOuts) await role.delete(roleName, roleOuts);
+            userOuts = roleOuts = undefined;
+        });
+
+        after(async function () {
             if (linkOuts) await link.delete(alias, linkOuts);
             await withClient(v9, (client) => client.indices.delete({ index: "ccx-logs-1,ccx-logs-2,ccx-secret", ignore_unavailable: true }));
             await withClient(v819, (client) => client.indices.delete({ index: "ccx-local", ignore_unavailable: true }));
@@ -351,12 +357,15 @@ describe("CrossClusterRole and CrossClusterUser on real clusters", function () {
         const news = { local: () => connectionTo(v9), username, roles: ["viewer"], password: "first-password-1", fullName: "Cross Cluster", email: "ccx@example.com", metadata: { team: "search" } };
         let outs: any;
         let currentPassword = news.password;
-        // The user is made here, not by the first test: each test runs alone (--grep) too.
-        before(async function () {
+        // The user is made afresh for each test (one changes its password, one deletes it by hand):
+        // each test runs alone (--grep), in any order.
+        beforeEach(async function () {
+            currentPassword = news.password;
             outs = (await user.create((await user.check({}, { ...news, local: news.local() })).inputs)).outs;
         });
-        after(async function () {
+        afterEach(async function () {
             if (outs) await user.delete(username, outs);
+            outs = undefined;
         });
 
         it("a password input, then a new one: the old stops working, the new one works", async function () {
