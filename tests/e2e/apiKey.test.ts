@@ -8,7 +8,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { pulumi, runPulumi } from "../../rig/pulumi";
-import { credentialSetting, listSettings } from "../../provider/apikey/keystore";
+import { credentialSetting, listSettings, removeCredential } from "../../provider/apikey/keystore";
 import { connectionTo, remoteKeys, withClient } from "../support/connections";
 import { ApiKeyCluster, apiKeyPool, stopApiKeyPool } from "../support/apiKeyClusters";
 import { tempProject, TempProject } from "../support/project";
@@ -64,39 +64,60 @@ describe("e2e: API-key remote clusters with the real Pulumi CLI", function () {
     this.timeout(1_800_000);
     let remote: ApiKeyCluster;
     let local: ApiKeyCluster;
-    let p: TempProject | undefined;
+    /** What each test may leave on the shared clusters if it fails midway, cleaned after it. */
+    let leftovers: { project?: TempProject; aliases: string[]; keyNames: string[]; roles: string[] } = { aliases: [], keyNames: [], roles: [] };
     before(async function () {
         [remote, local] = await apiKeyPool("ak9remote", "ak9local");
         await withClient(remote, (c) => c.index({ index: "logs-e2e", id: "1", document: { m: 1 }, refresh: true }));
     });
+    afterEach(async function () {
+        // A test that passed has destroyed its stack and this finds nothing; one that failed midway
+        // must not leave an alias, a keystore entry, a valid key or a role for the tests after it.
+        this.timeout(300_000);
+        const l = leftovers;
+        leftovers = { aliases: [], keyNames: [], roles: [] };
+        if (l.project) await runPulumi(l.project.ws, ["destroy", "--yes"]).catch(() => undefined);
+        const ks = { esHome: local.esHome, configDir: local.configDir, javaHome: local.javaHome };
+        for (const alias of l.aliases) {
+            await withClient(local, (c) => c.cluster.putSettings({ persistent: { [`cluster.remote.${alias}.*`]: null } })).catch(() => undefined);
+            if ((await listSettings(ks)).includes(credentialSetting(alias))) await removeCredential(ks, alias);
+        }
+        for (const name of l.keyNames) {
+            await withClient(remote, (c) => c.security.invalidateApiKey({ name })).catch(() => undefined);
+        }
+        for (const name of l.roles) {
+            await withClient(local, (c) => c.security.deleteRole({ name })).catch(() => undefined);
+        }
+        l.project?.remove();
+    });
     after(async function () {
-        p?.remove();
         await stopApiKeyPool();
     });
 
     it("up → search → export holds no key → rotation (new key first, old invalidated) → destroy leaves nothing", async () => {
-        p = await tempProject("e2e-apikey", PROGRAM);
-        await pulumi(p.ws, ["config", "set", "--secret", "local", JSON.stringify(connectionTo(local))]);
-        await pulumi(p.ws, ["config", "set", "--secret", "remote", JSON.stringify(connectionTo(remote))]);
-        await pulumi(p.ws, ["config", "set", "keystoreOn", JSON.stringify([{ esHome: local.esHome, configDir: local.configDir, javaHome: local.javaHome }])]);
-        await pulumi(p.ws, ["config", "set", "seed", remote.serverAddress]);
-        await pulumi(p.ws, ["config", "set", "rotation", "1"]);
+        const ws = await tempProject("e2e-apikey", PROGRAM);
+        leftovers = { project: ws, aliases: ["e2eak"], keyNames: ["e2e-apikey"], roles: [] };
+        await pulumi(ws.ws, ["config", "set", "--secret", "local", JSON.stringify(connectionTo(local))]);
+        await pulumi(ws.ws, ["config", "set", "--secret", "remote", JSON.stringify(connectionTo(remote))]);
+        await pulumi(ws.ws, ["config", "set", "keystoreOn", JSON.stringify([{ esHome: local.esHome, configDir: local.configDir, javaHome: local.javaHome }])]);
+        await pulumi(ws.ws, ["config", "set", "seed", remote.serverAddress]);
+        await pulumi(ws.ws, ["config", "set", "rotation", "1"]);
         const transcript: string[] = [];
-        transcript.push((await pulumi(p.ws, ["up", "--yes"])).output);
-        const out1 = JSON.parse((await pulumi(p.ws, ["stack", "output", "--json", "--show-secrets"])).stdout);
+        transcript.push((await pulumi(ws.ws, ["up", "--yes"])).output);
+        const out1 = JSON.parse((await pulumi(ws.ws, ["stack", "output", "--json", "--show-secrets"])).stdout);
         assert.strictEqual(out1.connected, true);
         const hit = await withClient(local, (c) => c.search({ index: "e2eak:logs-e2e" }));
         assert.strictEqual((hit.hits.total as any).value, 1);
 
-        transcript.push((await pulumi(p.ws, ["refresh", "--yes"])).output);
-        transcript.push((await pulumi(p.ws, ["preview", "--expect-no-changes"])).output);
+        transcript.push((await pulumi(ws.ws, ["refresh", "--yes"])).output);
+        transcript.push((await pulumi(ws.ws, ["preview", "--expect-no-changes"])).output);
 
         // rotation: the replacement key is created, the link updated, then the old key invalidated
-        await pulumi(p.ws, ["config", "set", "rotation", "2"]);
-        const rot = await pulumi(p.ws, ["up", "--yes"]);
+        await pulumi(ws.ws, ["config", "set", "rotation", "2"]);
+        const rot = await pulumi(ws.ws, ["up", "--yes"]);
         transcript.push(rot.output);
         assert.match(rot.output, /\+-\s*1 replaced/);
-        const out2 = JSON.parse((await pulumi(p.ws, ["stack", "output", "--json", "--show-secrets"])).stdout);
+        const out2 = JSON.parse((await pulumi(ws.ws, ["stack", "output", "--json", "--show-secrets"])).stdout);
         assert.notStrictEqual(out2.keyId, out1.keyId);
         const keys = await withClient(remote, (c) => c.security.getApiKey({ name: "e2e-apikey" }));
         const byId = Object.fromEntries(keys.api_keys.map((k: any) => [k.id, k.invalidated]));
@@ -104,23 +125,24 @@ describe("e2e: API-key remote clusters with the real Pulumi CLI", function () {
         const hit2 = await withClient(local, (c) => c.search({ index: "e2eak:logs-e2e" }));
         assert.strictEqual((hit2.hits.total as any).value, 1);
 
-        const exported = (await pulumi(p.ws, ["stack", "export"])).stdout;
+        const exported = (await pulumi(ws.ws, ["stack", "export"])).stdout;
         const needles = [out1.encoded, out2.encoded, ...[out1.encoded, out2.encoded].map((e: string) => Buffer.from(e, "base64").toString().split(":")[1])];
         for (const n of needles) {
             assert.ok(!exported.includes(n), "stack export holds a key in plaintext");
             assert.ok(!transcript.join("\n").includes(n), "the CLI printed a key");
         }
-        transcript.push((await pulumi(p.ws, ["destroy", "--yes"])).output);
+        transcript.push((await pulumi(ws.ws, ["destroy", "--yes"])).output);
         assert.deepStrictEqual(await remoteKeys(local, "e2eak"), {});
         assert.ok(!(await listSettings({ esHome: local.esHome, configDir: local.configDir, javaHome: local.javaHome })).includes(credentialSetting("e2eak")));
         const after = await withClient(remote, (c) => c.security.getApiKey({ name: "e2e-apikey" }));
         assert.ok(after.api_keys.every((k: any) => k.invalidated), "destroy invalidated every key");
-        assert.deepStrictEqual(filesContaining(p.ws.stateDir, needles), [], "the state folder holds no key in plaintext");
+        assert.deepStrictEqual(filesContaining(ws.ws.stateDir, needles), [], "the state folder holds no key in plaintext");
         assert.deepStrictEqual(filesContaining(local.dir, needles), [], "the local node's files hold no key in plaintext");
     });
     it("migration in one pulumi up: a certificate link becomes an API-key link with the same alias (updated, not replaced); searches before and after", async () => {
         const m = await tempProject("e2e-apikey-migration", MIGRATION_PROGRAM);
-        try {
+        leftovers = { project: m, aliases: ["e2emig"], keyNames: ["e2e-migration"], roles: [] };
+        {
             await pulumi(m.ws, ["config", "set", "--secret", "local", JSON.stringify(connectionTo(local))]);
             await pulumi(m.ws, ["config", "set", "--secret", "remote", JSON.stringify(connectionTo(remote))]);
             await pulumi(m.ws, ["config", "set", "keystoreOn", JSON.stringify([{ esHome: local.esHome, configDir: local.configDir, javaHome: local.javaHome }])]);
@@ -144,13 +166,12 @@ describe("e2e: API-key remote clusters with the real Pulumi CLI", function () {
             await pulumi(m.ws, ["destroy", "--yes"]);
             assert.deepStrictEqual(await remoteKeys(local, "e2emig"), {});
             assert.ok(!(await listSettings({ esHome: local.esHome, configDir: local.configDir, javaHome: local.javaHome })).includes(credentialSetting("e2emig")));
-        } finally {
-            m.remove();
         }
     });
     it("a role reaching beyond its key's access is refused at preview, while the key does not exist yet; nothing is written", async () => {
         const r = await tempProject("e2e-apikey-role", ROLE_PROGRAM);
-        try {
+        leftovers = { project: r, aliases: [], keyNames: ["e2e-role-check"], roles: ["e2e_role_check"] };
+        {
             await pulumi(r.ws, ["config", "set", "--secret", "local", JSON.stringify(connectionTo(local))]);
             await pulumi(r.ws, ["config", "set", "--secret", "remote", JSON.stringify(connectionTo(remote))]);
             // key.access is an input of the key: known at preview although the key is not made yet.
@@ -165,9 +186,6 @@ describe("e2e: API-key remote clusters with the real Pulumi CLI", function () {
             assert.deepStrictEqual(keys.api_keys.filter((k: any) => !k.invalidated), [], "no key was made");
             const roles = await withClient(local, (c) => c.security.getRole({ name: "e2e_role_check" }).catch(() => ({})));
             assert.deepStrictEqual(roles, {}, "no role was written");
-        } finally {
-            await runPulumi(r.ws, ["destroy", "--yes"]);
-            r.remove();
         }
     });
 });
