@@ -7,6 +7,7 @@ import {
 } from "../../../../provider/certs/delivery";
 import { CERTIFICATE_FACTS, cachedFact, clearFacts } from "../../../../provider/core/facts";
 import { tempDir } from "../certTestSupport";
+import { skipUnlessRoot } from "../../../support/root";
 
 const PEMS = { certPem: "CERT A\n", keyPem: "KEY A\n", caPem: "CA\n" };
 const NEXT = { certPem: "CERT B\n", keyPem: "KEY B\n", caPem: "CA\n" };
@@ -217,7 +218,7 @@ describe("provider/certs/delivery", () => {
         });
 
         it("keeps the original's owner on the record and on the restored file (as root)", async function () {
-            if (process.getuid?.() !== 0) this.skip();
+            skipUnlessRoot(this, "needs root to give files other owners");
             const t = { directory: dir };
             const key = deliveryPaths(t).key;
             fs.writeFileSync(key, "ORIGINAL KEY\n", { mode: 0o600 });
@@ -294,7 +295,7 @@ describe("provider/certs/delivery", () => {
 
     describe("ownership and extra trusted CAs", () => {
         it("a new file takes the directory's owner and group (when running as root), so the node's user can read it", async function () {
-            if (process.getuid?.() !== 0) this.skip();
+            skipUnlessRoot(this, "needs root to give files other owners");
             fs.chownSync(dir, 65534, 65534);
             writeFileAtomic(path.join(dir, "new.key"), "k", 0o600);
             const st = fs.statSync(path.join(dir, "new.key"));
@@ -302,7 +303,7 @@ describe("provider/certs/delivery", () => {
         });
 
         it("the packages' layout (root:elasticsearch): the key defaults to 0640 so Elasticsearch reads it through its group; an own key stays 0600; keyFileMode wins", async function () {
-            if (process.getuid?.() !== 0) this.skip();
+            skipUnlessRoot(this, "needs root to give files other owners");
             fs.chownSync(dir, 0, 65534);
             await deliverFiles({ directory: dir }, PEMS);
             let st = fs.statSync(deliveryPaths({ directory: dir }).key);
@@ -322,10 +323,7 @@ describe("provider/certs/delivery", () => {
         const asUser = (uid: number, gid: number) => ({ command: ["setpriv", `--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", "--"] });
 
         it("refuses, before writing anything, a key that would lose its owner: the node's 0600 key written by a user who may not chown", async function () {
-            if (process.getuid?.() !== 0) {
-                console.log("      skipped: needs root to make files of other users (CI runs as root)");
-                this.skip();
-            }
+            skipUnlessRoot(this, "needs root to make files of other users");
             fs.chmodSync(dir, 0o777);
             const p = deliveryPaths({ directory: dir });
             for (const [f, c] of [[p.cert, "OLD CERT\n"], [p.key, "OLD KEY\n"], [p.ca, "OLD CA\n"]]) {
@@ -348,10 +346,7 @@ describe("provider/certs/delivery", () => {
         });
 
         it("a writer running as the node's user over the packages' root:elasticsearch 0640 key: the group is kept, so the delivery goes ahead", async function () {
-            if (process.getuid?.() !== 0) {
-                console.log("      skipped: needs root to make files of other users (CI runs as root)");
-                this.skip();
-            }
+            skipUnlessRoot(this, "needs root to make files of other users");
             fs.chmodSync(dir, 0o777);
             const p = deliveryPaths({ directory: dir });
             fs.writeFileSync(p.key, "OLD KEY\n", { mode: 0o640 });
