@@ -13,51 +13,33 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Client } from "@elastic/elasticsearch";
-import type { RemoteClusterLinkArgs } from "../sdk/remoteClusterLink";
 import { clientFor, ClusterConnection, insecureWarnings, validateConnection } from "./core/client";
 import { containsUnknown, HookModule, plain } from "./core/dynamic";
 import {
     ClusterUnreachableError, ConflictError, CreateInterruptedError, EsRemoteError, RemoteNotConnectedError, VersionIncompatibilityError,
 } from "./core/errors";
 import { forgetFact } from "./core/facts";
+import { clusterUuidOf } from "./security/identity";
 import { CheckFailure, failOnInvalid, urlsOf } from "./core/validation";
 import {
     gatewayNodes, hostnameVerdict, hostOf, NameCheck, NodeFacts, nodeTrustVerdict, remoteClientNodes, versionVerdict,
 } from "./link/nodes";
 import { ClusterFacts, probeCluster, transportSans } from "./link/probe";
+import { claimAlias, holdAlias, releaseAlias, releaseClaim } from "./link/claim";
+import { nothingPaused, pausedText, resumeReplication } from "./link/replication";
+import type { LinkInputs, LinkOutputs } from "./link/types";
 import {
     clearBody, diffSettings, ObservedSettings, RemoteSettings, settingsBody, SETTING_KEYS,
     validateRemoteArgs,
 } from "./link/settings";
 import { prerequisiteFailures } from "./link/trust";
 import * as apiKeyLink from "./link/apiKeyLink";
-import { aliasConflict, currentStatus, LinkStatusOutputs, observe, observeForCreate, putSettings, remoteInfoText, RemoteStatus, remoteStatus, waitConnected, warnUnasked } from "./link/io";
+import { aliasConflict, currentStatus, observe, observeForCreate, putSettings, remoteInfoText, RemoteStatus, remoteStatus, waitConnected, warnUnasked } from "./link/io";
 
 /** What to do when a version pair is wire-compatible but not a supported cross-cluster search configuration. */
 export type CcsCompatibility = "enforce" | "warn" | "ignore";
 
-/**
- * Inputs as the hooks receive them: the sdk's {@link RemoteClusterLinkArgs}, resolved by the engine
- * (one source for both: a property added to the sdk reaches the hooks' type).
- */
-export type LinkInputs = Omit<pulumi.Unwrap<RemoteClusterLinkArgs>, "local" | "remote"> & {
-    local: ClusterConnection;
-    remote?: ClusterConnection;
-    /** The engine's serialized provider: present in what the engine hands the hooks, never written anywhere. */
-    __provider?: string;
-};
-
-/** Outputs: the inputs plus what the clusters report. */
-export interface LinkOutputs extends LinkInputs, LinkStatusOutputs {
-    /** `cluster_uuid` of the cluster the settings were written to; another UUID behind `local` replaces the link. */
-    localClusterUuid?: string;
-    /** `cluster_uuid` of the remote (when `remote` is given). */
-    remoteClusterUuid?: string;
-    /** The alias's settings found on the cluster when the link adopted it (restored on failure). */
-    adoptedFrom?: RemoteSettings;
-    /** Set when a create wrote the settings and then failed without removing them; the next update writes every key. */
-    createInterrupted?: boolean;
-}
+export type { LinkInputs, LinkOutputs } from "./link/types";
 
 /** Settings keys of the inputs, in the order the user reads them. */
 const SETTING_PROPS: Array<keyof RemoteSettings> = [
@@ -136,23 +118,9 @@ function clusterKey(f: ClusterFacts | undefined, conn: ClusterConnection): strin
     return f?.clusterUuid ?? urlsOf(conn);
 }
 
-/**
- * Aliases this provider process is creating or has created, per local cluster. Two resources of
- * one program declaring the same alias on the same cluster both pass `check` (it sees one resource
- * at a time, and before the first create the alias is free), and the last write would win while
- * destroying either removed both. The engine runs every dynamic resource of a deployment in one
- * provider process, so the second create finds the first one's claim here and is refused; across
- * runs, the existing alias refuses it (unless adoptExisting, which says taking it over is meant).
- */
-const claimed = new Map<string, string>();
-
 /** @internal Forgets the once-per-process warnings (tests run many "processes" in one). */
 export function forgetWarnings(): void {
     deprecationWarned.clear();
-}
-
-function claimKey(localUuid: string | undefined, local: ClusterConnection, alias: string): string {
-    return `${localUuid ?? urlsOf(local)}|${alias}`;
 }
 
 // ---------------------------------------------------------------------------------- sides
@@ -413,7 +381,9 @@ function refuseOtherCluster(o: Partial<LinkOutputs>, sides: Sides): void {
 
 /** The engine hands check the program's values as JSON: they are LinkInputs once validated. */
 export async function check(olds: unknown, news: unknown): Promise<{ inputs: LinkInputs; failures: CheckFailure[] }> {
-    if (apiKeyLink.involved(olds, news)) return apiKeyLink.check(olds, news) as Promise<{ inputs: LinkInputs; failures: CheckFailure[] }>;
+    // Dispatched on the model the program declares: a link going back from an API key to
+    // certificate trust gets every certificate check, as a new one would.
+    if (apiKeyLink.isApiKey(news as { security?: unknown })) return apiKeyLink.check(olds, news);
     const raw = (news !== null && typeof news === "object" ? news : {}) as Record<string, unknown>;
     const failures = validateLinkInputs(raw);
     if (failures.length) {
@@ -430,22 +400,26 @@ export async function check(olds: unknown, news: unknown): Promise<{ inputs: Lin
 async function uuidBehind(label: string, conn: ClusterConnection | undefined): Promise<string | undefined> {
     if (!conn || containsUnknown(conn)) return undefined;
     try {
-        return (await probeCluster(label, conn)).clusterUuid;
+        return await clusterUuidOf(label, conn);
     } catch {
         return undefined;
     }
 }
 
 export async function diff(_id: string, olds: LinkOutputs, news: LinkInputs): Promise<pulumi.dynamic.DiffResult> {
-    if (apiKeyLink.involved(olds, news)) return apiKeyLink.diff(_id, olds as unknown as apiKeyLink.ApiKeyLinkOutputs, news as unknown as apiKeyLink.ApiKeyLinkInputs);
     const o = olds;
     const n = news;
     const replaces: string[] = [];
     if (o.alias !== n.alias) replaces.push("alias");
     const changed = new Set<string>(diffSettings(desiredSettings(n), desiredSettings(o), { localVersion: o.localVersion }));
-    for (const k of ["local", "remote", "waitForConnection", "connectionTimeoutSeconds", "ccsCompatibility", "adoptExisting"] as const) {
+    for (const k of ["local", "remote", "waitForConnection", "connectionTimeoutSeconds", "ccsCompatibility", "adoptExisting", "security", "credential", "keystoreOn"] as const) {
         if (JSON.stringify(o[k] ?? null) !== JSON.stringify(n[k] ?? null)) changed.add(k);
     }
+    // A keystore found without the credential at refresh is written again.
+    if (o.keystoresInSync === false) changed.add("credential");
+    // An unfinished create or migration, or replication it left paused: the update finishes it.
+    if (o.createInterrupted) changed.add("createInterrupted");
+    if (!nothingPaused(o.pausedReplication)) changed.add("pausedReplication");
     // New URLs for `local` are another way to reach the same cluster (an update), unless they reach
     // another cluster: the settings are not there, so the link is created there (a replacement).
     // States written before the UUID was recorded have none: they keep updating as before.
@@ -473,7 +447,7 @@ export async function diff(_id: string, olds: LinkOutputs, news: LinkInputs): Pr
 }
 
 export async function create(news: LinkInputs): Promise<{ id: string; outs: LinkOutputs }> {
-    if (apiKeyLink.involved(undefined, news)) return apiKeyLink.create(news as unknown as apiKeyLink.ApiKeyLinkInputs) as Promise<{ id: string; outs: LinkOutputs }>;
+    if (apiKeyLink.isApiKey(news)) return apiKeyLink.create(news);
     failOnInvalid(validateLinkInputs(news as unknown as Record<string, unknown>));
     const inputs = news;
     const alias = inputs.alias;
@@ -485,15 +459,7 @@ export async function create(news: LinkInputs): Promise<{ id: string; outs: Link
     try {
         const probed = await probeSides(inputs, client);
         sides = probed;
-        const key = claimKey(probed.local.clusterUuid, inputs.local, alias);
-        if (claimed.has(key)) {
-            throw new ConflictError(
-                `another RemoteClusterLink of this program already manages remote cluster '${alias}' on the local cluster (${urlsOf(inputs.local)}); ` +
-                "two links with one alias would overwrite each other and destroying either would remove both. Give each link its own alias. Nothing was written.",
-                { kind: "remote cluster alias", name: alias });
-        }
-        claimed.set(key, alias);
-        claim = key;
+        claim = claimAlias(probed.local.clusterUuid, inputs.local, alias);
         existing = await observeForCreate(client, inputs.local, alias);
         forgetFact(inputs.local, `remote:${alias}`);
         const conflict = aliasConflict(inputs, existing);
@@ -528,7 +494,7 @@ export async function create(news: LinkInputs): Promise<{ id: string; outs: Link
         return { id: alias, outs: outputs(inputs, status, sides, existing?.effective) };
     } catch (err) {
         // A failed create leaves the alias free, unless its settings may still be on the cluster.
-        if (claim && !(err instanceof CreateInterruptedError)) claimed.delete(claim);
+        if (!(err instanceof CreateInterruptedError)) releaseClaim(claim);
         if (!written || err instanceof RemoteNotConnectedError || err instanceof CreateInterruptedError) {
             throw err;
         }
@@ -537,7 +503,7 @@ export async function create(news: LinkInputs): Promise<{ id: string; outs: Link
         return await undoCreate(client, news, existing?.byLayer.persistent, sides, (cleanup) => new EsRemoteError(
             `the settings of remote cluster '${alias}' were sent to the local cluster (${urlsOf(inputs.local)}), then creating it failed: ${(err as Error).message}; ${cleanup}`,
             { alias }, { cause: err })).catch((e) => {
-            if (claim && !(e instanceof CreateInterruptedError)) claimed.delete(claim);
+            if (!(e instanceof CreateInterruptedError)) releaseClaim(claim);
             throw e;
         });
     }
@@ -567,13 +533,14 @@ function inputsOf(state: LinkOutputs): LinkInputs {
     const {
         connected: _c, numNodesConnected: _n, numProxySocketsConnected: _p, nodesConnected: _nc, nodesTotal: _nt,
         localVersion: _lv, remoteVersion: _rv, localClusterUuid: _lu, remoteClusterUuid: _ru, adoptedFrom: _a, createInterrupted: _ci,
+        pausedReplication: _pr, credentialsInUse: _cu, keystoresInSync: _ks,
         ...inputs
     } = state;
     return inputs;
 }
 
 export async function read(id: string, props: LinkOutputs): Promise<pulumi.dynamic.ReadResult<LinkOutputs>> {
-    if (apiKeyLink.involved(props, undefined)) return apiKeyLink.read(id, props as unknown as apiKeyLink.ApiKeyLinkOutputs);
+    if (apiKeyLink.isApiKey(props)) return apiKeyLink.read(id, props);
     const state = props;
     const alias = state.alias ?? id;
     const client = clientFor(state.local);
@@ -603,12 +570,14 @@ export async function read(id: string, props: LinkOutputs): Promise<pulumi.dynam
         fresh.remoteClusterUuid = state.remoteClusterUuid;
     }
     if (state.createInterrupted) fresh.createInterrupted = true;
+    if (!nothingPaused(state.pausedReplication)) fresh.pausedReplication = state.pausedReplication;
     // ReadResult types `inputs` as the outputs' type; they are the inputs (see the engine's ReadResult doc).
     return { id: alias, props: plain(fresh), inputs: inputs as unknown as LinkOutputs };
 }
 
 export async function update(_id: string, olds: LinkOutputs, news: LinkInputs): Promise<{ outs: LinkOutputs }> {
-    if (apiKeyLink.involved(olds, news)) return apiKeyLink.update(_id, olds as unknown as apiKeyLink.ApiKeyLinkOutputs, news as unknown as apiKeyLink.ApiKeyLinkInputs) as Promise<{ outs: LinkOutputs }>;
+    // Either side an API key: an API-key update, or a switch of the model (with its checks and rollback).
+    if (apiKeyLink.isApiKey(olds) || apiKeyLink.isApiKey(news)) return apiKeyLink.update(_id, olds, news);
     failOnInvalid(validateLinkInputs(news as unknown as Record<string, unknown>));
     const o = olds;
     const inputs = news;
@@ -633,16 +602,27 @@ export async function update(_id: string, olds: LinkOutputs, news: LinkInputs): 
         // The settings stay as declared (the state says so); the update fails so the user sees it.
         throw notConnected(alias, inputs, status, sides, timeout, "the new settings stay in place");
     }
-    claimed.set(claimKey(sides.local.clusterUuid, inputs.local, alias), alias);
-    return { outs: outputs(inputs, status, sides, o.adoptedFrom) };
+    holdAlias(sides.local.clusterUuid, inputs.local, alias);
+    const outs = outputs(inputs, status, sides, o.adoptedFrom);
+    // Replication an earlier switch from an API key left paused resumes once the link is connected.
+    if (!nothingPaused(o.pausedReplication)) {
+        if (!status.connected) return { outs: { ...outs, pausedReplication: o.pausedReplication } };
+        try {
+            await resumeReplication(client, alias, o.pausedReplication);
+        } catch (e) {
+            pulumi.log.warn(`remote cluster '${alias}': resuming ${pausedText(o.pausedReplication!)} failed (${(e as Error).message}); the next 'pulumi up' tries again`);
+            return { outs: { ...outs, pausedReplication: o.pausedReplication } };
+        }
+    }
+    return { outs };
 }
 
 export async function delete_(_id: string, props: LinkOutputs): Promise<void> {
-    if (apiKeyLink.involved(props, undefined)) return apiKeyLink.delete(_id, props as unknown as apiKeyLink.ApiKeyLinkOutputs);
+    if (apiKeyLink.isApiKey(props)) return apiKeyLink.delete(_id, props);
     const state = props;
     const client = clientFor(state.local);
     await putSettings(client, state.local, `remove remote cluster '${state.alias}' (PUT _cluster/settings)`, clearBody(state.alias));
-    claimed.delete(claimKey(state.localClusterUuid, state.local, state.alias));
+    releaseAlias(state.localClusterUuid, state.local, state.alias);
 }
 export { delete_ as delete };
 

@@ -246,3 +246,18 @@ export async function credentialState(t: KeystoreTarget, alias: string, credenti
     const want = crypto.createHash("sha256").update((credential ?? "").replace(/\n+$/, "")).digest("hex");
     return r.stdout.toString("utf8").trim() === want && credential !== undefined ? "same" : "different";
 }
+
+/**
+ * The credential the keystore of `t` holds for `alias` now, or undefined: read only by a create that
+ * adopts an alias, so that a failed adopt puts the previous credential back instead of removing it.
+ * The value stays in this process's memory for the length of the create (never logged, never in
+ * the state) and goes back to the tool on its standard input.
+ * @internal
+ */
+export async function heldCredential(t: KeystoreTarget, alias: string): Promise<string | undefined> {
+    const shell = await shellOn(t.access);
+    const r = await run(t, ["show", credentialSetting(alias)], "", { shell });
+    if (NOT_THERE.includes(r.code)) return undefined;
+    if (r.code !== 0) throw failure(t, shell.where, `reading ${credentialSetting(alias)}`, r);
+    return r.stdout.toString("utf8").replace(/\r?\n$/, "");
+}

@@ -20,13 +20,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Client } from "@elastic/elasticsearch";
-import { callCluster, clientFor, ClusterConnection, insecureWarnings, validateConnection } from "../core/client";
+import { callCluster, clientFor, insecureWarnings, validateConnection } from "../core/client";
 import { containsUnknown, plain, plainInputs } from "../core/dynamic";
-import { ConflictError, EsRemoteError, LicenseError, RemoteNotConnectedError } from "../core/errors";
+import { ConflictError, CreateInterruptedError, EsRemoteError, LicenseError, RemoteNotConnectedError } from "../core/errors";
 import { forgetFact } from "../core/facts";
+import { withUndo } from "../core/steps";
 import { CheckFailure, failOnInvalid, urlsOf } from "../core/validation";
 import {
-    addCredential, credentialSetting, credentialState, keystoreKey, keystoreProblem, keystoreWhere, KeystoreTarget, removeCredential, validateKeystoreTargets,
+    addCredential, credentialSetting, credentialState, heldCredential, keystoreKey, keystoreProblem, keystoreWhere, KeystoreTarget, removeCredential, validateKeystoreTargets,
 } from "../apikey/keystore";
 import { nodesMissing, reloadSecureSettings } from "../apikey/reload";
 import { getKey, KeyInfo, unusable } from "../apikey/key";
@@ -34,41 +35,26 @@ import { clusterRoleWarnings } from "../apikey/roleAccess";
 import {
     licenseProblem, localTrustFacts, nodeVersions, remoteServerFacts, serverChain, serverProblems, trustProblem, versionProblem,
 } from "../apikey/checks";
-import { clearBody, diffSettings, RemoteSettings, SETTING_KEYS, settingsBody, validateRemoteArgs } from "./settings";
-import { aliasConflict, currentStatus, LinkStatusOutputs, localNodes, observe, observeForCreate, putSettings, remoteInfoText, RemoteStatus, remoteStatus, waitConnected } from "./io";
+import { clusterUuidOf } from "../security/identity";
+import { claimAlias, holdAlias, releaseAlias, releaseClaim } from "./claim";
+import { nothingPaused, PausedReplication, pausedText, pauseReplication, resumeReplication } from "./replication";
+import { clearBody, RemoteSettings, SETTING_KEYS, settingsBody, validateRemoteArgs } from "./settings";
+import { aliasConflict, currentStatus, localNodes, observe, observeForCreate, putSettings, remoteInfoText, RemoteStatus, remoteStatus, waitConnected } from "./io";
+import type { LinkInputs, LinkOutputs, LinkRecordOutputs } from "./types";
 
 /** How the local cluster authenticates to the remote one. */
 export type LinkSecurity = "certificate" | "apiKey";
 
-/** The link's inputs as this module needs them (a structural subset of the link's inputs). */
-export interface ApiKeyLinkInputs extends RemoteSettings {
-    local: ClusterConnection;
-    remote?: ClusterConnection;
-    alias: string;
-    security?: LinkSecurity;
-    /** The encoded cross-cluster API key (secret). */
-    credential?: string;
-    /** Every local node's keystore, each on the host its `access` reaches (default: the host the provider runs on). */
-    keystoreOn?: KeystoreTarget[];
-    waitForConnection?: boolean;
-    connectionTimeoutSeconds?: number;
-    adoptExisting?: boolean;
-    [k: string]: unknown;
-}
-
-/** Outputs of a link in API-key mode. */
-export interface ApiKeyLinkOutputs extends ApiKeyLinkInputs, LinkStatusOutputs {}
+/** @deprecated the link's inputs, one shape for both models ({@link LinkInputs}). */
+export type ApiKeyLinkInputs = LinkInputs;
+/** @deprecated the link's outputs, one shape for both models ({@link LinkOutputs}). */
+export type ApiKeyLinkOutputs = LinkOutputs;
 
 const DEFAULT_TIMEOUT_SECONDS = 60;
 const SECURITY_VALUES: LinkSecurity[] = ["certificate", "apiKey"];
 
-/** True if the hooks of this module handle the change (API-key mode before or after). */
-export function involved(olds: unknown, news: unknown): boolean {
-    const s = (v: unknown) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>).security : undefined);
-    return s(news) === "apiKey" || s(olds) === "apiKey";
-}
-
-function isApiKey(i: { security?: unknown } | undefined): boolean {
+/** True if the link authenticates with a cross-cluster API key. */
+export function isApiKey(i: { security?: unknown } | undefined): boolean {
     return i?.security === "apiKey";
 }
 
@@ -117,15 +103,16 @@ function validateOwn(n: Record<string, unknown>): CheckFailure[] {
 }
 
 /** The settings part of the inputs, mode defaulted to sniff. */
-function desired(i: Partial<ApiKeyLinkInputs>): RemoteSettings {
+function desired(i: Partial<LinkInputs>): RemoteSettings {
     const s: Record<string, unknown> = {};
-    for (const [k] of SETTING_KEYS) if (i[k] !== undefined && i[k] !== null) s[k] = i[k];
+    const r = i as Record<string, unknown>;
+    for (const [k] of SETTING_KEYS) if (r[k] !== undefined && r[k] !== null) s[k] = r[k];
     s.mode = i.mode ?? "sniff";
     return s as unknown as RemoteSettings;
 }
 
 /** Where the local nodes connect: `seeds[i]` or `proxyAddress`, for the checks. */
-function targets(i: ApiKeyLinkInputs): Array<{ property: string; address: string }> {
+function targets(i: LinkInputs): Array<{ property: string; address: string }> {
     if ((i.mode ?? "sniff") === "proxy") return typeof i.proxyAddress === "string" ? [{ property: "proxyAddress", address: i.proxyAddress }] : [];
     return (i.seeds ?? []).map((s, k) => ({ property: `seeds[${k}]`, address: s }));
 }
@@ -133,7 +120,7 @@ function targets(i: ApiKeyLinkInputs): Array<{ property: string; address: string
 // ------------------------------------------------------------------------------------ checks
 
 /** The preview-time checks against the real clusters (never writes). @internal */
-export async function preflight(olds: Partial<ApiKeyLinkOutputs>, news: ApiKeyLinkInputs): Promise<CheckFailure[]> {
+export async function preflight(olds: Partial<LinkOutputs>, news: LinkInputs): Promise<CheckFailure[]> {
     const tag = `remote cluster '${news.alias}'`;
     if (!isApiKey(news)) return [];
     const f: CheckFailure[] = [];
@@ -172,7 +159,7 @@ export async function preflight(olds: Partial<ApiKeyLinkOutputs>, news: ApiKeyLi
             if (conflict) f.push({ property: "alias", reason: conflict });
         }
         if (migrating) {
-            pulumi.log.info(`${tag}: migrates from certificate trust to an API key in place (same alias). Stop what uses it first (transforms, ML datafeeds, auto-follow patterns, follower indices: Elastic's migration steps) and resume them after the update`);
+            pulumi.log.info(`${tag}: migrates from certificate trust to an API key in place (same alias): the follower indices and auto-follow patterns that use the alias are paused before the switch and resumed once the new connection is verified (or after a rollback). Transforms and ML datafeeds that search it are not: stop them first`);
         }
     } catch (e) {
         return [...f, { property: "local.urls", reason: (e as Error).message }];
@@ -220,7 +207,7 @@ export function keyIdOf(credential: string): string {
  * the key is read on the remote by its id (`GET _security/api_key?id=`), the roles on the local
  * cluster (`GET _security/role`). Only the key's id is ever printed.
  */
-async function keyAccessWarnings(local: Client, remote: Client, news: ApiKeyLinkInputs): Promise<void> {
+async function keyAccessWarnings(local: Client, remote: Client, news: LinkInputs): Promise<void> {
     const tag = `remote cluster '${news.alias}'`;
     if (typeof news.credential !== "string" || containsUnknown(news.credential) || !news.remote) {
         pulumi.log.info(`${tag}: the API key is not known yet; whether its access covers the local roles is checked when it is`);
@@ -261,13 +248,18 @@ async function keyAccessWarnings(local: Client, remote: Client, news: ApiKeyLink
 // ------------------------------------------------------------------------------- cluster I/O
 
 /** Every local remote_cluster_client node's view of the alias; connected means with the credential in use. */
-async function statusOf(client: Client, i: Pick<ApiKeyLinkInputs, "local" | "alias">): Promise<RemoteStatus> {
+async function statusOf(client: Client, i: Pick<LinkInputs, "local" | "alias">): Promise<RemoteStatus> {
     return remoteStatus(client, i.local, i.alias, await localNodes(client, i.local), { apiKey: true });
 }
 
 /** Waits until every local remote_cluster_client node is connected (with the credential when `apiKey`). */
-async function waitFor(client: Client, i: Pick<ApiKeyLinkInputs, "local" | "alias">, apiKey: boolean, timeoutSeconds: number): Promise<RemoteStatus> {
+async function waitFor(client: Client, i: Pick<LinkInputs, "local" | "alias">, apiKey: boolean, timeoutSeconds: number): Promise<RemoteStatus> {
     return waitConnected(client, i.local, i.alias, await localNodes(client, i.local), timeoutSeconds, { apiKey });
+}
+
+/** The keystores of the inputs (validated by check: the engine's JSON has this shape). */
+function keystores(i: Pick<LinkInputs, "keystoreOn">): KeystoreTarget[] {
+    return (i.keystoreOn ?? []) as KeystoreTarget[];
 }
 
 /**
@@ -276,9 +268,9 @@ async function waitFor(client: Client, i: Pick<ApiKeyLinkInputs, "local" | "alia
  * written lose the credential again before this throws, naming the host: nothing is left behind
  * that the state would not know.
  */
-async function deliverCredential(client: Client, i: ApiKeyLinkInputs): Promise<void> {
+async function deliverCredential(client: Client, i: LinkInputs): Promise<void> {
     const setting = credentialSetting(i.alias);
-    const targets = i.keystoreOn ?? [];
+    const targets = keystores(i);
     const results = await Promise.allSettled(targets.map((t) => addCredential(t, i.alias, i.credential!)));
     const failed = results.map((r, k) => ({ r, t: targets[k] })).filter((x) => x.r.status === "rejected");
     if (failed.length) {
@@ -310,14 +302,31 @@ function keystoresClean(e: unknown): boolean {
 }
 
 /** Removes the credential from every keystore (all hosts at once) and reloads (best effort per keystore; throws the first failure at the end). */
-async function withdrawCredential(client: Client, i: Pick<ApiKeyLinkInputs, "alias" | "local" | "keystoreOn">): Promise<void> {
-    const results = await Promise.allSettled((i.keystoreOn ?? []).map((t) => removeCredential(t, i.alias)));
+async function withdrawCredential(client: Client, i: Pick<LinkInputs, "alias" | "local" | "keystoreOn">): Promise<void> {
+    const results = await Promise.allSettled(keystores(i).map((t) => removeCredential(t, i.alias)));
     await reloadSecureSettings(client, i.local);
     const first = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (first) throw first.reason;
 }
 
-function notConnected(i: ApiKeyLinkInputs, s: RemoteStatus, timeout: number, cleanup: string): RemoteNotConnectedError {
+/**
+ * What each keystore holds for the alias before an adopting create overwrites it (`add --force`):
+ * the undo of a failed adopt puts these back instead of removing the credential the adopted link
+ * works with. In memory only, for the length of the create.
+ */
+async function heldCredentials(i: LinkInputs): Promise<Array<string | undefined>> {
+    return Promise.all(keystores(i).map((t) => heldCredential(t, i.alias)));
+}
+
+/** Gives every keystore back what it held before (`held[k]`, or nothing), then reloads. */
+async function putBackCredentials(client: Client, i: LinkInputs, held: Array<string | undefined>): Promise<void> {
+    const results = await Promise.allSettled(keystores(i).map((t, k) => (held[k] !== undefined ? addCredential(t, i.alias, held[k]!) : removeCredential(t, i.alias))));
+    await reloadSecureSettings(client, i.local);
+    const first = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (first) throw first.reason;
+}
+
+function notConnected(i: LinkInputs, s: RemoteStatus, timeout: number, cleanup: string): RemoteNotConnectedError {
     const target = (i.mode ?? "sniff") === "proxy" ? `proxy address ${i.proxyAddress}` : `seeds ${(i.seeds ?? []).join(", ")}`;
     const down = s.perNode.filter((p) => p.asked && !p.connected).map((p) => p.node.name);
     return new RemoteNotConnectedError(
@@ -329,47 +338,64 @@ function notConnected(i: ApiKeyLinkInputs, s: RemoteStatus, timeout: number, cle
         { alias: i.alias, nodesNotConnected: down, remoteInfo: Object.fromEntries(s.perNode.map((p) => [p.node.name, p.raw ?? {}])) });
 }
 
-async function versionsOf(i: ApiKeyLinkInputs, local: Client): Promise<{ local: string; remote?: string }> {
-    const min = (l: Array<{ version: string }>) => l.map((n) => n.version).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))[0] ?? "";
-    const lv = min(await nodeVersions(local, "local", i.local));
-    let rv: string | undefined;
-    if (i.remote) {
-        try {
-            rv = min(await nodeVersions(clientFor(i.remote), "remote", i.remote));
-        } catch (e) {
-            pulumi.log.warn(`remote cluster '${i.alias}': could not read the remote cluster's version: ${(e as Error).message}`);
-        }
+/** A failure whose message is only complete once the undo has said what it took back. */
+class Unfinished extends Error {
+    constructor(readonly make: (cleanup: string) => Error) {
+        super("unfinished");
     }
-    return { local: lv, remote: rv };
 }
 
-function outputs(i: ApiKeyLinkInputs, s: RemoteStatus, v: { local: string; remote?: string }, inSync: boolean): ApiKeyLinkOutputs {
+/** The `cluster_uuid`s behind the connections: local must be read (before anything is written), remote when it answers. */
+async function identities(i: LinkInputs): Promise<{ local?: string; remote?: string }> {
+    const local = await clusterUuidOf("local", i.local);
+    let remote: string | undefined;
+    if (i.remote) remote = await clusterUuidOf("remote", i.remote).catch(() => undefined);
+    return { local, remote };
+}
+
+/** The remote's minimum node version, or undefined when it cannot be read now (a warning says so). */
+async function remoteVersionOf(i: Pick<LinkInputs, "remote" | "alias">): Promise<string | undefined> {
+    if (!i.remote) return undefined;
+    try {
+        const min = (l: Array<{ version: string }>) => l.map((n) => n.version).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))[0];
+        return min(await nodeVersions(clientFor(i.remote), "remote", i.remote));
+    } catch (e) {
+        pulumi.log.warn(`remote cluster '${i.alias}': could not read the remote cluster's version: ${(e as Error).message}`);
+        return undefined;
+    }
+}
+
+function outputs(i: LinkInputs, s: RemoteStatus | undefined, v: { local: string; remote?: string }, inSync: boolean | undefined, rec: LinkRecordOutputs): LinkOutputs {
+    const apiKey = isApiKey(i);
     return plain({
         ...i,
-        connected: s.connected,
-        numNodesConnected: s.numNodesConnected,
-        numProxySocketsConnected: s.numProxySocketsConnected,
-        nodesConnected: s.nodesConnected,
-        nodesTotal: s.nodesTotal,
-        credentialsInUse: s.credentialsInUse,
-        keystoresInSync: inSync,
+        connected: s?.connected ?? false,
+        numNodesConnected: s?.numNodesConnected,
+        numProxySocketsConnected: s?.numProxySocketsConnected,
+        nodesConnected: s?.nodesConnected,
+        nodesTotal: s?.nodesTotal,
+        credentialsInUse: apiKey ? s?.credentialsInUse ?? false : undefined,
+        keystoresInSync: apiKey ? inSync : undefined,
         localVersion: v.local,
         remoteVersion: v.remote,
+        ...rec,
+        pausedReplication: nothingPaused(rec.pausedReplication) ? undefined : rec.pausedReplication,
     });
 }
 
 /** The input part of a state (what the program declared), for `read`'s `inputs`. */
-function inputsOf(o: ApiKeyLinkOutputs): ApiKeyLinkOutputs {
+export function inputsOf(o: LinkOutputs): LinkInputs {
     const {
         connected: _c, numNodesConnected: _n, numProxySocketsConnected: _p, nodesConnected: _nc, nodesTotal: _nt,
-        credentialsInUse: _ci, keystoresInSync: _k, localVersion: _lv, remoteVersion: _rv, ...inputs
+        credentialsInUse: _ci, keystoresInSync: _k, localVersion: _lv, remoteVersion: _rv,
+        localClusterUuid: _lu, remoteClusterUuid: _ru, adoptedFrom: _a, createInterrupted: _i, pausedReplication: _pr,
+        ...inputs
     } = o;
-    // ReadResult types `inputs` as the outputs; the engine takes them as the inputs seen now.
-    return inputs as ApiKeyLinkOutputs;
+    return inputs;
 }
 
 /** Refuses the write when a license forbids it: the same message as the preview, as a LicenseError. */
-async function licenseGate(i: ApiKeyLinkInputs): Promise<void> {
+async function licenseGate(i: LinkInputs): Promise<void> {
     for (const side of ["local", "remote"] as const) {
         const conn = i[side];
         if (!conn) continue;
@@ -378,189 +404,302 @@ async function licenseGate(i: ApiKeyLinkInputs): Promise<void> {
     }
 }
 
+/** The cluster behind `local` must be the one the state's settings were written to. */
+function refuseOtherCluster(o: Partial<LinkOutputs>, uuid: string | undefined): void {
+    if (o.localClusterUuid && uuid && o.localClusterUuid !== uuid) {
+        throw new EsRemoteError(
+            `the local connection (${urlsOf(o.local)}) now reaches another cluster (cluster_uuid ${uuid}, the link was written to ${o.localClusterUuid}); ` +
+            "the link must be replaced, not updated: run 'pulumi preview' again (it plans the replacement). Nothing was written.",
+            { expectedClusterUuid: o.localClusterUuid, clusterUuid: uuid });
+    }
+}
+
+/** The state the engine records when taking back what a create or migration wrote failed (see CreateInterruptedError). */
+function recorded(message: string, news: LinkInputs, outs: LinkOutputs, cause: Error): CreateInterruptedError {
+    const properties: Record<string, unknown> = { ...outs };
+    // The host does not add the serialized provider to an error's properties; later hooks need it.
+    if (news.__provider !== undefined) properties.__provider = news.__provider;
+    return new CreateInterruptedError(message, news.alias, properties, { alias: news.alias }, cause);
+}
+
+const NEXT_UP = "run 'pulumi up' again once the cluster and the keystores' hosts answer (it writes every setting and the credential and finishes the link), " +
+    "'pulumi refresh' (it drops the link if nothing is there), or 'pulumi destroy' (it removes it)";
+
 // ------------------------------------------------------------------------------------- hooks
 
-export async function check(olds: unknown, news: unknown): Promise<pulumi.dynamic.CheckResult> {
-    const n = plainInputs<ApiKeyLinkInputs>(news);
-    const failures = validateOwn(n);
+export async function check(olds: unknown, news: unknown): Promise<{ inputs: LinkInputs; failures: CheckFailure[] }> {
+    const n = plainInputs<LinkInputs>(news);
+    const failures = validateOwn(n as unknown as Record<string, unknown>);
     if (failures.length) return { inputs: n, failures };
-    const inputs: ApiKeyLinkInputs = { ...n, mode: n.mode ?? "sniff" };
+    const inputs: LinkInputs = { ...n, mode: n.mode ?? "sniff" };
     for (const side of ["local", "remote"] as const) insecureWarnings(side, inputs[side]).forEach((m) => pulumi.log.warn(m));
-    return { inputs, failures: await preflight(plainInputs<ApiKeyLinkOutputs>(olds), inputs) };
+    return { inputs, failures: await preflight(plainInputs<LinkOutputs>(olds), inputs) };
 }
 
-export async function diff(_id: string, olds: ApiKeyLinkOutputs, news: ApiKeyLinkInputs): Promise<pulumi.dynamic.DiffResult> {
-    const replaces: string[] = [];
-    if (olds.alias !== news.alias) replaces.push("alias");
-    const changed = new Set<string>(diffSettings(desired(news), desired(olds), { localVersion: olds.localVersion }));
-    for (const k of ["local", "remote", "security", "credential", "keystoreOn", "waitForConnection", "connectionTimeoutSeconds", "adoptExisting"]) {
-        if (JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null)) changed.add(k);
-    }
-    if (olds.keystoresInSync === false) changed.add("credential");
-    const { waitForCertificates: _w, ...compared } = news;
-    if (containsUnknown(compared)) return { changes: true, replaces, deleteBeforeReplace: false };
-    return { changes: changed.size > 0 || replaces.length > 0, replaces, deleteBeforeReplace: false };
-}
-
-export async function create(news: ApiKeyLinkInputs): Promise<pulumi.dynamic.CreateResult> {
-    const i = plainInputs<ApiKeyLinkInputs>(news);
-    failOnInvalid(validateOwn(i));
+/**
+ * Creates an API-key link: credential into every keystore and reload, settings, wait. Each write is
+ * paired with its undo ({@link withUndo}); a failure after the first write takes them back (an
+ * adopted alias gets its previous settings and keystore credential back), and if that fails too the
+ * engine records the link as not finished, so nothing is left on the cluster the state does not know.
+ */
+export async function create(news: LinkInputs): Promise<{ id: string; outs: LinkOutputs }> {
+    const i = plainInputs<LinkInputs>(news);
+    failOnInvalid(validateOwn(i as unknown as Record<string, unknown>));
+    // Kept for a recorded state's properties (see recorded); outputs() drops it again.
+    if (news?.__provider !== undefined) i.__provider = news.__provider;
+    const alias = i.alias;
     const client = clientFor(i.local);
-    const observed = await observeForCreate(client, i.local, i.alias);
-    forgetFact(i.local, `remote:${i.alias}`);
-    const conflict = aliasConflict(i, observed);
-    if (conflict) throw new ConflictError(`${conflict.replace(/[.\s]+$/, "")}. Nothing was written.`, { kind: "remote cluster alias", name: i.alias });
-    // What the persistent layer held (an adopted alias) is what a failed create puts back.
-    const existing = observed?.byLayer.persistent;
-    await licenseGate(i);
-    const timeout = i.connectionTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-    const undo = async (why: (cleanup: string) => Error): Promise<never> => {
-        try {
-            await putSettings(client, i.local, `remove remote cluster '${i.alias}' after the failed create`, existing ? settingsBody(i.alias, existing) : clearBody(i.alias));
-            await withdrawCredential(client, i);
-        } catch (e) {
-            throw why(`removing what it wrote failed too (${(e as Error).message}); run 'pulumi up' again once the cluster answers, or remove cluster.remote.${i.alias}.* and the keystore entry by hand`);
-        }
-        throw why(existing ? "its previous settings were restored and the credential removed from the keystores" : "the settings and the keystore entries it wrote were removed");
-    };
+    const ids = await identities(i);
+    const claim = claimAlias(ids.local, i.local, alias);
     try {
-        await deliverCredential(client, i);
+        const observed = await observeForCreate(client, i.local, alias);
+        forgetFact(i.local, `remote:${alias}`);
+        const conflict = aliasConflict(i, observed);
+        if (conflict) throw new ConflictError(`${conflict.replace(/[.\s]+$/, "")}. Nothing was written.`, { kind: "remote cluster alias", name: alias });
+        // What the persistent layer held (an adopted alias) is what a failed create puts back.
+        const existing = observed?.byLayer.persistent;
+        await licenseGate(i);
+        const timeout = i.connectionTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+        const rec: LinkRecordOutputs = { localClusterUuid: ids.local, remoteClusterUuid: ids.remote, adoptedFrom: observed?.effective };
+        const held = observed ? await heldCredentials(i) : undefined;
+        const adoptedCredential = held?.some((h) => h !== undefined) ?? false;
+        const outs = await withUndo(async (w) => {
+            await w.step("add the credential to the keystores", () => deliverCredential(client, i),
+                () => (held ? putBackCredentials(client, i, held) : withdrawCredential(client, i)),
+                {
+                    undoIfFailed: (e) => !keystoresClean(e),
+                    undoneText: adoptedCredential ? "the keystores hold their previous credential again" : "the credential was removed from the keystores",
+                });
+            await w.step("write the settings", () => putSettings(client, i.local, `register remote cluster '${alias}' (PUT _cluster/settings)`, settingsBody(alias, desired(i))),
+                () => putSettings(client, i.local, `remove remote cluster '${alias}' after the failed create`, existing ? settingsBody(alias, existing) : clearBody(alias)),
+                { undoneText: existing ? "its previous settings were restored" : "the settings it wrote were removed" });
+            let s: RemoteStatus;
+            if (i.waitForConnection ?? true) {
+                s = await waitFor(client, i, true, timeout);
+                if (!s.connected) {
+                    const st = s;
+                    throw new Unfinished((cleanup) => notConnected(i, st, timeout, cleanup));
+                }
+            } else {
+                s = await statusOf(client, i);
+            }
+            const local = (await localNodes(client, i.local)).minVersion;
+            return outputs(i, s, { local, remote: await remoteVersionOf(i) }, true, rec);
+        }, {
+            undone: (err, cleanup) => err instanceof Unfinished ? err.make(cleanup)
+                : new EsRemoteError(`creating remote cluster '${alias}' (security: apiKey) failed: ${err.message}; ${cleanup}`, { alias }, { cause: err }),
+            interrupted: (err, _failed, cleanup) => {
+                const why = err instanceof Unfinished ? err.make(cleanup).message : `creating remote cluster '${alias}' (security: apiKey) failed: ${err.message}; ${cleanup}`;
+                return recorded(`${why}. What it wrote may still be on the cluster, so the stack records the link as not finished: ${NEXT_UP}`,
+                    i, { ...outputs(i, undefined, { local: "" }, false, rec), createInterrupted: true }, err);
+            },
+        });
+        return { id: alias, outs };
     } catch (e) {
         if (keystoresClean(e)) {
+            releaseClaim(claim);
             // Nothing else was written yet, and every keystore written has given the credential back.
-            throw new EsRemoteError(`creating remote cluster '${i.alias}' (security: apiKey) failed: ${(e as Error).message}. Nothing is left on the cluster`, { alias: i.alias }, { cause: e });
+            throw new EsRemoteError(`creating remote cluster '${alias}' (security: apiKey) failed: ${(e as Error).message}. Nothing is left on the cluster`, { alias }, { cause: e });
         }
-        return await undo((cleanup) => new EsRemoteError(`creating remote cluster '${i.alias}' (security: apiKey) failed: ${(e as Error).message}; ${cleanup}`, { alias: i.alias }, { cause: e }));
+        if (!(e instanceof CreateInterruptedError)) releaseClaim(claim);
+        throw e;
     }
-    try {
-        await putSettings(client, i.local, `register remote cluster '${i.alias}' (PUT _cluster/settings)`, settingsBody(i.alias, desired(i)));
-    } catch (e) {
-        return await undo((cleanup) => new EsRemoteError(`creating remote cluster '${i.alias}' (security: apiKey) failed: ${(e as Error).message}; ${cleanup}`, { alias: i.alias }, { cause: e }));
-    }
-    let s: RemoteStatus;
-    if (i.waitForConnection ?? true) {
-        s = await waitFor(client, i, true, timeout);
-        if (!s.connected) {
-            const st = s;
-            return await undo((cleanup) => notConnected(i, st, timeout, cleanup));
-        }
-    } else {
-        s = await statusOf(client, i);
-    }
-    return { id: i.alias, outs: outputs(i, s, await versionsOf(i, client), true) };
 }
 
-export async function read(id: string, props: ApiKeyLinkOutputs): Promise<pulumi.dynamic.ReadResult> {
+/** Whether each keystore holds the declared credential; a keystore that cannot be read (its path gone, its host down) is drift, never a failed refresh. */
+async function keystoresInSync(props: LinkOutputs): Promise<boolean> {
+    const alias = props.alias;
+    const targets = keystores(props);
+    const states = await Promise.all(targets.map(async (t) => {
+        try {
+            return await credentialState(t, alias, props.credential);
+        } catch (e) {
+            pulumi.log.warn(`remote cluster '${alias}': could not read the keystore ${keystoreWhere(t)}: ${(e as Error).message}; recorded as not in sync (the next 'pulumi up' writes the credential again)`);
+            return "unreadable" as const;
+        }
+    }));
+    let inSync = true;
+    targets.forEach((t, k) => {
+        const st = states[k];
+        if (st === "same") return;
+        inSync = false;
+        if (st !== "unreadable") {
+            pulumi.log.warn(`remote cluster '${alias}': the keystore ${keystoreWhere(t)} ${st === "absent" ? "no longer holds" : "holds another value for"} ${credentialSetting(alias)}; the next 'pulumi up' writes the declared credential again`);
+        }
+    });
+    return inSync;
+}
+
+export async function read(id: string, props: LinkOutputs): Promise<pulumi.dynamic.ReadResult<LinkOutputs>> {
     const client = clientFor(props.local);
     const alias = props.alias ?? id;
     const observed = await observe(client, props.local, alias);
     if (!observed) return {};
+    const nodes = await localNodes(client, props.local);
     // As for a certificate link: a node that lost the remote is asked to try once before it is reported.
-    const s = await currentStatus(client, props.local, alias, await localNodes(client, props.local), { apiKey: true });
-    let inSync = true;
-    if (isApiKey(props)) {
-        const states = await Promise.all((props.keystoreOn ?? []).map(async (t) => {
-            try {
-                return await credentialState(t, alias, props.credential);
-            } catch (e) {
-                pulumi.log.warn(`remote cluster '${alias}': could not read the keystore ${keystoreWhere(t)}: ${(e as Error).message}; recorded as not in sync`);
-                return "unreadable" as const;
-            }
-        }));
-        (props.keystoreOn ?? []).forEach((t, k) => {
-            const st = states[k];
-            if (st === "same") return;
-            inSync = false;
-            if (st !== "unreadable") {
-                pulumi.log.warn(`remote cluster '${alias}': the keystore ${keystoreWhere(t)} ${st === "absent" ? "no longer holds" : "holds another value for"} ${credentialSetting(alias)}; the next 'pulumi up' writes the declared credential again`);
-            }
-        });
-    }
+    const s = await currentStatus(client, props.local, alias, nodes, { apiKey: true });
+    const inSync = await keystoresInSync(props);
     // The settings as the nodes apply them (transient over persistent over elasticsearch.yml), under
     // the input names: `pulumi preview --diff` after a refresh shows each changed key as old => new.
     const now: Record<string, unknown> = {};
     for (const [k] of SETTING_KEYS) now[k] = undefined;
     Object.assign(now, observed.effective);
+    // Versions change with upgrades (diff takes skip_unavailable's default from the local one);
+    // states of releases before the UUIDs were recorded get them now.
+    const localUuid = props.localClusterUuid ?? await clusterUuidOf("local", props.local).catch(() => undefined);
+    const remoteUuid = props.remoteClusterUuid ?? (props.remote ? await clusterUuidOf("remote", props.remote).catch(() => undefined) : undefined);
     const out = plain({
         ...props, ...now, connected: s.connected, numNodesConnected: s.numNodesConnected, numProxySocketsConnected: s.numProxySocketsConnected,
         nodesConnected: s.nodesConnected, nodesTotal: s.nodesTotal, credentialsInUse: s.credentialsInUse, keystoresInSync: inSync,
-    });
-    return { id: alias, props: out, inputs: inputsOf(out) };
+        localVersion: nodes.minVersion || props.localVersion, remoteVersion: (await remoteVersionOf(props)) ?? props.remoteVersion,
+        localClusterUuid: localUuid, remoteClusterUuid: remoteUuid,
+    }) as LinkOutputs;
+    // ReadResult types `inputs` as the outputs; the engine takes them as the inputs seen now.
+    return { id: alias, props: out, inputs: inputsOf(out) as LinkOutputs };
 }
 
-export async function update(_id: string, olds: ApiKeyLinkOutputs, news: ApiKeyLinkInputs): Promise<pulumi.dynamic.UpdateResult> {
-    const i = plainInputs<ApiKeyLinkInputs>(news);
-    failOnInvalid(validateOwn(i));
+/** An update of an API-key link, or a switch of the security model in either direction. */
+export async function update(_id: string, olds: LinkOutputs, news: LinkInputs): Promise<{ outs: LinkOutputs }> {
+    const i = plainInputs<LinkInputs>(news);
+    failOnInvalid(validateOwn(i as unknown as Record<string, unknown>));
+    // Kept for a recorded state's properties (see recorded); outputs() drops it again.
+    if (news?.__provider !== undefined) i.__provider = news.__provider;
     const client = clientFor(i.local);
     const timeout = i.connectionTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-    if (isApiKey(i) && !isApiKey(olds)) {
-        return { outs: await migrateToApiKey(client, olds, i, timeout) };
-    }
-    if (!isApiKey(i)) {
-        // Back to certificate trust: the same steps in reverse (settings nulled, credential removed).
-        await putSettings(client, i.local, `null remote cluster '${i.alias}' before leaving API-key mode`, clearBody(i.alias));
-        await withdrawCredential(client, olds);
-        await putSettings(client, i.local, `re-add remote cluster '${i.alias}' with certificate trust`, settingsBody(i.alias, desired(i)));
-        const s = await waitFor(client, i, false, timeout);
-        if ((i.waitForConnection ?? true) && !s.connected) throw notConnected(i, s, timeout, "the certificate settings stay in place");
-        return { outs: { ...outputs(i, s, await versionsOf(i, client), true), credentialsInUse: undefined, keystoresInSync: undefined } };
+    const ids = await identities(i);
+    refuseOtherCluster(olds, ids.local);
+    const rec: LinkRecordOutputs = {
+        localClusterUuid: ids.local ?? olds.localClusterUuid, remoteClusterUuid: ids.remote ?? olds.remoteClusterUuid, adoptedFrom: olds.adoptedFrom,
+    };
+    if (isApiKey(i) !== isApiKey(olds)) {
+        return { outs: await switchModel(client, olds, i, rec, timeout) };
     }
     await licenseGate(i);
     // Keystores dropped from the list lose the credential; the declared ones get it (again).
-    const removed = (olds.keystoreOn ?? []).filter((o) => !(i.keystoreOn ?? []).some((n) => keystoreKey(n) === keystoreKey(o)));
+    const removed = keystores(olds).filter((o) => !keystores(i).some((n) => keystoreKey(n) === keystoreKey(o)));
     await Promise.all(removed.map((t) => removeCredential(t, i.alias)));
-    const credentialChanged = olds.credential !== i.credential || olds.keystoresInSync === false || JSON.stringify(olds.keystoreOn) !== JSON.stringify(i.keystoreOn);
+    const credentialChanged = olds.credential !== i.credential || olds.keystoresInSync === false || olds.createInterrupted === true ||
+        JSON.stringify(olds.keystoreOn) !== JSON.stringify(i.keystoreOn);
     if (credentialChanged) await deliverCredential(client, i);
-    const body = settingsBody(i.alias, desired(i), desired(olds));
+    // After an interrupted create or migration nobody knows what is on the cluster: write every key.
+    const body = settingsBody(i.alias, desired(i), olds.createInterrupted ? undefined : desired(olds));
     if (Object.keys(body).length) await putSettings(client, i.local, `update remote cluster '${i.alias}' (PUT _cluster/settings)`, body);
     const wrote = credentialChanged || Object.keys(body).length > 0;
     const s = wrote && (i.waitForConnection ?? true) ? await waitFor(client, i, true, timeout) : await statusOf(client, i);
     if (wrote && (i.waitForConnection ?? true) && !s.connected) throw notConnected(i, s, timeout, "the new settings and credential stay in place");
-    return { outs: outputs(i, s, await versionsOf(i, client), true) };
+    holdAlias(rec.localClusterUuid, i.local, i.alias);
+    const outs = outputs(i, s, { local: (await localNodes(client, i.local)).minVersion, remote: await remoteVersionOf(i) }, true, rec);
+    return { outs: await resumeLeftPaused(client, olds, i, s, outs) };
 }
 
 /**
- * Certificate trust → API key, same alias, in Elastic's order: save and null the old settings, add
- * the credential and reload, re-add the alias at the server port, verify. If the new connection
- * does not come up: the credential is removed again and the saved certificate settings restored.
+ * Resumes what an earlier, interrupted migration paused (`olds.pausedReplication`) once this link is
+ * connected; until then (or if resuming fails) the state keeps the list, so the next up tries again.
  */
-async function migrateToApiKey(client: Client, olds: ApiKeyLinkOutputs, i: ApiKeyLinkInputs, timeout: number): Promise<ApiKeyLinkOutputs> {
-    await licenseGate(i);
-    const saved = (await observe(client, i.local, i.alias))?.byLayer.persistent ?? desired(olds);
-    pulumi.log.info(`remote cluster '${i.alias}': migrating from certificate trust to an API key (saved settings: ${JSON.stringify(saved)})`);
-    await putSettings(client, i.local, `null remote cluster '${i.alias}' (migration step: remove the certificate-based connection)`, clearBody(i.alias));
-    const rollback = async (failure: string, cause?: unknown): Promise<never> => {
-        let restored = "the certificate settings were restored";
-        try {
-            if (!keystoresClean(cause)) await withdrawCredential(client, i);
-        } catch (e) {
-            restored = `removing the credential failed (${(e as Error).message}); `;
-        }
-        try {
-            await putSettings(client, i.local, `restore remote cluster '${i.alias}' with certificate trust (migration rollback)`, settingsBody(i.alias, saved));
-            const back = await waitFor(client, i, false, timeout);
-            restored += back.connected ? " and it is connected again" : " but it has not reconnected yet";
-        } catch (e) {
-            restored += `; restoring the certificate settings failed too (${(e as Error).message}): set them by hand: ${JSON.stringify(settingsBody(i.alias, saved))}`;
-        }
-        throw new RemoteNotConnectedError(`migrating remote cluster '${i.alias}' to an API key failed: ${failure}. Rolled back: ${restored}. The stack still records the certificate link`, { alias: i.alias, rolledBack: true });
-    };
-    try {
-        await deliverCredential(client, i);
-        await putSettings(client, i.local, `re-add remote cluster '${i.alias}' at the remote cluster server (PUT _cluster/settings)`, settingsBody(i.alias, desired(i)));
-    } catch (e) {
-        return await rollback((e as Error).message, e);
-    }
-    const s = await waitFor(client, i, true, timeout);
+async function resumeLeftPaused(client: Client, olds: LinkOutputs, i: LinkInputs, s: RemoteStatus, outs: LinkOutputs): Promise<LinkOutputs> {
+    const paused = olds.pausedReplication;
+    if (nothingPaused(paused)) return outs;
     if (!s.connected) {
-        return await rollback(notConnected(i, s, timeout, "rolling back").message);
+        pulumi.log.warn(`remote cluster '${i.alias}': ${pausedText(paused!)} stay paused until the link is connected (the next 'pulumi up' resumes them)`);
+        return { ...outs, pausedReplication: paused };
     }
-    return outputs(i, s, await versionsOf(i, client), true);
+    try {
+        await resumeReplication(client, i.alias, paused);
+    } catch (e) {
+        throw recorded(`remote cluster '${i.alias}' is connected, but resuming ${pausedText(paused!)} (paused by an earlier migration) failed: ${(e as Error).message}; the stack keeps them as paused: run 'pulumi up' again`,
+            i, { ...outs, pausedReplication: paused }, e as Error);
+    }
+    return outs;
 }
 
-export async function delete_(_id: string, props: ApiKeyLinkOutputs): Promise<void> {
+/**
+ * Certificate trust ⇄ API key, same alias, in Elastic's order: pause what replicates through the
+ * alias, save and null the old settings, add (or remove) the credential and reload, re-add the alias
+ * at the new port, verify, resume. Every step has its undo: any failure after the first write rolls
+ * back to the old model's settings (the state's, not the cluster's, which after an earlier attempt
+ * may already be the new model's), gives the keystores back what they held, and resumes what it
+ * paused. If the rollback fails too, the engine records the link in the new model as not finished,
+ * with what is still paused, so the next up finishes it and resumes them.
+ */
+async function switchModel(client: Client, olds: LinkOutputs, i: LinkInputs, rec: LinkRecordOutputs, timeout: number): Promise<LinkOutputs> {
+    const alias = i.alias;
+    const toApiKey = isApiKey(i);
+    const from = toApiKey ? "certificate trust" : "an API key";
+    const to = toApiKey ? "an API key" : "certificate trust";
+    const fromLabel = toApiKey ? "certificate" : "API-key";
+    const toLabel = toApiKey ? "API-key" : "certificate";
+    if (toApiKey) await licenseGate(i);
+    const saved = desired(olds);
+    pulumi.log.info(`remote cluster '${alias}': migrating from ${from} to ${to} (saved settings: ${JSON.stringify(saved)})`);
+    const earlier = olds.pausedReplication ?? { followers: [], patterns: [] };
+    let paused: PausedReplication = { followers: [], patterns: [] };
+    const allPaused = (): PausedReplication => ({
+        followers: [...new Set([...earlier.followers, ...paused.followers])], patterns: [...new Set([...earlier.patterns, ...paused.patterns])],
+    });
+    let resumeFailed = false;
+    const s = await withUndo(async (w) => {
+        paused = await w.step("pause replication through the alias", () => pauseReplication(client, alias),
+            async () => {
+                try {
+                    await resumeReplication(client, alias, paused);
+                } catch (e) {
+                    resumeFailed = true;
+                    throw e;
+                }
+            }, { undoneText: "what it paused was resumed" });
+        if (!nothingPaused(paused)) pulumi.log.info(`remote cluster '${alias}': paused ${pausedText(paused)} for the switch`);
+        await w.step(`null the ${from} settings`, () => putSettings(client, i.local, `null remote cluster '${alias}' (migration step: remove the ${from} connection)`, clearBody(alias)),
+            async () => {
+                await putSettings(client, i.local, `restore remote cluster '${alias}' with ${from} (migration rollback)`, settingsBody(alias, saved));
+                const back = await waitFor(client, olds, !toApiKey, timeout).catch(() => undefined);
+                if (!back?.connected) pulumi.log.warn(`remote cluster '${alias}': the restored ${from} settings have not reconnected yet`);
+            }, { undoneText: `the ${fromLabel} settings were restored` });
+        if (toApiKey) {
+            await w.step("add the credential to the keystores", () => deliverCredential(client, i), () => withdrawCredential(client, i),
+                { undoIfFailed: (e) => !keystoresClean(e), undoneText: "the credential was removed from the keystores" });
+        } else {
+            await w.step("remove the credential from the keystores", () => withdrawCredential(client, olds), () => deliverCredential(client, olds),
+                { undoIfFailed: () => true, undoneText: "the keystores hold the API key again" });
+        }
+        await w.step(`re-add the alias with ${to}`, () => putSettings(client, i.local, `re-add remote cluster '${alias}' with ${to} (PUT _cluster/settings)`, settingsBody(alias, desired(i))),
+            () => putSettings(client, i.local, `null remote cluster '${alias}' (migration rollback)`, clearBody(alias)), { undoneText: `the ${toLabel} settings were removed` });
+        const st = await waitFor(client, i, toApiKey, timeout);
+        if ((i.waitForConnection ?? true) && !st.connected) {
+            throw new Unfinished(() => notConnected(i, st, timeout, "rolling back"));
+        }
+        return st;
+    }, {
+        undone: (err, cleanup) => new RemoteNotConnectedError(
+            `migrating remote cluster '${alias}' to ${to} failed: ${err instanceof Unfinished ? err.make("it was rolled back").message : err.message}. Rolled back: ${cleanup}. The stack still records the ${fromLabel} link`,
+            { alias, rolledBack: true }),
+        interrupted: (err, failed, cleanup) => {
+            const why = `migrating remote cluster '${alias}' to ${to} failed: ${err instanceof Unfinished ? err.make("rolling back").message : err.message}. Rolling back: ${cleanup}`;
+            if (resumeFailed && failed.length === 1) {
+                // Everything else is back as it was: the old model's state, with what is still paused.
+                return recorded(`${why}. The ${fromLabel} link is back; the stack records ${pausedText(allPaused())} as paused: run 'pulumi up' again to resume them`,
+                    i, { ...olds, ...rec, pausedReplication: allPaused() } as LinkOutputs, err);
+            }
+            // Recorded so that the next up finishes the switch: to an API key, as an unfinished
+            // API-key link (its update writes the credential and every key); back to certificate
+            // trust, as the unfinished API-key link it was (the next up runs this switch again, with
+            // the API-key settings as the ones to restore, and takes the credential out).
+            const paused = nothingPaused(allPaused()) ? "" : `, and ${pausedText(allPaused())} as paused`;
+            const state = toApiKey
+                ? outputs(i, undefined, { local: olds.localVersion ?? "" }, false, { ...rec, pausedReplication: allPaused() })
+                : { ...olds, ...rec, connected: false, pausedReplication: nothingPaused(allPaused()) ? undefined : allPaused() } as LinkOutputs;
+            return recorded(`${why}. What it wrote may still be on the cluster, so the stack records the link (security: ${toApiKey ? "apiKey" : "apiKey, to be switched"}) as not finished${paused}: ${NEXT_UP}`,
+                i, plain({ ...state, createInterrupted: true }), err);
+        },
+    });
+    holdAlias(rec.localClusterUuid, i.local, alias);
+    const outs = outputs(i, s, { local: (await localNodes(client, i.local)).minVersion, remote: await remoteVersionOf(i) }, toApiKey ? true : undefined, rec);
+    return resumeLeftPaused(client, { ...olds, pausedReplication: allPaused() }, i, s, outs);
+}
+
+export async function delete_(_id: string, props: LinkOutputs): Promise<void> {
     const client = clientFor(props.local);
     await putSettings(client, props.local, `remove remote cluster '${props.alias}' (PUT _cluster/settings)`, clearBody(props.alias));
     if (isApiKey(props)) await withdrawCredential(client, props);
+    releaseAlias(props.localClusterUuid, props.local, props.alias);
 }
 export { delete_ as delete };
