@@ -188,6 +188,17 @@ export async function remoteStatus(client: Client, conn: ClusterConnection, alia
                 return { node: n, asked: false, connected: false, error: `${c.urls[0]} (its HTTP publish address) did not answer: ${(e as Error).message.split("\n")[0]}` };
             }
         }));
+        if (perNode.some((p) => !p.asked)) {
+            // Publish addresses that do not route from the Pulumi host (containers, NAT, a load
+            // balancer in front): ask through the connection's own URLs, each bound to the node
+            // that answers it, so a link that works is not judged "not connected" for want of a route.
+            const through = await askThroughUrls(conn, alias, opts);
+            perNode = perNode.map((p) => {
+                if (p.asked) return p;
+                const t = through.get(p.node.id);
+                return t ? { ...nodeAnswer(p.node, t.info, alias, opts), via: t.url } : p;
+            });
+        }
     }
     const sum = summarizeConnections(perNode);
     const min = (xs: Array<number | undefined>) => {
@@ -200,6 +211,30 @@ export async function remoteStatus(client: Client, conn: ClusterConnection, alia
         credentialsInUse: asked.length > 0 && asked.every((p) => p.credentials === true),
         numNodesConnected: min(asked.map((p) => p.numNodesConnected)), numProxySocketsConnected: min(asked.map((p) => p.numProxySocketsConnected)),
     };
+}
+
+/**
+ * `_remote/info` through each URL of the connection, with the id of the node that answered it (read
+ * before and after, so an answer through a load balancer that switched nodes in between is not
+ * credited to either).
+ */
+async function askThroughUrls(conn: ClusterConnection, alias: string, opts: StatusOptions): Promise<Map<string, { url: string; info: unknown }>> {
+    void alias;
+    void opts;
+    const out = new Map<string, { url: string; info: unknown }>();
+    await Promise.all(conn.urls.map(async (url) => {
+        const c = clientFor({ ...conn, urls: [url], maxRetries: 0, requestTimeoutSeconds: Math.min(conn.requestTimeoutSeconds ?? 10, 10) });
+        const who = async () => Object.keys((await c.transport.request<{ nodes?: Record<string, unknown> }>({ method: "GET", path: "/_nodes/_local", querystring: { filter_path: "nodes.*.name" } }))?.nodes ?? {})[0];
+        try {
+            const before = await who();
+            const info = await c.cluster.remoteInfo();
+            const after = await who();
+            if (before && before === after && !out.has(before)) out.set(before, { url, info });
+        } catch {
+            // Not reachable this way either: the node stays unasked.
+        }
+    }));
+    return out;
 }
 
 /** Asks a node to use the remote once: `_resolve/cluster` (8.13+) dials a remote it is not connected to, and reads nothing. */
@@ -222,7 +257,7 @@ export async function currentStatus(client: Client, conn: ClusterConnection, ali
     if (first.connected || !retry.length) return first;
     await Promise.all(retry.map((p) => {
         if (local.nodes.length <= 1) return tryRemoteOnce(client, alias, 10_000);
-        const c = nodeConnection(conn, p.node);
+        const c = p.via ? { ...conn, urls: [p.via], maxRetries: 0 } : nodeConnection(conn, p.node);
         return c ? tryRemoteOnce(clientFor(c), alias, 10_000) : undefined;
     }));
     return remoteStatus(client, conn, alias, local, opts);
@@ -260,6 +295,11 @@ export async function waitConnected(client: Client, conn: ClusterConnection, ali
 
 /** Says which local nodes could not be asked: `connected` then speaks only for the others. */
 export function warnUnasked(alias: string, status: RemoteStatus): void {
+    const through = status.perNode.filter((p) => p.via);
+    if (through.length) {
+        pulumi.log.info(`remote cluster '${alias}': ${through.map((p) => `${p.node.name} was asked through ${p.via}`).join("; ")} (its HTTP publish address does not answer from here); ` +
+            `${status.perNode.filter((p) => p.asked && !p.via).map((p) => p.node.name).join(", ") || "no node"} at its publish address`);
+    }
     if (status.unasked.length) {
         pulumi.log.warn(`remote cluster '${alias}': could not ask ${status.unasked.length} local node(s) whether they are connected (${status.unasked.join("; ")}); 'connected' only speaks for the ${status.nodesTotal - status.unasked.length} that answered`);
     }

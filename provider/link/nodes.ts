@@ -217,6 +217,8 @@ export interface NodeConnection {
     /** The node's `_remote/info` entry for the alias, as it answered. */
     raw?: Record<string, unknown>;
     error?: string;
+    /** Where the node was asked when not at its own HTTP publish address (a URL of the connection). */
+    via?: string;
 }
 
 /** The link's connection over every local `remote_cluster_client` node. */

@@ -80,7 +80,7 @@ function applyPersistent(store: Record<string, unknown>, body: Record<string, un
 }
 
 /** Starts the double. Every request the hooks send is answered from the model above. */
-export async function startFakeCluster(opts: { version?: string; uuid?: string } = {}): Promise<FakeCluster> {
+export async function startFakeCluster(opts: { version?: string; uuid?: string; unroutableNodes?: number } = {}): Promise<FakeCluster> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-es-"));
     const esHome = path.join(dir, "es");
     const configDir = path.join(dir, "config");
@@ -123,7 +123,15 @@ export async function startFakeCluster(opts: { version?: string; uuid?: string }
             fc.loaded = new Set(keystoreSettings());
             return elastic({ _nodes: { total: 1, successful: 1, failed: 0 }, nodes: { n1: { name: "n1", secure_setting_names: [...fc.loaded].sort() } } });
         }
-        if (p.startsWith("/_nodes")) return elastic({ nodes: { n1: node } });
+        if (p === "/_nodes/_local") return elastic({ nodes: { n1: { name: "n1" } } });
+        if (p.startsWith("/_nodes")) {
+            // unroutableNodes: a cluster of that many nodes whose HTTP publish addresses do not
+            // answer from here (containers, NAT); this double answers the connection's URL as n1.
+            if (!opts.unroutableNodes) return elastic({ nodes: { n1: node } });
+            const nodes: Record<string, unknown> = {};
+            for (let k = 1; k <= opts.unroutableNodes; k++) nodes[`n${k}`] = { ...node, name: `n${k}`, http: { publish_address: "127.0.0.1:1" } };
+            return elastic({ nodes });
+        }
         if (p === "/_license") return elastic({ license: { type: "trial", status: "active" } });
         if (p === "/_ssl/certificates") return elastic([]);
         if (p === "/_security/role") return elastic({});

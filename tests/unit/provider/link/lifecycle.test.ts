@@ -226,6 +226,36 @@ describe("RemoteClusterLink lifecycle (a fake local cluster)", function () {
         });
     });
 
+    describe("the wait where the nodes' publish addresses do not route from here", () => {
+        it("asks through the connection's URL, says which node was judged how, and a working link is created", async () => {
+            const nat = await startFakeCluster({ uuid: "nat-uuid", unroutableNodes: 2 });
+            try {
+                const logged: string[] = [];
+                const original = console.log;
+                const originalErr = console.error;
+                const originalWarn = console.warn;
+                console.log = (...x: unknown[]) => void logged.push(x.map(String).join(" "));
+                console.error = console.log;
+                console.warn = console.log;
+                let r;
+                try {
+                    r = await link.create(apiKeyInputs(nat, "nat", fakeCredential()));
+                } finally {
+                    console.log = original;
+                    console.error = originalErr;
+                    console.warn = originalWarn;
+                }
+                assert.strictEqual(r.outs.connected, true, logged.join("\n"));
+                assert.deepStrictEqual([r.outs.nodesConnected, r.outs.nodesTotal], [1, 2]);
+                assert.ok(logged.some((l) => l.includes(`n1 was asked through ${nat.double.url}`)), logged.join("\n"));
+                assert.ok(logged.some((l) => /could not ask 1 local node\(s\).*n2: https:\/\/127\.0\.0\.1:1 \(its HTTP publish address\) did not answer/.test(l)), logged.join("\n"));
+                await link.delete("nat", r.outs);
+            } finally {
+                await nat.close();
+            }
+        });
+    });
+
     describe("read", () => {
         it("refreshes localVersion after an upgrade, and a keystore whose path is gone is drift, not a failed refresh", async () => {
             const cred = fakeCredential();
