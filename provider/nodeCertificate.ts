@@ -24,7 +24,7 @@ import { CheckFailure, failOnInvalid } from "./core/validation";
 import { CreateInterruptedError, describeError } from "./core/errors";
 import { CERTIFICATE_PURPOSES, CertificatePurpose, LISTENERS, VerifyOn, checkServing, clientForNode, waitUntilServed } from "./certs/verify";
 import {
-    DeliveryTarget, OnDelete, deliverFiles, deliveryPaths, deliveryProblems, keepOriginals, matches, readDelivered, releaseDelivered,
+    DeliveryTarget, OnDelete, deliverFiles, deliveryPaths, deliveryProblems, halfSwitched, keepOriginals, matches, readDelivered, releaseDelivered,
     trustFileContent,
 } from "./certs/delivery";
 import { locationOf, nodePath } from "./access/node";
@@ -524,6 +524,13 @@ export async function read(id: string, props: NodeCertificateOutputs): Promise<p
             if (onDisk.caPem !== trustFileContent(t, o.caPem)) {
                 drift.push(`delivery: ${name(p.ca)} ${onDisk.caPem === undefined ? "is missing" : "holds other CA certificates"}`);
             }
+        }
+        const half = await halfSwitched(t, onDisk).catch(() => undefined);
+        if (half) {
+            // Ours or not, a node restarted on these files would not start: the next up writes all three.
+            pulumi.log.warn(`the certificate files in ${t.directory}${t.access ? ` on ${describeAccess(t.access)}` : ""}: ${half}; the next 'pulumi up' writes all three again`);
+            drift.push(`delivery: ${half}`);
+            o.deliveryInSync = false;
         }
     }
     if (o.verifyOn) {

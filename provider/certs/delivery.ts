@@ -10,6 +10,7 @@
  * default, SSH or a command prefix; see provider/access): the same code writes, keeps aside and
  * restores on every kind of host.
  */
+import * as crypto from "crypto";
 import * as path from "path";
 import { CERTIFICATE_FACTS, forgetFacts } from "../core/facts";
 import { FileStat, NodeFiles, Owner, writeFileAtomicSync } from "../access/files";
@@ -164,10 +165,16 @@ export async function deliverFiles(t: DeliveryTarget, pems: DeliveredPems): Prom
     const keyMode = await keyFileModeFor(f, t, p.key);
     await assertOwnerKept(f, p.key, keyMode);
     certificatesChanged();
+    const record = switchRecordPath(t);
     try {
+        // Each file is replaced atomically, the three together are not: a crash between two renames
+        // leaves a new key beside the old certificate. The record says so until the last rename has
+        // landed, so a refresh (and the next up) finds a half-done switch even if nothing else does.
+        await f.writeAtomic(record, `${JSON.stringify({ cert: sha256(pems.certPem), key: sha256(pems.keyPem), ca: sha256(trustFileContent(t, pems.caPem)) })}\n`, PUBLIC_FILE_MODE);
         await f.writeAtomic(p.ca, trustFileContent(t, pems.caPem), PUBLIC_FILE_MODE);
         await f.writeAtomic(p.key, pems.keyPem, keyMode);
         await f.writeAtomic(p.cert, pems.certPem, PUBLIC_FILE_MODE);
+        await f.remove(record);
     } catch (err) {
         const e = err as NodeJS.ErrnoException;
         throw new Error(`could not write the certificate files to ${t.directory}${onHost(f)}: ${e.code ?? ""} ${e.message}`.replace(/\s+/g, " "), { cause: err });
@@ -250,6 +257,46 @@ async function assertDirectory(f: NodeFiles, t: { directory: string }): Promise<
     }
     if (!st.isDirectory) {
         throw new Error(`delivery.directory ${t.directory}${onHost(f)} is not a directory`);
+    }
+}
+
+/** Name tag of the record {@link deliverFiles} keeps while it replaces the three files. */
+const SWITCH_TAG = ".es-remote-switch";
+
+/** The record of a switch of the files of `t` in progress: `.<certFile>.es-remote-switch`. @internal */
+export function switchRecordPath(t: DeliveryTarget): string {
+    const p = deliveryPaths(t);
+    return path.join(path.dirname(p.cert), `.${path.basename(p.cert)}${SWITCH_TAG}`);
+}
+
+function sha256(s: string): string {
+    return crypto.createHash("sha256").update(s).digest("hex");
+}
+
+/**
+ * Why the files of `t`, as `on` holds them, may not be a working set, or undefined: a switch that
+ * {@link deliverFiles} began and did not finish (its record is still there: the process died between
+ * two renames), or a certificate and a key that are not a pair (however that came about). Either
+ * way the node would not start again with them; writing the three files again repairs it.
+ */
+export async function halfSwitched(t: DeliveryTarget, on: Partial<DeliveredPems>): Promise<string | undefined> {
+    const f = await filesOn(t.access);
+    if ((await f.readFile(switchRecordPath(t))) !== undefined) {
+        return `an earlier write of the three files did not finish (${path.basename(switchRecordPath(t))} is still there), so they may not belong together`;
+    }
+    if (on.certPem !== undefined && on.keyPem !== undefined && isPair(on.certPem, on.keyPem) === false) {
+        return `${path.basename(deliveryPaths(t).key)} is not the key of the certificate in ${path.basename(deliveryPaths(t).cert)}`;
+    }
+    return undefined;
+}
+
+/** Whether `keyPem` is the private key of the certificate `certPem`; `undefined` when either cannot be read (other drift says so). */
+function isPair(certPem: string, keyPem: string): boolean | undefined {
+    try {
+        const pub = new crypto.X509Certificate(certPem).publicKey.export({ type: "spki", format: "der" });
+        return crypto.createPublicKey(keyPem).export({ type: "spki", format: "der" }).equals(pub);
+    } catch {
+        return undefined;
     }
 }
 
@@ -436,6 +483,7 @@ export async function releaseDelivered(t: DeliveryTarget, pems: DeliveredPems, m
     for (const [file, own] of [[p.key, true], [p.cert, true], [p.ca, ownCa]] as const) {
         await releaseFile(f, file, own, mode, report);
     }
+    await f.remove(switchRecordPath(t));
     await f.syncDir(t.directory);
     return report;
 }

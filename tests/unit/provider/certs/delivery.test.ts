@@ -2,11 +2,12 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import {
-    configNaming, DEFAULT_FILES, deliverFiles, deliveredMatches, deliverTrustFile, deliveryPaths, deliveryProblems, findOriginal, keepOriginals, readDelivered, releaseDelivered,
+    configNaming, DEFAULT_FILES, deliverFiles, halfSwitched, switchRecordPath, deliveredMatches, deliverTrustFile, deliveryPaths, deliveryProblems, findOriginal, keepOriginals, readDelivered, releaseDelivered,
     releaseTrustFile, trustFileContent, trustFilePath, writeFileAtomic,
 } from "../../../../provider/certs/delivery";
 import { CERTIFICATE_FACTS, cachedFact, clearFacts } from "../../../../provider/core/facts";
 import { tempDir } from "../certTestSupport";
+import { generateCa, issueNodeCertificate } from "../../../../provider/certs/pem";
 import { skipUnlessRoot } from "../../../support/root";
 
 const PEMS = { certPem: "CERT A\n", keyPem: "KEY A\n", caPem: "CA\n" };
@@ -290,6 +291,36 @@ describe("provider/certs/delivery", () => {
         }
         it("accepts a full target", async () => {
             assert.deepStrictEqual(deliveryProblems({ directory: "/x", certFile: "a", keyFile: "b", caFile: "c", keyFileMode: 0o640, onDelete: "keep" }), []);
+        });
+    });
+
+    describe("a switch of the three files that stops between two renames", () => {
+        it("leaves a record that says so until the last file is in place; writing again completes it and removes the record", async () => {
+            const t = { directory: dir };
+            const p = deliveryPaths(t);
+            await deliverFiles(t, PEMS);
+            assert.strictEqual(await halfSwitched(t, await readDelivered(t)), undefined);
+            // A real failure at the third rename: the certificate's name is taken by a directory.
+            fs.rmSync(p.cert);
+            fs.mkdirSync(p.cert);
+            await assert.rejects(deliverFiles(t, NEXT), /could not write the certificate files/);
+            assert.strictEqual(fs.readFileSync(p.key, "utf8"), NEXT.keyPem, "the key was switched, the certificate not");
+            assert.ok(fs.existsSync(switchRecordPath(t)));
+            assert.match((await halfSwitched(t, await readDelivered(t)))!, /an earlier write of the three files did not finish \(\.transport\.crt\.es-remote-switch is still there\)/);
+            assert.ok(!fs.readFileSync(switchRecordPath(t), "utf8").includes(NEXT.keyPem.trim()), "the record holds hashes, not the key");
+            fs.rmdirSync(p.cert);
+            await deliverFiles(t, NEXT);
+            assert.ok(!fs.existsSync(switchRecordPath(t)));
+            assert.strictEqual(await halfSwitched(t, await readDelivered(t)), undefined);
+        });
+
+        it("a certificate beside a key that is not its own is found, whatever made it", async () => {
+            const ca = await generateCa({ commonName: "pair CA" });
+            const a = await issueNodeCertificate(ca, { commonName: "a", dnsNames: ["a"] });
+            const b = await issueNodeCertificate(ca, { commonName: "b", dnsNames: ["b"] });
+            const t = { directory: dir };
+            assert.strictEqual(await halfSwitched(t, { certPem: a.certPem, keyPem: a.keyPem }), undefined);
+            assert.strictEqual(await halfSwitched(t, { certPem: a.certPem, keyPem: b.keyPem }), "transport.key is not the key of the certificate in transport.crt");
         });
     });
 
