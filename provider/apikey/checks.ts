@@ -11,6 +11,7 @@ import { callCluster, ClusterConnection } from "../core/client";
 import type { CheckFailure } from "../core/validation";
 import { urlsOf } from "../core/validation";
 import { parseVersion } from "../link/compat";
+import { normalDn } from "../link/nodes";
 
 /** The first version in which API-key remote clusters are generally available. */
 export const MIN_API_KEY_VERSION = "8.14.0";
@@ -144,10 +145,8 @@ export function serverChain(address: string, serverName?: string, timeoutMs = 10
     });
 }
 
-/** `CN=x, O=y` → the same order-insensitive key as Elasticsearch's `subject_dn` ("CN=x, O=y"). */
-export function dnKey(s: string): string {
-    return s.split(/,\s*/).map((p) => p.trim()).filter(Boolean).sort().join(",").toLowerCase();
-}
+/** The DN comparison key of every trust check ({@link normalDn}, one copy for both models). */
+export const dnKey = normalDn;
 
 function dn(o: tls.Certificate | undefined): string {
     if (!o) return "";

@@ -39,7 +39,8 @@ import { clusterUuidOf } from "../security/identity";
 import { claimAlias, holdAlias, releaseAlias, releaseClaim } from "./claim";
 import { nothingPaused, PausedReplication, pausedText, pauseReplication, resumeReplication } from "./replication";
 import { clearBody, RemoteSettings, SETTING_KEYS, settingsBody, validateRemoteArgs } from "./settings";
-import { aliasConflict, currentStatus, localNodes, observe, observeForCreate, putSettings, remoteInfoText, RemoteStatus, remoteStatus, waitConnected } from "./io";
+import { remoteClientNodes } from "./nodes";
+import { aliasConflict, currentStatus, localNodes, nodeConnection, observe, observeForCreate, putSettings, remoteInfoText, RemoteStatus, remoteStatus, waitConnected } from "./io";
 import type { LinkInputs, LinkOutputs, LinkRecordOutputs } from "./types";
 
 /** How the local cluster authenticates to the remote one. */
@@ -184,7 +185,7 @@ export async function preflight(olds: Partial<LinkOutputs>, news: LinkInputs): P
             if ("error" in chain) {
                 pulumi.log.info(`${tag}: could not open a TLS connection to ${tg[0].address} from this host (${chain.error}); the check that the local nodes trust the server's certificate is skipped`);
             } else {
-                const t = trustProblem(await localTrustFacts(local, news.local), chain, tg[0].address, news.local);
+                const t = await localTrustProblem(local, news, chain, tg[0].address);
                 if (t) f.push(t);
             }
         }
@@ -193,6 +194,32 @@ export async function preflight(olds: Partial<LinkOutputs>, news: LinkInputs): P
     }
     if (!f.length) await keyAccessWarnings(local, remote, news);
     return f;
+}
+
+/**
+ * Whether every local remote_cluster_client node trusts the server's chain: `_ssl/certificates`
+ * describes only the node that answers, so with several nodes each is asked at its own HTTP address
+ * (a node that cannot be asked is named as unchecked, never counted as trusting).
+ */
+async function localTrustProblem(local: Client, news: LinkInputs, chain: { issuers: string[]; subjects: string[] }, address: string): Promise<CheckFailure | undefined> {
+    const nodes = remoteClientNodes((await localNodes(local, news.local)).nodes);
+    if (nodes.length <= 1) return trustProblem(await localTrustFacts(local, news.local), chain, address, news.local);
+    const verdicts = await Promise.all(nodes.map(async (n) => {
+        const c = nodeConnection(news.local, n);
+        if (!c) return { n, unchecked: "it publishes no HTTP address" };
+        try {
+            return { n, problem: trustProblem(await localTrustFacts(clientFor(c), c), chain, address, news.local) };
+        } catch (e) {
+            return { n, unchecked: `${c.urls[0]} did not answer (${(e as Error).message.split("\n")[0]})` };
+        }
+    }));
+    const unchecked = verdicts.filter((v) => v.unchecked);
+    if (unchecked.length) {
+        pulumi.log.warn(`remote cluster '${news.alias}': whether the remote cluster server's CA is trusted was NOT checked on ${unchecked.map((v) => `${v.n.name} (${v.unchecked})`).join("; ")}`);
+    }
+    const refusing = verdicts.filter((v) => v.problem);
+    if (!refusing.length) return undefined;
+    return { ...refusing[0].problem!, reason: `${refusing[0].problem!.reason} (local node${refusing.length > 1 ? "s" : ""} ${refusing.map((v) => v.n.name).join(", ")} of ${nodes.length})` };
 }
 
 /** The key id of an encoded cross-cluster API key (`base64(id:api_key)`); the secret half is never kept. */

@@ -87,7 +87,7 @@ export async function putSettings(client: Client, conn: ClusterConnection, what:
 // ----------------------------------------------------------------------------- connection
 
 /** A connection to one node: the same credentials and CA, the node's own HTTP publish address. */
-function nodeConnection(conn: ClusterConnection, node: NodeFacts): ClusterConnection | undefined {
+export function nodeConnection(conn: ClusterConnection, node: NodeFacts): ClusterConnection | undefined {
     if (!node.httpAddress) return undefined;
     let scheme = "https:";
     try {

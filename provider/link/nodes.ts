@@ -138,9 +138,14 @@ export function versionVerdict(localNodes: NodeFacts[], remoteNodes: NodeFacts[]
     return out;
 }
 
-/** Normalises a DN for comparison (ES prints `CN=a, O=b` or `CN=a,O=b`). */
+/**
+ * The one comparison key of a DN for every trust check (certificate links and API-key links): ES
+ * prints `CN=a, O=b` or `CN=a,O=b`, most-specific first, while Node's TLS peer certificate lists
+ * the attributes the other way round (`C=…, O=…, CN=…`), so the attributes are compared as a set,
+ * case- and space-insensitively. A comma inside a value (`O=Acme\, Inc`) is not a separator.
+ */
 export function normalDn(s: string): string {
-    return s.split(/,(?=\s*[A-Za-z.0-9]+=)/).map((p) => p.trim().replace(/\s*=\s*/, "=").toLowerCase()).join(",");
+    return s.split(/,(?=\s*[A-Za-z.0-9]+\s*=)/).map((p) => p.trim().replace(/\s*=\s*/, "=").toLowerCase()).filter(Boolean).sort().join(",");
 }
 
 /** The outcome of {@link nodeTrustVerdict}. */

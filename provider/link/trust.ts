@@ -3,12 +3,10 @@
  * CA that issued the other cluster's transport certificates. Pure; works on {@link ClusterFacts}.
  */
 import type { CheckFailure } from "../core/validation";
+import { normalDn } from "./nodes";
 import { ClusterFacts } from "./probe";
 
-/** Normalises a DN for comparison (ES prints `CN=a, O=b` or `CN=a,O=b`). */
-function dn(s: string): string {
-    return s.split(/,(?=\s*[A-Za-z.0-9]+=)/).map((p) => p.trim().replace(/\s*=\s*/, "=").toLowerCase()).join(",");
-}
+const dn = normalDn;
 
 /**
  * What stands between the two clusters and a certificate-trust connection: prerequisites (security

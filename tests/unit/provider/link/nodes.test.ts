@@ -1,7 +1,8 @@
 import * as assert from "assert";
 import {
-    gatewayNodes, hostnameVerdict, hostOf, nameInSans, NodeFacts, nodeTrustVerdict, parseSans, summarizeConnections, versionVerdict,
+    gatewayNodes, hostnameVerdict, hostOf, nameInSans, NodeFacts, nodeTrustVerdict, normalDn, parseSans, summarizeConnections, versionVerdict,
 } from "../../../../provider/link/nodes";
+import { dnKey } from "../../../../provider/apikey/checks";
 
 const RCC = ["data", "ingest", "master", "remote_cluster_client"];
 
@@ -102,6 +103,14 @@ describe("provider/link/nodes: trust per node", () => {
         const v = nodeTrustVerdict([node("l1", "9.1.0", RCC, shared)], [node("r1", "9.1.0", RCC, shared), unread], where);
         assert.deepStrictEqual(v.failures, []);
         assert.deepStrictEqual(v.unchecked, ["remote node r2: its HTTP address https://10.0.0.9:9200 did not answer"]);
+    });
+
+    it("a CA whose DN Elasticsearch prints most-specific first and Node's TLS least-specific first is the same CA, in both models' checks", () => {
+        const ca = { transportCertIssuers: ["CN=Shared CA, O=Acme\\, Inc, C=DE"], trustedCaSubjects: ["C=DE,O=Acme\\, Inc,CN=Shared CA"], known: true };
+        const v = nodeTrustVerdict([node("l1", "9.1.0", RCC, ca)], [node("r1", "9.1.0", RCC, ca)], where);
+        assert.deepStrictEqual(v.failures, []);
+        assert.strictEqual(dnKey("CN=Shared CA, O=Acme\\, Inc"), normalDn("O=Acme\\, Inc,CN=Shared CA"));
+        assert.notStrictEqual(normalDn("CN=Shared CA, O=Acme\\, Inc"), normalDn("CN=Shared CA, O=Acme"));
     });
 
     it("one node each keeps the message of a one-node check (no node names)", () => {
