@@ -7,17 +7,22 @@
  * - create: `POST /_security/cross_cluster/api_key`; the encoded key is an output the SDK marks secret;
  * - diff: `name`, `rotation` or remote URLs that reach another cluster (its `cluster_uuid`) replace the key; the engine creates the
  *   replacement first, updates what uses it (the link's keystore), then deletes (invalidates) the
- *   old one; `access`, `metadata` and `expiration` change in place;
+ *   old one; `access`, `metadata`, `expiration` and `certificateIdentity` change in place;
  * - update: `PUT /_security/cross_cluster/api_key/<id>` (same key, same credential);
  * - read: a key invalidated, expired or deleted by hand makes the resource gone (the next `up` makes a
- *   new one and hands it to the links); access or metadata edited by hand become drift;
+ *   new one and hands it to the links); access, metadata or a declared certificate identity edited
+ *   by hand become drift;
+ * - check: a `certificateIdentity` to set needs Elasticsearch 9.3+ on every node of the remote
+ *   cluster: an older node is named at preview, nothing written;
  * - delete: invalidates the key; a key already gone is success.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { CheckFailure, clientFor, ClusterConnection, insecureWarnings, validateConnection } from "./core/client";
 import { containsUnknown, HookModule, plain, plainInputs } from "./core/dynamic";
 import { failOnInvalid, urlsOf } from "./core/validation";
-import { CrossClusterAccess, normaliseAccess, validateKeyArgs } from "./apikey/keyBody";
+import { CrossClusterAccess, identityIntent, normaliseAccess, validateKeyArgs } from "./apikey/keyBody";
+import { nodeVersions } from "./apikey/checks";
+import { parseVersion } from "./link/compat";
 import { createKey, getKey, invalidateKey, unusable, updateKey } from "./apikey/key";
 import { InputError } from "./core/errors";
 import { clusterUuidOf, urlsDiffer } from "./security/identity";
@@ -30,6 +35,11 @@ export interface ApiKeyInputs {
     expiration?: string;
     metadata?: Record<string, unknown>;
     rotation?: string | number;
+    /**
+     * Strong identity (9.3+): a regular expression the subject DN (RFC 2253) of the local cluster's
+     * signing certificate must match as a whole. Left out keeps the key's; `null` (the SDK sends `""`) clears it.
+     */
+    certificateIdentity?: string | null;
 }
 
 /** Outputs: the inputs plus the key. */
@@ -48,7 +58,29 @@ export interface ApiKeyOutputs extends ApiKeyInputs {
     remoteClusterUuid?: string;
 }
 
-const INPUT_KEYS: Array<keyof ApiKeyInputs> = ["remote", "name", "access", "expiration", "metadata", "rotation"];
+const INPUT_KEYS: Array<keyof ApiKeyInputs> = ["remote", "name", "access", "expiration", "metadata", "rotation", "certificateIdentity"];
+
+/** The first Elasticsearch version whose cross-cluster API keys take `certificate_identity`. */
+export const MIN_CERTIFICATE_IDENTITY_VERSION = "9.3.0";
+
+/**
+ * Why the remote's nodes cannot hold a certificate identity (a node older than 9.3, named with its
+ * version), or undefined. Pure; a version that cannot be parsed is not blamed. @internal
+ */
+export function identityVersionProblem(nodes: Array<{ name: string; version: string }>, urls: string): string | undefined {
+    const old = nodes.filter((n) => {
+        const v = parseVersion(n.version);
+        return v !== undefined && (v.major < 9 || (v.major === 9 && v.minor < 3));
+    });
+    if (!old.length) return undefined;
+    return `strong identity (certificate_identity) needs Elasticsearch ${MIN_CERTIFICATE_IDENTITY_VERSION} or later on every node of the remote cluster (${urls}); ` +
+        `${old.map((n) => `${n.name} runs ${n.version}`).join(", ")}. Upgrade those nodes first, or leave certificateIdentity out`;
+}
+
+/** {@link identityVersionProblem} of the cluster behind `remote`, asked now. */
+async function remoteIdentityProblem(remote: ClusterConnection): Promise<string | undefined> {
+    return identityVersionProblem(await nodeVersions(clientFor(remote), "remote", remote), urlsOf(remote));
+}
 
 /** Pure validation of the inputs, each failure naming the property. @internal */
 export function validateApiKeyInputs(n: Record<string, unknown>): CheckFailure[] {
@@ -74,6 +106,16 @@ export async function check(_olds: Partial<ApiKeyInputs>, news: ApiKeyInputs): P
     const n = plainInputs<ApiKeyInputs>(news);
     const failures = validateApiKeyInputs(n as unknown as Record<string, unknown>);
     if (!failures.length) insecureWarnings("remote", n.remote).forEach((m) => pulumi.log.warn(m));
+    // A pattern to set needs 9.3+ on every remote node: said at preview, naming the old node, rather
+    // than by the create's parse error. Clearing or keeping needs nothing.
+    if (!failures.length && typeof identityIntent(n.certificateIdentity) === "object" && !containsUnknown(n.remote)) {
+        try {
+            const p = await remoteIdentityProblem(n.remote);
+            if (p) failures.push({ property: "certificateIdentity", reason: p });
+        } catch (e) {
+            pulumi.log.warn(`cross-cluster API key '${n.name}': could not read the remote nodes' versions to check certificateIdentity (${(e as Error).message}); the create or update checks again`);
+        }
+    }
     return { inputs: n, failures };
 }
 
@@ -122,6 +164,7 @@ export async function diff(_id: string, olds: ApiKeyOutputs, news: ApiKeyInputs)
     if (JSON.stringify(olds.metadata ?? {}) !== JSON.stringify(news.metadata ?? {})) changes.push("metadata");
     if (olds.expiration !== news.expiration && !replaces.includes("expiration")) changes.push("expiration");
     if (JSON.stringify(olds.remote) !== JSON.stringify(news.remote) && !replaces.includes("remote")) changes.push("remote");
+    if (identityChange(olds.certificateIdentity, news.certificateIdentity) !== undefined) changes.push("certificateIdentity");
     return {
         changes: replaces.length + changes.length > 0,
         replaces,
@@ -130,11 +173,28 @@ export async function diff(_id: string, olds: ApiKeyOutputs, news: ApiKeyInputs)
     };
 }
 
+/**
+ * What an update sends as `certificate_identity` (`undefined`: leave it out), from the recorded
+ * identity and the new input: a new pattern, `null` to clear one the key was given, nothing to keep.
+ */
+export function identityChange(old: string | null | undefined, now: unknown): string | null | undefined {
+    const intent = identityIntent(now);
+    const had = typeof old === "string" && old !== "" ? old : undefined;
+    if (intent === "keep") return undefined;
+    if (intent === "clear") return had !== undefined ? null : undefined;
+    return intent.set !== had ? intent.set : undefined;
+}
+
 export async function create(inputs: ApiKeyInputs): Promise<pulumi.dynamic.CreateResult<ApiKeyOutputs>> {
     const i = plainInputs<ApiKeyInputs>(inputs);
     failOnInvalid(validateApiKeyInputs(i as unknown as Record<string, unknown>));
     const remoteClusterUuid = await clusterUuidOf("remote", i.remote);
-    const key = await createKey(clientFor(i.remote), i.remote, i);
+    const intent = identityIntent(i.certificateIdentity);
+    if (typeof intent === "object") {
+        const p = await remoteIdentityProblem(i.remote);
+        if (p) throw new InputError("certificateIdentity", `${p}. Nothing was written.`);
+    }
+    const key = await createKey(clientFor(i.remote), i.remote, { name: i.name, access: i.access, expiration: i.expiration, metadata: i.metadata, certificateIdentity: typeof intent === "object" ? intent.set : undefined });
     return { id: key.id, outs: plain({ ...i, keyId: key.id, encoded: key.encoded, expiresAt: key.expiration, remoteClusterUuid }) };
 }
 
@@ -152,6 +212,11 @@ export async function read(id: string, props: ApiKeyOutputs): Promise<pulumi.dyn
     const observed: ApiKeyOutputs = { ...props, remoteClusterUuid, metadata: k!.metadata && Object.keys(k!.metadata).length ? k!.metadata : props.metadata === undefined ? undefined : {}, expiresAt: k!.expiration };
     if (k!.access !== undefined && normaliseAccess(k!.access) !== normaliseAccess(props.access)) observed.access = k!.access;
     if (k!.name !== props.name) observed.name = k!.name;
+    // Drift only where the program declared it: a pattern (changed or removed by hand) or a clear
+    // (a pattern added by hand). Left out, the program keeps whatever the key has.
+    const declared = identityIntent(props.certificateIdentity);
+    if (typeof declared === "object" && k!.certificateIdentity !== declared.set) observed.certificateIdentity = k!.certificateIdentity ?? null;
+    if (declared === "clear" && k!.certificateIdentity !== undefined) observed.certificateIdentity = k!.certificateIdentity;
     const out = plain(observed);
     // ReadResult types `inputs` like the outputs; the engine takes them as the inputs seen now.
     return { id: keyId, props: out, inputs: inputsOf(out) as ApiKeyOutputs };
@@ -174,7 +239,12 @@ export async function update(id: string, olds: ApiKeyOutputs, news: ApiKeyInputs
             `${urlsOf(i.remote)} reach another cluster (cluster_uuid ${remoteClusterUuid}) than the one cross-cluster API key '${olds.name}' (${keyId}) lives on (${was}); ` +
             "a key cannot move between clusters. Change rotation to make a new key there (the links get it, then the old key is invalidated), or point remote.urls back. Nothing was written.");
     }
-    await updateKey(client, i.remote, keyId, { access: i.access, metadata: i.metadata, expiration: i.expiration !== olds.expiration ? i.expiration : undefined });
+    const certificateIdentity = identityChange(olds.certificateIdentity, i.certificateIdentity);
+    if (typeof certificateIdentity === "string") {
+        const p = await remoteIdentityProblem(i.remote);
+        if (p) throw new InputError("certificateIdentity", `${p}. Nothing was written.`);
+    }
+    await updateKey(client, i.remote, keyId, { access: i.access, metadata: i.metadata, expiration: i.expiration !== olds.expiration ? i.expiration : undefined, certificateIdentity });
     const k = await getKey(client, i.remote, keyId);
     return { outs: plain({ ...i, keyId, encoded: olds.encoded, expiresAt: k?.expiration, remoteClusterUuid: remoteClusterUuid ?? olds.remoteClusterUuid }) };
 }

@@ -38,6 +38,27 @@ export interface CrossClusterApiKeyArgs {
      * `encoded` get it in their keystores, then the old key is invalidated.
      */
     rotation?: pulumi.Input<string | number>;
+    /**
+     * Strong identity (Elasticsearch 9.3+ on every node of both clusters; a preview feature on
+     * self-managed clusters): a Java regular expression that the subject DN of the local cluster's
+     * signing certificate, in RFC 2253 form (`CN=eu-signer,O=Acme,C=DE`: most specific first, no
+     * spaces), must match **as a whole**. The remote then refuses requests with this key that are not
+     * signed by such a certificate (see docs/strong-identity.md), so a stolen `encoded` alone is useless.
+     *
+     * Set and changed in place (`PUT _security/cross_cluster/api_key/<id>`, same key); `null`
+     * clears it in place; left out, the key keeps whatever identity it has (also one set by hand).
+     * `pulumi refresh` reports a declared pattern (or a declared `null`) changed on the cluster.
+     * A preview with a pattern names any remote node older than 9.3.
+     * @default left out: no identity required
+     */
+    certificateIdentity?: pulumi.Input<string | null>;
+}
+
+/** The engine drops null inputs before they reach the provider: `null` travels as `""` (clear). */
+function identityInput(v: CrossClusterApiKeyArgs["certificateIdentity"]): pulumi.Input<string> | undefined {
+    if (v === undefined) return undefined;
+    if (v === null) return "";
+    return pulumi.output(v).apply((x) => (x === null ? "" : x));
 }
 
 /**
@@ -67,12 +88,14 @@ export class CrossClusterApiKey extends pulumi.dynamic.Resource {
     declare readonly encoded: pulumi.Output<string>;
     /** Expiry in ms since the epoch, when the key expires. */
     declare readonly expiresAt: pulumi.Output<number | undefined>;
+    /** The declared certificate identity (`""` when declared `null`: cleared), as last applied or read. */
+    declare readonly certificateIdentity: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: CrossClusterApiKeyArgs, opts?: pulumi.CustomResourceOptions) {
         super(
             dispatchingProvider("crossClusterApiKey"),
             name,
-            { ...args, remote: secretConnection(args.remote), keyId: undefined, encoded: undefined, expiresAt: undefined },
+            { ...args, certificateIdentity: identityInput(args.certificateIdentity), remote: secretConnection(args.remote), keyId: undefined, encoded: undefined, expiresAt: undefined },
             { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "remote", "encoded"] },
             "es-remote",
             "CrossClusterApiKey",

@@ -18,6 +18,8 @@ export interface KeyInfo {
     metadata?: Record<string, unknown>;
     /** The access, when the cluster reports it (8.13+ `access`), in the inputs' words. */
     access?: CrossClusterAccess;
+    /** The DN pattern a signing certificate must match (9.3+ `certificate_identity`); absent: none required. */
+    certificateIdentity?: string;
 }
 
 /** What a create returns: the encoded credential is the secret the local cluster needs. */
@@ -28,25 +30,29 @@ export interface CreatedKey {
     expiration?: number;
 }
 
-/** The body of a create or update request. */
-export function keyRequestBody(a: { access: CrossClusterAccess; name?: string; expiration?: string; metadata?: Record<string, unknown> }): Record<string, unknown> {
+/**
+ * The body of a create or update request. `certificateIdentity`: a pattern sets it, `null` clears
+ * it (Elasticsearch's update semantics: `null` removes the field from the key), left out keeps it.
+ */
+export function keyRequestBody(a: { access: CrossClusterAccess; name?: string; expiration?: string; metadata?: Record<string, unknown>; certificateIdentity?: string | null }): Record<string, unknown> {
     const b: Record<string, unknown> = { access: accessBody(a.access) };
     if (a.name !== undefined) b.name = a.name;
     if (a.expiration !== undefined) b.expiration = a.expiration;
     if (a.metadata !== undefined) b.metadata = a.metadata;
+    if (a.certificateIdentity !== undefined) b.certificate_identity = a.certificateIdentity;
     return b;
 }
 
 /** `POST /_security/cross_cluster/api_key`. */
-export async function createKey(client: Client, conn: ClusterConnection, args: { name: string; access: CrossClusterAccess; expiration?: string; metadata?: Record<string, unknown> }): Promise<CreatedKey> {
+export async function createKey(client: Client, conn: ClusterConnection, args: { name: string; access: CrossClusterAccess; expiration?: string; metadata?: Record<string, unknown>; certificateIdentity?: string }): Promise<CreatedKey> {
     const res = await callCluster("remote", conn, `create the cross-cluster API key '${args.name}' (POST _security/cross_cluster/api_key)`, () =>
         client.transport.request<{ id: string; name: string; encoded: string; expiration?: number }>(
             { method: "POST", path: "/_security/cross_cluster/api_key", body: keyRequestBody(args) }), { maxRetries: 0 });
     return { id: res.id, name: res.name, encoded: res.encoded, expiration: res.expiration };
 }
 
-/** `PUT /_security/cross_cluster/api_key/<id>`: access, metadata, expiration in place. */
-export async function updateKey(client: Client, conn: ClusterConnection, id: string, args: { access: CrossClusterAccess; expiration?: string; metadata?: Record<string, unknown> }): Promise<boolean> {
+/** `PUT /_security/cross_cluster/api_key/<id>`: access, metadata, expiration and certificate identity in place. */
+export async function updateKey(client: Client, conn: ClusterConnection, id: string, args: { access: CrossClusterAccess; expiration?: string; metadata?: Record<string, unknown>; certificateIdentity?: string | null }): Promise<boolean> {
     // Metadata left out keeps the old one: send {} to clear what the user removed.
     const body = keyRequestBody({ ...args, metadata: args.metadata ?? {} });
     const res = await callCluster("remote", conn, `update the cross-cluster API key ${id} (PUT _security/cross_cluster/api_key/${id})`, () =>
@@ -70,6 +76,7 @@ export async function getKey(client: Client, conn: ClusterConnection, id: string
         creation: typeof k.creation === "number" ? k.creation : undefined,
         metadata: (k.metadata as Record<string, unknown>) ?? {},
         access: k.access !== undefined ? accessFromBody(k.access) : undefined,
+        certificateIdentity: typeof k.certificate_identity === "string" && k.certificate_identity !== "" ? k.certificate_identity : undefined,
     };
 }
 

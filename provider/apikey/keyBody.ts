@@ -6,6 +6,7 @@
 import { containsUnknown } from "../core/dynamic";
 import type { CheckFailure } from "../core/validation";
 import { parseTimeValue } from "../link/settings";
+import { identityPatternProblem } from "../signing/certificate";
 
 /** One entry of `access.search`: which remote indices a cross-cluster search may read. */
 export interface SearchAccess {
@@ -173,7 +174,18 @@ export function validateAccess(v: unknown): CheckFailure[] {
     return f;
 }
 
-/** Validates a key's name, expiration and metadata. */
+/**
+ * What an input `certificateIdentity` asks of the key: `"keep"` (left out: whatever the key has),
+ * `"clear"` (`null`, or `""` which the SDK sends for `null` because the engine drops null inputs),
+ * or the pattern to set.
+ */
+export function identityIntent(v: unknown): "keep" | "clear" | { set: string } {
+    if (v === undefined) return "keep";
+    if (v === null || v === "") return "clear";
+    return { set: String(v) };
+}
+
+/** Validates a key's name, expiration, metadata and certificate identity. */
 export function validateKeyArgs(n: Record<string, unknown>): CheckFailure[] {
     const f: CheckFailure[] = [];
     if (!containsUnknown(n.name)) {
@@ -199,6 +211,10 @@ export function validateKeyArgs(n: Record<string, unknown>): CheckFailure[] {
                 if (k.startsWith("_")) f.push({ property: `metadata.${k}`, reason: "keys beginning with _ are reserved by Elasticsearch" });
             }
         }
+    }
+    if (n.certificateIdentity !== undefined && n.certificateIdentity !== null && n.certificateIdentity !== "" && !containsUnknown(n.certificateIdentity)) {
+        const p = identityPatternProblem(n.certificateIdentity);
+        if (p) f.push({ property: "certificateIdentity", reason: `${p}; null clears it, leaving it out keeps the key's` });
     }
     if (n.rotation !== undefined && !containsUnknown(n.rotation) && typeof n.rotation !== "string" && typeof n.rotation !== "number") {
         f.push({ property: "rotation", reason: "must be a string or a number (change it to rotate the key)" });
