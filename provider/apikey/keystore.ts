@@ -261,3 +261,16 @@ export async function heldCredential(t: KeystoreTarget, alias: string): Promise<
     if (r.code !== 0) throw failure(t, shell.where, `reading ${credentialSetting(alias)}`, r);
     return r.stdout.toString("utf8").replace(/\r?\n$/, "");
 }
+
+/**
+ * SHA-256 (hex) of the keystore file of `t`, computed on the node (no JVM): compared with the
+ * `keystore_digest` each node reports after `reload_secure_settings` (the digest of the file's bytes,
+ * seen equal on 9.5). `undefined`: no keystore file.
+ */
+export async function keystoreFileDigest(t: KeystoreTarget): Promise<string | undefined> {
+    const shell = await shellOn(t.access);
+    const r = await shell.run('[ -f "$1/elasticsearch.keystore" ] || exit 65; sha256sum "$1/elasticsearch.keystore" | cut -d" " -f1', { args: [t.configDir], stdin: "", timeoutMs: 60_000 });
+    if (r.code === 65) return undefined;
+    if (r.code !== 0) throw failure(t, shell.where, "reading the digest", r);
+    return r.stdout.toString("utf8").trim().toLowerCase();
+}

@@ -15,6 +15,11 @@ export interface NodeReload {
     /** Secure setting names the node holds after the reload (Elasticsearch 8.13+ reports them). */
     secureSettingNames?: string[];
     keystorePath?: string;
+    /**
+     * SHA-256 (hex) of the keystore file the node loaded (9.x reports it with the path; 8.19 reports
+     * neither): tells a node that read another file than the one written, whose old value it keeps.
+     */
+    keystoreDigest?: string;
     error?: string;
 }
 
@@ -28,6 +33,7 @@ export async function reloadSecureSettings(client: Client, conn: ClusterConnecti
         name: String(n.name ?? id),
         secureSettingNames: Array.isArray(n.secure_setting_names) ? n.secure_setting_names.map(String) : undefined,
         keystorePath: typeof n.keystore_path === "string" ? n.keystore_path : undefined,
+        keystoreDigest: typeof n.keystore_digest === "string" ? n.keystore_digest.toLowerCase() : undefined,
         error: n.reload_exception ? String(n.reload_exception.reason ?? JSON.stringify(n.reload_exception)) : undefined,
     }));
     const failed = nodes.filter((n) => n.error);
@@ -45,4 +51,13 @@ export async function reloadSecureSettings(client: Client, conn: ClusterConnecti
  */
 export function nodesMissing(nodes: NodeReload[], setting: string): NodeReload[] {
     return nodes.filter((n) => n.secureSettingNames !== undefined && !n.secureSettingNames.includes(setting));
+}
+
+/**
+ * The nodes that report the digest of the keystore they loaded and whose digest is none of
+ * `written` (the keystores' files right after the write): they hold the setting from another file,
+ * with whatever value it has (a rotation's old key), so the setting's name alone proves nothing.
+ */
+export function nodesOnOtherKeystore(nodes: NodeReload[], written: string[]): NodeReload[] {
+    return nodes.filter((n) => n.keystoreDigest !== undefined && !n.error && !written.includes(n.keystoreDigest));
 }

@@ -27,9 +27,9 @@ import { forgetFact } from "../core/facts";
 import { withUndo } from "../core/steps";
 import { CheckFailure, failOnInvalid, urlsOf } from "../core/validation";
 import {
-    addCredential, credentialSetting, credentialState, heldCredential, keystoreKey, keystoreProblem, keystoreWhere, KeystoreTarget, removeCredential, validateKeystoreTargets,
+    addCredential, credentialSetting, credentialState, heldCredential, keystoreFileDigest, keystoreKey, keystoreProblem, keystoreWhere, KeystoreTarget, removeCredential, validateKeystoreTargets,
 } from "../apikey/keystore";
-import { nodesMissing, reloadSecureSettings } from "../apikey/reload";
+import { nodesMissing, nodesOnOtherKeystore, reloadSecureSettings } from "../apikey/reload";
 import { getKey, KeyInfo, unusable } from "../apikey/key";
 import { clusterRoleWarnings } from "../apikey/roleAccess";
 import {
@@ -314,12 +314,30 @@ async function deliverCredential(client: Client, i: LinkInputs): Promise<void> {
         throw new EsRemoteError(`could not add ${setting} to every local keystore: ${why}; ${back}`,
             { keystores: failed.map((x) => keystoreWhere(x.t)), keystoresClean: undoFailed.length === 0 }, { cause: (failed[0].r as PromiseRejectedResult).reason });
     }
+    // The files as written, before any node reads them: what each node must report it loaded.
+    const files = await Promise.all(targets.map((t) => keystoreFileDigest(t).catch(() => undefined)));
+    const digests = files.every((d) => d !== undefined) ? files as string[] : undefined;
     const nodes = await reloadSecureSettings(client, i.local);
     const missing = nodesMissing(nodes, setting);
     if (missing.length) {
         throw new EsRemoteError(
             `after the reload, ${missing.map((n) => `${n.name} (keystore ${n.keystorePath ?? "?"})`).join(", ")} of the local cluster (${urlsOf(i.local)}) do not hold ${setting}: ` +
             `add each node's { esHome, configDir, access } to keystoreOn`, { nodes: missing.map((n) => n.name) });
+    }
+    // A node that holds the setting from a keystore none of keystoreOn is keeps its old value (a
+    // rotation's old key): its _remote/info shows cluster_credentials all the same, and the old key's
+    // invalidation would break it. Only a node that reports its keystore's digest (9.x) can be told.
+    if (!digests) pulumi.log.warn(`remote cluster '${i.alias}': the digest of ${targets.filter((_, k) => files[k] === undefined).map(keystoreWhere).join(", ")} could not be read, so which keystore each node loaded is not checked`);
+    const elsewhere = digests ? nodesOnOtherKeystore(nodes, digests) : [];
+    if (elsewhere.length) {
+        throw new EsRemoteError(
+            `after the reload, ${elsewhere.map((n) => `${n.name} (keystore ${n.keystorePath ?? "?"})`).join(", ")} of the local cluster (${urlsOf(i.local)}) loaded a keystore that is none of the ${targets.length} keystoreOn wrote, ` +
+            `so it holds ${setting} with another value (the previous key, for a rotation): give that node's own { esHome, configDir, access } in keystoreOn (its config directory, the one it runs with)`,
+            { nodes: elsewhere.map((n) => n.name) });
+    }
+    const unproven = nodes.filter((n) => n.keystoreDigest === undefined && !n.error);
+    if (unproven.length) {
+        pulumi.log.info(`remote cluster '${i.alias}': ${unproven.map((n) => n.name).join(", ")} do not report which keystore they loaded (Elasticsearch before 9.0): that they hold the new value of ${setting} rests on keystoreOn naming their keystores`);
     }
 }
 

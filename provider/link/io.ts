@@ -279,8 +279,18 @@ export async function waitConnected(client: Client, conn: ClusterConnection, ali
             // Seen on 9.5: a remote whose connection failed (e.g. its key was invalidated) is not
             // retried after a reload with a new credential until a request needs it;
             // `_resolve/cluster` (8.13+) is such a request, and reads nothing.
+            // Every local node that is not connected yet, as a refresh does, each at its own address
+            // (or the URL it answered through): one node's request dials that node's connection only.
             lastPoke = Date.now();
-            await tryRemoteOnce(client, alias, 30_000);
+            const behind = status.perNode.filter((p) => p.asked && !p.connected);
+            if (local.nodes.length <= 1 || !behind.length) {
+                await tryRemoteOnce(client, alias, 30_000);
+            } else {
+                await Promise.all(behind.map((p) => {
+                    const c = p.via ? { ...conn, urls: [p.via], maxRetries: 0 } : nodeConnection(conn, p.node);
+                    return c ? tryRemoteOnce(clientFor(c), alias, 30_000) : undefined;
+                }));
+            }
         }
         await sleep(Math.min(500, Math.max(0, deadline - Date.now())));
         status = await remoteStatus(client, conn, alias, local, opts);

@@ -253,6 +253,54 @@ describe("API-key remote clusters (real nodes)", function () {
         }
     });
 
+    it("rotation: the update returns only once the new key is the one in use, so the old key invalidated right after it breaks nothing", async () => {
+        const alias = `ak${rand()}`;
+        const { id, outs: k } = await makeKey(remote, ["logs-*"]);
+        const created = await link.create((await link.check({}, linkInputs(local, remote, alias, k.encoded))).inputs);
+        let outs = created.outs;
+        try {
+            const { id: id2, outs: k2 } = await makeKey(remote, ["logs-*"]);
+            const news = linkInputs(local, remote, alias, k2.encoded);
+            outs = (await link.update(alias, created.outs, news)).outs;
+            // What the engine does next for a replaced CrossClusterApiKey: invalidate the old key at once.
+            await withClient(remote, (c) => c.security.invalidateApiKey({ ids: [id] }));
+            const hit = await withClient(local, (c) => c.search({ index: `${alias}:logs-a` }));
+            assert.strictEqual((hit.hits.total as any).value, 1);
+            assert.strictEqual(outs.credentialsInUse, true);
+            await link.delete(alias, outs);
+            await key.delete(id2, k2);
+        } finally {
+            await link.delete(alias, outs).catch(() => undefined);
+            await key.delete(id, k).catch(() => undefined);
+        }
+    });
+
+    it("rotation: a node that loaded another keystore than keystoreOn wrote keeps the old key, so the update is refused naming it (its cluster_credentials are no proof)", async () => {
+        const alias = `ak${rand()}`;
+        const { id, outs: k } = await makeKey(remote, ["logs-*"]);
+        const created = await link.create((await link.check({}, linkInputs(local, remote, alias, k.encoded))).inputs);
+        // A copy of the node's config directory, holding the old key too: a keystoreOn that names a
+        // folder the node does not run with (an image's copy, a bind mount elsewhere).
+        const copy = fs.mkdtempSync(path.join(path.dirname(local.configDir), "stale-conf-"));
+        fs.cpSync(local.configDir, copy, { recursive: true });
+        const stale = { ...created.outs, keystoreOn: [{ ...keystoreOf(local), configDir: copy }] };
+        const { id: id2, outs: k2 } = await makeKey(remote, ["logs-*"]);
+        try {
+            const news = linkInputs(local, remote, alias, k2.encoded, { keystoreOn: stale.keystoreOn });
+            const e = await errorOf(link.update(alias, stale, news));
+            assert.match(e.message, new RegExp(`after the reload, ${local.name}-node-0 \\(keystore ${local.configDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/elasticsearch.keystore\\) .* loaded a keystore that is none of the 1 keystoreOn wrote, so it holds cluster\\.remote\\.${alias}\\.credentials with another value`), e.message);
+            // What the engine would have done next, had the update passed: the link still works on the old key only.
+            await withClient(remote, (c) => c.security.invalidateApiKey({ ids: [id] }));
+            const failing = await errorOf(withClient(local, (c) => c.search({ index: `${alias}:logs-a` })));
+            assert.ok(failing.meta?.statusCode !== undefined || failing.message, "the node still presents the old key");
+        } finally {
+            await link.delete(alias, created.outs).catch(() => undefined);
+            fs.rmSync(copy, { recursive: true, force: true });
+            await key.delete(id2, k2).catch(() => undefined);
+            await key.delete(id, k).catch(() => undefined);
+        }
+    });
+
     it("preview: seeds at the remote's transport port are refused with the server port to use; nothing is written", async () => {
         const alias = `ak${rand()}`;
         const { id, outs: k } = await makeKey(remote, ["logs-*"]);
