@@ -533,7 +533,7 @@ function inputsOf(state: LinkOutputs): LinkInputs {
     const {
         connected: _c, numNodesConnected: _n, numProxySocketsConnected: _p, nodesConnected: _nc, nodesTotal: _nt,
         localVersion: _lv, remoteVersion: _rv, localClusterUuid: _lu, remoteClusterUuid: _ru, adoptedFrom: _a, createInterrupted: _ci,
-        pausedReplication: _pr, credentialsInUse: _cu, keystoresInSync: _ks,
+        pausedReplication: _pr, credentialsInUse: _cu, keystoresInSync: _ks, keystoreDrift: _kd,
         ...inputs
     } = state;
     return inputs;

@@ -337,7 +337,7 @@ async function deliverCredential(client: Client, i: LinkInputs): Promise<void> {
     }
     const unproven = nodes.filter((n) => n.keystoreDigest === undefined && !n.error);
     if (unproven.length) {
-        pulumi.log.info(`remote cluster '${i.alias}': ${unproven.map((n) => n.name).join(", ")} do not report which keystore they loaded (Elasticsearch before 9.0): that they hold the new value of ${setting} rests on keystoreOn naming their keystores`);
+        pulumi.log.info(`remote cluster '${i.alias}': ${unproven.map((n) => n.name).join(", ")} report no keystore_digest from the reload (8.19 does not): that they hold the new value of ${setting} rests on keystoreOn naming their keystores`);
     }
 }
 
@@ -432,7 +432,7 @@ function outputs(i: LinkInputs, s: RemoteStatus | undefined, v: { local: string;
 export function inputsOf(o: LinkOutputs): LinkInputs {
     const {
         connected: _c, numNodesConnected: _n, numProxySocketsConnected: _p, nodesConnected: _nc, nodesTotal: _nt,
-        credentialsInUse: _ci, keystoresInSync: _k, localVersion: _lv, remoteVersion: _rv,
+        credentialsInUse: _ci, keystoresInSync: _k, keystoreDrift: _kd, localVersion: _lv, remoteVersion: _rv,
         localClusterUuid: _lu, remoteClusterUuid: _ru, adoptedFrom: _a, createInterrupted: _i, pausedReplication: _pr,
         ...inputs
     } = o;
@@ -551,28 +551,30 @@ export async function create(news: LinkInputs): Promise<{ id: string; outs: Link
     }
 }
 
-/** Whether each keystore holds the declared credential; a keystore that cannot be read (its path gone, its host down) is drift, never a failed refresh. */
-async function keystoresInSync(props: LinkOutputs): Promise<boolean> {
+/**
+ * Whether each keystore holds the declared credential, and for each one that does not, where it is
+ * and what was found; a keystore that cannot be read (its path gone, its host down) is drift, never
+ * a failed refresh.
+ */
+async function keystoresInSync(props: LinkOutputs): Promise<{ inSync: boolean; drift: string[] }> {
     const alias = props.alias;
     const targets = keystores(props);
     const states = await Promise.all(targets.map(async (t) => {
         try {
-            return await credentialState(t, alias, props.credential);
+            return { st: await credentialState(t, alias, props.credential) };
         } catch (e) {
-            pulumi.log.warn(`remote cluster '${alias}': could not read the keystore ${keystoreWhere(t)}: ${(e as Error).message}; recorded as not in sync (the next 'pulumi up' writes the credential again)`);
-            return "unreadable" as const;
+            return { st: "unreadable" as const, why: (e as Error).message };
         }
     }));
-    let inSync = true;
+    const drift: string[] = [];
     targets.forEach((t, k) => {
-        const st = states[k];
+        const { st, why } = states[k] as { st: string; why?: string };
         if (st === "same") return;
-        inSync = false;
-        if (st !== "unreadable") {
-            pulumi.log.warn(`remote cluster '${alias}': the keystore ${keystoreWhere(t)} ${st === "absent" ? "no longer holds" : "holds another value for"} ${credentialSetting(alias)}; the next 'pulumi up' writes the declared credential again`);
-        }
+        const found = st === "absent" ? `no longer holds ${credentialSetting(alias)}` : st === "different" ? `holds another value for ${credentialSetting(alias)}` : `could not be read (${why})`;
+        drift.push(`${keystoreWhere(t)}: ${found}`);
+        pulumi.log.warn(`remote cluster '${alias}': the keystore ${keystoreWhere(t)} ${found}; recorded as not in sync (the next 'pulumi up' writes the declared credential again)`);
     });
-    return inSync;
+    return { inSync: drift.length === 0, drift };
 }
 
 export async function read(id: string, props: LinkOutputs): Promise<pulumi.dynamic.ReadResult<LinkOutputs>> {
@@ -583,7 +585,7 @@ export async function read(id: string, props: LinkOutputs): Promise<pulumi.dynam
     const nodes = await localNodes(client, props.local);
     // As for a certificate link: a node that lost the remote is asked to try once before it is reported.
     const s = await currentStatus(client, props.local, alias, nodes, { apiKey: true });
-    const inSync = await keystoresInSync(props);
+    const { inSync, drift } = await keystoresInSync(props);
     // The settings as the nodes apply them (transient over persistent over elasticsearch.yml), under
     // the input names: `pulumi preview --diff` after a refresh shows each changed key as old => new.
     const now: Record<string, unknown> = {};
@@ -596,6 +598,7 @@ export async function read(id: string, props: LinkOutputs): Promise<pulumi.dynam
     const out = plain({
         ...props, ...now, connected: s.connected, numNodesConnected: s.numNodesConnected, numProxySocketsConnected: s.numProxySocketsConnected,
         nodesConnected: s.nodesConnected, nodesTotal: s.nodesTotal, credentialsInUse: s.credentialsInUse, keystoresInSync: inSync,
+        keystoreDrift: drift.length ? drift : undefined,
         localVersion: nodes.minVersion || props.localVersion, remoteVersion: (await remoteVersionOf(props)) ?? props.remoteVersion,
         localClusterUuid: localUuid, remoteClusterUuid: remoteUuid,
     }) as LinkOutputs;

@@ -152,6 +152,12 @@ export interface LinkStatusOutputs {
     credentialsInUse?: boolean;
     /** API-key links: every keystore in `keystoreOn` holds the declared credential (at the last create, update or refresh). */
     keystoresInSync?: boolean;
+    /**
+     * API-key links, at the last refresh: each keystore of `keystoreOn` that does not hold the declared
+     * credential, where it is and what was found (no longer there, another value, or why it could not
+     * be read: its config directory or keystore file gone, its host down). Absent when all are in sync.
+     */
+    keystoreDrift?: string[];
     localVersion: string;
     remoteVersion?: string;
 }

@@ -150,7 +150,10 @@ export async function startFakeCluster(opts: { version?: string; uuid?: string; 
             return elastic(out);
         }
         if (p.startsWith("/_resolve/cluster")) return elastic({});
-        // CCR, as far as the migration's pause and resume use it.
+        // CCR, as far as the migration's pause and resume use it (the stats: whether CCR is there at all).
+        if (r.method === "GET" && p === "/_ccr/stats") {
+            return elastic({ auto_follow_stats: { number_of_failed_follow_indices: 0, number_of_failed_remote_cluster_state_requests: 0, number_of_successful_follow_indices: 0, recent_auto_follow_errors: [], auto_followed_clusters: [] }, follow_stats: { indices: [] } });
+        }
         if (r.method === "GET" && p === "/_ccr/auto_follow") {
             return elastic({ patterns: Object.entries(fc.patterns).map(([name, f]) => ({ name, pattern: { remote_cluster: f.remoteCluster, active: !f.paused, leader_index_patterns: ["*"] } })) });
         }

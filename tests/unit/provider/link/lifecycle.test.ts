@@ -102,7 +102,7 @@ describe("RemoteClusterLink lifecycle (a fake local cluster)", function () {
             fc.connectable = () => false;
             const cred = fakeCredential("new");
             await assert.rejects(link.create(apiKeyInputs(fc, "adopted", cred, { adoptExisting: true })), (e: any) => {
-                assert.strictEqual(e.name, "RemoteNotConnectedError");
+                assert.strictEqual(e.name, "RemoteNotConnectedError", e.message);
                 assert.match(e.message, /the keystores hold their previous credential again, its previous settings were restored/);
                 return true;
             });
@@ -151,7 +151,7 @@ describe("RemoteClusterLink lifecycle (a fake local cluster)", function () {
             const cred = fakeCredential();
             fc.double.script.push({ when: (r) => isRemoteInfo(r) && fc.loaded.has("cluster.remote.mig.credentials"), times: 99, reply: failing });
             await assert.rejects(link.update("mig", c.outs, apiKeyInputs(fc, "mig", cred)), (e: any) => {
-                assert.strictEqual(e.name, "RemoteNotConnectedError");
+                assert.strictEqual(e.name, "RemoteNotConnectedError", e.message);
                 assert.match(e.message, /Rolled back: what it paused was resumed, the certificate settings were restored, the credential was removed from the keystores, the API-key settings were removed\. The stack still records the certificate link$/);
                 return true;
             });
@@ -215,7 +215,7 @@ describe("RemoteClusterLink lifecycle (a fake local cluster)", function () {
             const a = await link.create(apiKeyInputs(fc, "back2", cred));
             fc.connectable = (_alias, credential) => credential;
             await assert.rejects(link.update("back2", a.outs, certInputs(fc, "back2")), (e: any) => {
-                assert.strictEqual(e.name, "RemoteNotConnectedError");
+                assert.strictEqual(e.name, "RemoteNotConnectedError", e.message);
                 assert.match(e.message, /^migrating remote cluster 'back2' to certificate trust failed: .*Rolled back: what it paused was resumed, the API-key settings were restored, the keystores hold the API key again, the certificate settings were removed\. The stack still records the API-key link$/);
                 return true;
             });
@@ -266,6 +266,9 @@ describe("RemoteClusterLink lifecycle (a fake local cluster)", function () {
             const r = await link.read("rd", gone);
             assert.strictEqual(r.props!.localVersion, "9.6.0");
             assert.strictEqual(r.props!.keystoresInSync, false);
+            // Which keystore, and what was found there: its config directory is gone.
+            assert.deepStrictEqual(r.props!.keystoreDrift, ["/nonexistent/config/elasticsearch.keystore: could not be read (reading cluster.remote.rd.credentials in /nonexistent/config/elasticsearch.keystore on this host failed (exit 90): /nonexistent/es/bin/elasticsearch-keystore is missing or not executable)"]);
+            assert.ok(!("keystoreDrift" in inputsOf(r.props!)), "an output, not an input");
             const d = await link.diff("rd", r.props!, { ...apiKeyInputs(fc, "rd", cred), keystoreOn: gone.keystoreOn });
             assert.strictEqual(d.changes, true, "the next up writes the credential again");
             await link.delete("rd", a.outs);
