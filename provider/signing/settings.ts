@@ -89,6 +89,12 @@ export function signingCasIn(flat: Record<string, unknown>): string[] {
 }
 
 /**
+ * `cluster.remote.signing.certificate_authorities` is a *filtered* setting (as SSL file settings
+ * are): on 9.5.4, `GET _cluster/settings` (also with `include_defaults`), the cluster state and
+ * `GET _nodes/settings` all leave it out, so `current` cannot come from the cluster. It comes from
+ * the owners' own record of the list (docs/strong-identity.md, "Known limits"); {@link signingCasIn}
+ * reads it only where a cluster does report it (elasticsearch.yml on the host, other versions).
+ *
  * The global list after adding `add` and removing `remove`, keeping every other entry (other
  * aliases', other people's) where it was: entries are compared as paths (`./a` = `a`), an entry
  * already there is not added twice, and `null` when nothing is left (the setting is removed, not
@@ -113,4 +119,20 @@ export function mergeSigningCas(current: readonly string[], add: readonly string
 /** The persistent settings body of the global list (`null`: remove the setting). */
 export function signingCasBody(list: string[] | null): { persistent: Record<string, string[] | null> } {
     return { persistent: { [SIGNING_CAS_SETTING]: list } };
+}
+
+/**
+ * Where this package places an alias's signing files in a local node's config directory: one pair
+ * per alias, so two aliases never share (or remove) each other's files.
+ */
+export function signingFilesFor(alias: string): SigningFiles {
+    return { certificate: `certs/es-remote-signing-${alias}.crt`, key: `certs/es-remote-signing-${alias}.key` };
+}
+
+/**
+ * Where this package places a verification CA in a remote node's config directory, named by its
+ * owner's tag (a resource name, an alias): the entry of the global list that owner owns.
+ */
+export function signingCaFileFor(tag: string): string {
+    return `certs/es-remote-signing-ca-${tag.replace(/[^A-Za-z0-9_.-]/g, "_")}.crt`;
 }

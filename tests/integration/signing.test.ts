@@ -1,0 +1,253 @@
+/**
+ * Strong identity on real 9.5.4 nodes (ak9remote ← ak9local, API-key model, trial licenses): a
+ * cross-cluster API key bound to a certificate DN (CrossClusterApiKey.certificateIdentity: create,
+ * in-place update, drift, clear), the remote verifying signatures against a CA in its global
+ * `cluster.remote.signing.certificate_authorities` (merged without clobbering another entry), the
+ * local signing an alias's requests with a certificate issued by this package's own certificate
+ * code. Searches through the alias: signed and matching → answered; a DN that does not match, a
+ * signer the remote does not trust, no signature at all → refused with Elasticsearch's own words.
+ * Also settled here: the passphrase's keystore name, a setting naming a missing file, and what a
+ * node without the ES|QL module answers to `POST /_query` (ES|QL across clusters cannot be tested
+ * on these zips). An 8.19 remote is refused a certificate identity at check, naming its node.
+ *
+ * Every file, setting, keystore entry and key made here is removed after.
+ */
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import * as key from "../../provider/crossClusterApiKey";
+import { addCredential, removeCredential } from "../../provider/apikey/keystore";
+import { generateCa, issueNodeCertificate } from "../../provider/certs/pem";
+import {
+    mergeSigningCas, signingCaFileFor, signingCasBody, signingCasIn, signingFilesFor, signingPassphraseSetting, signingSettingsBody,
+} from "../../provider/signing/settings";
+import { signingCertificateProblems, subjectDnRfc2253 } from "../../provider/signing/certificate";
+import { connectionTo, withClient } from "../support/connections";
+import { ApiKeyCluster, apiKeyPool, stopApiKeyPool } from "../support/apiKeyClusters";
+import { ensureEsUser, nodeEnv, runAs } from "../../rig/elasticsearch";
+
+const rand = () => crypto.randomBytes(3).toString("hex");
+const alias = `sig${rand()}`;
+const SIGNER_CN = `signer-${rand()}`;
+
+/** A file in a node's config directory, owned by the node's user. */
+function place(c: ApiKeyCluster, rel: string, content: string, mode: number): void {
+    const file = path.join(c.configDir, rel);
+    fs.writeFileSync(file, content, { mode });
+    fs.chmodSync(file, mode);
+    const u = ensureEsUser();
+    if (u) fs.chownSync(file, u.uid, u.gid);
+}
+
+/** The keystore tool on a node, as the node's user, the value on stdin (never on a command line). */
+function keystore(c: ApiKeyCluster, args: string[], stdin = ""): { code: number; out: string } {
+    const [cmd, a] = runAs(ensureEsUser(), path.join(c.esHome, "bin", "elasticsearch-keystore"), args);
+    const r = spawnSync(cmd, a, { input: stdin, encoding: "utf8", env: nodeEnv(c.javaHome, c.configDir, c.dir) });
+    return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+}
+
+async function reload(c: ApiKeyCluster): Promise<Record<string, any>> {
+    return withClient(c, async (cl) => {
+        const r = await cl.transport.request<{ nodes: Record<string, any> }>({ method: "POST", path: "/_nodes/reload_secure_settings", body: {} });
+        return Object.values(r.nodes)[0];
+    });
+}
+
+async function flat(c: ApiKeyCluster): Promise<Record<string, unknown>> {
+    return withClient(c, async (cl) => (await cl.cluster.getSettings({ flat_settings: true })).persistent ?? {});
+}
+
+/** The error body's reason of a failed request, or "ok" with the hit count. */
+async function searchThroughAlias(local: ApiKeyCluster, index: string): Promise<string> {
+    return withClient(local, async (cl) => {
+        try {
+            const r = await cl.search({ index: `${alias}:${index}` });
+            return `ok ${(r.hits.total as { value: number }).value}`;
+        } catch (e) {
+            const body = (e as { meta?: { body?: any } }).meta?.body;
+            return String(body?.error?.reason ?? (e as Error).message);
+        }
+    });
+}
+
+describe("strong identity on 9.5.4 (signed cross-cluster API-key requests)", function () {
+    this.timeout(240_000);
+    let remote: ApiKeyCluster;
+    let local: ApiKeyCluster;
+    const keyIds: string[] = [];
+    const ourCa = signingCaFileFor(`test-${rand()}`);
+    const theirCa = signingCaFileFor(`someone-else-${rand()}`);
+    const files = signingFilesFor(alias);
+    const index = `sig-docs-${rand()}`;
+    let signer: { certPem: string; keyPem: string; caPem: string };
+
+    before(async function () {
+        this.timeout(300_000);
+        [remote, local] = await apiKeyPool("ak9remote", "ak9local");
+        const ca = await generateCa({ commonName: `signing-ca-${rand()}` });
+        const other = await generateCa({ commonName: `other-ca-${rand()}` });
+        signer = await issueNodeCertificate(ca, { commonName: SIGNER_CN, dnsNames: [SIGNER_CN] });
+        place(remote, ourCa, ca.certPem, 0o644);
+        place(remote, theirCa, other.certPem, 0o644);
+        place(local, files.certificate, signer.certPem, 0o644);
+        place(local, files.key, signer.keyPem, 0o600);
+        await withClient(remote, (c) => c.index({ index, id: "1", document: { msg: "signed hello" }, refresh: true }));
+    });
+
+    after(async function () {
+        this.timeout(120_000);
+        if (!local) return;
+        await withClient(local, (c) => c.cluster.putSettings({ persistent: {
+            [`cluster.remote.${alias}.seeds`]: null, [`cluster.remote.${alias}.skip_unavailable`]: null, ...signingSettingsBody(alias, null).persistent,
+        } })).catch(() => undefined);
+        const ks = { esHome: local.esHome, configDir: local.configDir, javaHome: local.javaHome };
+        await removeCredential(ks, alias).catch(() => undefined);
+        for (const name of [signingPassphraseSetting(alias), `cluster.remote.${alias}.signing.key.secure_passphrase`]) keystore(local, ["remove", name]);
+        await reload(local).catch(() => undefined);
+        // Both entries are this suite's (the list cannot be read back: it is a filtered setting).
+        await withClient(remote, (c) => c.cluster.putSettings(signingCasBody(null))).catch(() => undefined);
+        if (keyIds.length) await withClient(remote, (c) => c.transport.request({ method: "DELETE", path: "/_security/api_key", body: { ids: keyIds } }));
+        await withClient(remote, (c) => c.indices.delete({ index }, { ignore: [404] }));
+        for (const [c, rel] of [[remote, ourCa], [remote, theirCa], [local, files.certificate], [local, files.key], [local, "certs/es-remote-signing-enc.key"]] as const) {
+            fs.rmSync(path.join(c.configDir, rel), { force: true });
+        }
+        await stopApiKeyPool();
+    });
+
+    async function makeKey(certificateIdentity?: string | null): Promise<{ id: string; outs: key.ApiKeyOutputs }> {
+        const inputs: key.ApiKeyInputs = { remote: connectionTo(remote), name: `sig-${rand()}`, access: { search: [{ names: [index] }] }, certificateIdentity };
+        const checked = await key.check({}, inputs);
+        assert.deepStrictEqual(checked.failures, []);
+        const r = await key.create(checked.inputs!);
+        keyIds.push(r.id);
+        return { id: r.id, outs: r.outs! };
+    }
+
+    async function onKey(id: string): Promise<Record<string, unknown>> {
+        return withClient(remote, async (c) => (await c.transport.request<{ api_keys: Array<Record<string, unknown>> }>({ method: "GET", path: "/_security/api_key", querystring: { id } })).api_keys[0]);
+    }
+
+    /** The alias on the local cluster with `outs`' credential, signing with `signing` (or not). */
+    async function linkWith(outs: key.ApiKeyOutputs, signing: { certificate: string; key: string } | null): Promise<void> {
+        await addCredential({ esHome: local.esHome, configDir: local.configDir, javaHome: local.javaHome }, alias, outs.encoded);
+        await reload(local);
+        await withClient(local, (c) => c.cluster.putSettings({ persistent: {
+            [`cluster.remote.${alias}.seeds`]: [remote.serverAddress], [`cluster.remote.${alias}.skip_unavailable`]: false, ...signingSettingsBody(alias, signing).persistent,
+        } }));
+    }
+
+    it("the remote's global CA list is a filtered setting: no API reads it back, so the merge starts from the owners' own record", async () => {
+        // Another owner's entry first, then ours merged into what is known to be there.
+        const record = [theirCa];
+        await withClient(remote, (c) => c.cluster.putSettings(signingCasBody(record)));
+        const merged = mergeSigningCas(record, [ourCa]);
+        assert.deepStrictEqual(merged, { list: [theirCa, ourCa], changed: true });
+        await withClient(remote, (c) => c.cluster.putSettings(signingCasBody(merged.list)));
+        const reads = await withClient(remote, async (c) => Promise.all([
+            c.transport.request({ method: "GET", path: "/_cluster/settings", querystring: { flat_settings: "true" } }),
+            c.transport.request({ method: "GET", path: "/_cluster/settings", querystring: { flat_settings: "true", include_defaults: "true", filter_path: "**.cluster.remote.signing*" } }),
+            c.transport.request({ method: "GET", path: "/_cluster/state/metadata", querystring: { filter_path: "metadata.cluster_settings,metadata.persistent_settings**" } }),
+            c.transport.request({ method: "GET", path: "/_nodes/settings", querystring: { filter_path: "nodes.*.settings.cluster.remote" } }),
+        ]));
+        assert.deepStrictEqual(reads.map((r) => JSON.stringify(r)), ['{"persistent":{},"transient":{}}', "{}", "{}", "{}"]);
+        assert.deepStrictEqual(signingCasIn(await flat(remote)), []);
+    });
+
+    it("a setting naming a file that is not on the node is refused by the settings API (local signing certificate and remote CA)", async () => {
+        const missing = await withClient(local, (c) => c.cluster.putSettings(signingSettingsBody(alias, { certificate: "certs/not-there.crt", key: "certs/not-there.key" })).then(() => "accepted", (e) => e.meta.statusCode + " " + e.meta.body.error.reason));
+        assert.strictEqual(missing, `400 Configured file [${path.join(local.configDir, "certs/not-there.crt")}] not found`);
+        const missingCa = await withClient(remote, (c) => c.cluster.putSettings(signingCasBody([ourCa, "certs/not-there-ca.crt"])).then(() => "accepted", (e) => e.meta.statusCode + " " + e.meta.body.error.reason));
+        assert.strictEqual(missingCa, `400 Configured file [${path.join(remote.configDir, "certs/not-there-ca.crt")}] not found`);
+    });
+
+    it("certificateIdentity: created, changed in place (same key, same credential), drift on refresh, cleared with null", async () => {
+        const dn = subjectDnRfc2253(signer.certPem)!;
+        assert.strictEqual(dn, `CN=${SIGNER_CN}`);
+        assert.deepStrictEqual(signingCertificateProblems(signer.certPem, { certificateIdentity: dn }), []);
+        const { id, outs } = await makeKey(dn);
+        assert.strictEqual((await onKey(id)).certificate_identity, dn);
+        const changed = await key.update(id, outs, { ...outs, certificateIdentity: "CN=signer-.*" });
+        assert.strictEqual(changed.outs!.encoded, outs.encoded);
+        assert.strictEqual((await onKey(id)).certificate_identity, "CN=signer-.*");
+        await withClient(remote, (c) => c.transport.request({ method: "PUT", path: `/_security/cross_cluster/api_key/${id}`, body: { certificate_identity: "CN=by-hand" } }));
+        const drift = await key.read(id, changed.outs as key.ApiKeyOutputs);
+        assert.strictEqual((drift.inputs as key.ApiKeyInputs).certificateIdentity, "CN=by-hand");
+        const cleared = await key.update(id, drift.props as key.ApiKeyOutputs, { ...outs, certificateIdentity: "" });
+        assert.strictEqual((await onKey(id)).certificate_identity, undefined, "cleared: GET _security/api_key has no certificate_identity");
+        const left = await key.read(id, cleared.outs as key.ApiKeyOutputs);
+        assert.strictEqual((left.inputs as key.ApiKeyInputs).certificateIdentity, "", "no drift after the clear");
+        const bad = await key.check({}, { ...outs, certificateIdentity: "CN=(x" });
+        assert.deepStrictEqual((bad.failures ?? []).map((f) => f.property), ["certificateIdentity"]);
+    });
+
+    it("an 8.19 remote is refused a certificateIdentity at check, naming its node and version", async () => {
+        const [old] = await apiKeyPool("ak819local");
+        const r = await key.check({}, { remote: connectionTo(old), name: "never-made", access: { search: [{ names: ["x"] }] }, certificateIdentity: "CN=x" });
+        assert.deepStrictEqual(r.failures, [{ property: "certificateIdentity", reason:
+            `strong identity (certificate_identity) needs Elasticsearch 9.3.0 or later on every node of the remote cluster (${old.url}); ${old.nodeName} runs ${old.version}. Upgrade those nodes first, or leave certificateIdentity out` }]);
+        const none = await key.check({}, { remote: connectionTo(old), name: "never-made", access: { search: [{ names: ["x"] }] } });
+        assert.deepStrictEqual(none.failures, [], "left out: no version needed");
+    });
+
+    it("signed by a certificate whose DN matches → the search through the alias is answered; a DN that does not match, a prefix pattern, no signature → refused", async () => {
+        const good = await makeKey(`CN=${SIGNER_CN}`);
+        await linkWith(good.outs, files);
+        assert.strictEqual(await searchThroughAlias(local, index), "ok 1");
+
+        const other = await makeKey("CN=someone-else");
+        await linkWith(other.outs, files);
+        assert.strictEqual(await searchThroughAlias(local, index), `DN from provided certificate [CN=${SIGNER_CN}] does not match API Key certificate identity pattern [CN=someone-else]`);
+
+        // The pattern is matched against the whole DN: a prefix is not enough.
+        const prefix = await makeKey(`CN=${SIGNER_CN.slice(0, 7)}`);
+        await linkWith(prefix.outs, files);
+        assert.strictEqual(await searchThroughAlias(local, index), `DN from provided certificate [CN=${SIGNER_CN}] does not match API Key certificate identity pattern [CN=${SIGNER_CN.slice(0, 7)}]`);
+
+        await linkWith(good.outs, null);
+        assert.strictEqual(await searchThroughAlias(local, index), `API key (type:[cross_cluster], id:[${good.id}]) requires certificate identity matching [CN=${SIGNER_CN}], but no certificate was provided`);
+
+        // An unbound key still works from a signing link (the signature is verified, nothing required).
+        const unbound = await makeKey();
+        await linkWith(unbound.outs, files);
+        assert.strictEqual(await searchThroughAlias(local, index), "ok 1");
+    });
+
+    it("a signer the remote does not trust is refused even when its DN matches", async () => {
+        const good = await makeKey(`CN=${SIGNER_CN}`);
+        await linkWith(good.outs, files);
+        await withClient(remote, (c) => c.cluster.putSettings(signingCasBody([theirCa])));
+        try {
+            const reason = await searchThroughAlias(local, index);
+            assert.match(reason, new RegExp(`^Failed to verify cross cluster api key signature certificate from \\[\\(CN=${SIGNER_CN};X\\.509;SHA1:[0-9a-f]{40}\\)\\]$`), reason);
+        } finally {
+            await withClient(remote, (c) => c.cluster.putSettings(signingCasBody([theirCa, ourCa])));
+        }
+    });
+
+    it("the key's passphrase: .signing.secure_key_passphrase is a secure setting the node reads; .signing.key.secure_passphrase is refused at reload", async () => {
+        const ks = (name: string, v: string) => assert.strictEqual(keystore(local, ["add", "--stdin", "--force", name], v).code, 0);
+        const wrong = `cluster.remote.${alias}.signing.key.secure_passphrase`;
+        ks(wrong, "irrelevant");
+        const refused = await reload(local);
+        assert.strictEqual(refused.reload_exception?.reason, `Setting [${wrong}] is a non-secure setting and must be stored inside elasticsearch.yml, but was found inside the Elasticsearch keystore`);
+        assert.strictEqual(keystore(local, ["remove", wrong]).code, 0);
+
+        const passphrase = crypto.randomBytes(12).toString("hex");
+        const encrypted = crypto.createPrivateKey(signer.keyPem).export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase }) as string;
+        place(local, "certs/es-remote-signing-enc.key", encrypted, 0o600);
+        ks(signingPassphraseSetting(alias), passphrase);
+        const accepted = await reload(local);
+        assert.strictEqual(accepted.reload_exception, undefined);
+        assert.ok((accepted.secure_setting_names as string[]).includes(signingPassphraseSetting(alias)), JSON.stringify(accepted.secure_setting_names));
+        const good = await makeKey(`CN=${SIGNER_CN}`);
+        await linkWith(good.outs, { certificate: files.certificate, key: "certs/es-remote-signing-enc.key" });
+        assert.strictEqual(await searchThroughAlias(local, index), "ok 1", "signed with the encrypted key, unlocked by the keystore passphrase");
+    });
+
+    it("ES|QL is not in these zips: POST /_query is not a query endpoint here (ES|QL across clusters is untested)", async () => {
+        const r = await withClient(local, (c) => c.transport.request({ method: "POST", path: "/_query", body: { query: `FROM ${alias}:${index} | LIMIT 1` } }).then(() => "answered", (e) => `${e.meta.statusCode} ${JSON.stringify(e.meta.body)}`));
+        assert.strictEqual(r, `405 {"error":"Incorrect HTTP method for uri [/_query] and method [POST], allowed: [GET, PUT, DELETE, HEAD]","status":405}`);
+    });
+});
