@@ -23,6 +23,8 @@ import { ES_VERSIONS, stopCluster } from "../../rig/elasticsearch";
 import { errorOf, filesContaining, warningsOf } from "../support/assertions";
 
 const rand = () => crypto.randomBytes(3).toString("hex");
+/** An encoded credential of the right shape for a key that does not exist (checks that never use it). */
+const fakeEncoded = () => Buffer.from(`id${rand()}:${rand()}${rand()}`).toString("base64");
 
 function asUser(c: ApiKeyCluster, username: string, password: string): Client {
     return createClient({ urls: [c.url], username, password, caPem: fs.readFileSync(c.httpCaFile, "utf8"), maxRetries: 0 }, { label: `${c.name} as ${username}` });
@@ -298,6 +300,25 @@ describe("API-key remote clusters (real nodes)", function () {
             fs.rmSync(copy, { recursive: true, force: true });
             await key.delete(id2, k2).catch(() => undefined);
             await key.delete(id, k).catch(() => undefined);
+        }
+    });
+
+    it("preview: a password-protected keystore is refused naming keystoreOn[0] and the fix (add --stdin would read the credential as the password); nothing is written", async () => {
+        const alias = `ak${rand()}`;
+        const conf = fs.mkdtempSync(path.join(path.dirname(local.configDir), "pw-conf-"));
+        try {
+            // The node's own tool makes it: `create -p` reads the new password twice from stdin.
+            const made = spawnSync(path.join(local.esHome, "bin", "elasticsearch-keystore"), ["create", "-p"], {
+                input: "pw-12345678\npw-12345678\n", env: { ...process.env, ES_PATH_CONF: conf, ES_JAVA_HOME: local.javaHome }, encoding: "utf8", timeout: 120_000,
+            });
+            assert.strictEqual(made.status, 0, made.stderr);
+            const chk = await link.check({}, linkInputs(local, remote, alias, fakeEncoded(), { keystoreOn: [{ ...keystoreOf(local), configDir: conf }] }));
+            const f = chk.failures.find((x) => x.property === "keystoreOn[0]");
+            assert.ok(f, JSON.stringify(chk.failures));
+            assert.strictEqual(f!.reason, `${conf}/elasticsearch.keystore on the host that runs pulumi is password-protected; this package adds credentials only to keystores without a password (add cluster.remote.<alias>.credentials by hand, or remove the password with 'elasticsearch-keystore passwd')`);
+            assert.deepStrictEqual(await remoteKeys(local, alias), {}, "nothing written");
+        } finally {
+            fs.rmSync(conf, { recursive: true, force: true });
         }
     });
 

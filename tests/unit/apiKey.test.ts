@@ -5,7 +5,10 @@
  */
 import * as assert from "assert";
 import { accessBody, accessFromBody, normaliseAccess, validateAccess, validateKeyArgs } from "../../provider/apikey/keyBody";
-import { validateKeystoreTargets } from "../../provider/apikey/keystore";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { removeCredential, validateKeystoreTargets } from "../../provider/apikey/keystore";
 import { dnKey, serverProblems, trustProblem, versionProblem } from "../../provider/apikey/checks";
 import { keyIdOf, validateApiKeyLinkArgs } from "../../provider/link/apiKeyLink";
 import { clusterRoleWarnings } from "../../provider/apikey/roleAccess";
@@ -88,5 +91,28 @@ describe("API-key remote clusters: pure checks", () => {
         assert.strictEqual(w.length, 1, w.join("\n"));
         assert.match(w[0], /^remote cluster 'us': local role 'eu-readers' remote_indices\[0\]: 'other-\*' .* not covered by the key's search access \(logs-\*\) of API key keyId42, so the remote cluster refuses it\. Add it to the key's access\.search/);
         assert.ok(!w[0].includes("s3cr3t"));
+    });
+
+    it("keystore: the tool runs beside the event loop (a spawnSync of the JVM stalled every other hook's sockets and timers for as long as it ran)", async () => {
+        // A stand-in tool that takes 1.5 s, as one JVM start does on a quiet machine; a real node's
+        // tool cannot be made slow on demand.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ks-slow-"));
+        try {
+            fs.mkdirSync(path.join(dir, "es", "bin"), { recursive: true });
+            fs.mkdirSync(path.join(dir, "config"));
+            fs.writeFileSync(path.join(dir, "es", "bin", "elasticsearch-keystore"), "#!/bin/sh\nsleep 1.5\necho 'Setting [x] does not exist in the keystore.' >&2\nexit 78\n", { mode: 0o755 });
+            let ticks = 0;
+            const timer = setInterval(() => ticks++, 100);
+            const started = Date.now();
+            try {
+                assert.strictEqual(await removeCredential({ esHome: path.join(dir, "es"), configDir: path.join(dir, "config") }, "eu"), false, "exit 78: not there");
+            } finally {
+                clearInterval(timer);
+            }
+            assert.ok(Date.now() - started >= 1400, "the tool ran");
+            assert.ok(ticks >= 10, `the timer ticked ${ticks} times during 1.5 s`);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
