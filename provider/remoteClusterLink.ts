@@ -27,6 +27,7 @@ import {
 import { ClusterFacts, probeCluster, transportSans } from "./link/probe";
 import { claimAlias, holdAlias, releaseAlias, releaseClaim } from "./link/claim";
 import { nothingPaused, pausedText, resumeReplication } from "./link/replication";
+import { desiredSettings, inputsOf, refuseOtherCluster } from "./link/state";
 import type { LinkInputs, LinkOutputs } from "./link/types";
 import {
     clearBody, diffSettings, ObservedSettings, RemoteSettings, settingsBody, SETTING_KEYS,
@@ -41,23 +42,10 @@ export type CcsCompatibility = "enforce" | "warn" | "ignore";
 
 export type { LinkInputs, LinkOutputs } from "./link/types";
 
-/** Settings keys of the inputs, in the order the user reads them. */
-const SETTING_PROPS: Array<keyof RemoteSettings> = [
-    "mode", "seeds", "nodeConnections", "proxyAddress", "proxySocketConnections", "serverName",
-    "skipUnavailable", "transportCompress", "transportCompressionScheme", "transportPingSchedule",
-];
-
 const DEFAULT_TIMEOUT_SECONDS = 60;
 
-/** The settings part of the inputs, mode defaulted to sniff. */
-export function desiredSettings(i: Partial<LinkInputs>): RemoteSettings {
-    const s: Record<string, unknown> = {};
-    for (const k of SETTING_PROPS) {
-        if (i[k] !== undefined && i[k] !== null) s[k] = i[k];
-    }
-    s.mode = i.mode ?? "sniff";
-    return s as unknown as RemoteSettings;
-}
+/** The settings part of the inputs, mode defaulted to sniff (kept here for importers of the hook file). */
+export { desiredSettings };
 
 const ENUMS = {
     ccsCompatibility: ["enforce", "warn", "ignore"],
@@ -366,17 +354,6 @@ function refuseVersions(news: LinkInputs, sides: Sides): void {
     }
 }
 
-/** The cluster behind `local` must be the one the state's settings were written to. */
-function refuseOtherCluster(o: Partial<LinkOutputs>, sides: Sides): void {
-    if (o.localClusterUuid && sides.local.clusterUuid && o.localClusterUuid !== sides.local.clusterUuid) {
-        throw new EsRemoteError(
-            `the local connection (${urlsOf(o.local)}) now reaches another cluster (cluster_uuid ${sides.local.clusterUuid}, the link was written to ${o.localClusterUuid}); ` +
-            "the link must be replaced, not updated: run 'pulumi preview' again (it plans the replacement). Nothing was written.",
-            { expectedClusterUuid: o.localClusterUuid, clusterUuid: sides.local.clusterUuid },
-        );
-    }
-}
-
 // ---------------------------------------------------------------------------------------- hooks
 
 /** The engine hands check the program's values as JSON: they are LinkInputs once validated. */
@@ -528,17 +505,6 @@ async function undoCreate(client: Client, news: LinkInputs, existing: RemoteSett
     throw failure(existing ? "its previous settings were restored" : "the settings this link wrote were removed");
 }
 
-/** The input part of a state (what the program declared), for `read`'s `inputs`. */
-function inputsOf(state: LinkOutputs): LinkInputs {
-    const {
-        connected: _c, numNodesConnected: _n, numProxySocketsConnected: _p, nodesConnected: _nc, nodesTotal: _nt,
-        localVersion: _lv, remoteVersion: _rv, localClusterUuid: _lu, remoteClusterUuid: _ru, adoptedFrom: _a, createInterrupted: _ci,
-        pausedReplication: _pr, credentialsInUse: _cu, keystoresInSync: _ks, keystoreDrift: _kd,
-        ...inputs
-    } = state;
-    return inputs;
-}
-
 export async function read(id: string, props: LinkOutputs): Promise<pulumi.dynamic.ReadResult<LinkOutputs>> {
     if (apiKeyLink.isApiKey(props)) return apiKeyLink.read(id, props);
     const state = props;
@@ -584,7 +550,7 @@ export async function update(_id: string, olds: LinkOutputs, news: LinkInputs): 
     const alias = inputs.alias;
     const client = clientFor(inputs.local);
     const sides = await probeSides(inputs, client);
-    refuseOtherCluster(o, sides);
+    refuseOtherCluster(o, sides.local.clusterUuid);
     const desired = desiredSettings(inputs);
     // After an interrupted create nobody knows what is on the cluster: write every key.
     const previous = o.createInterrupted ? undefined : desiredSettings(o);

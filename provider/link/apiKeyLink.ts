@@ -38,9 +38,10 @@ import {
 import { clusterUuidOf } from "../security/identity";
 import { claimAlias, holdAlias, releaseAlias, releaseClaim } from "./claim";
 import { nothingPaused, PausedReplication, pausedText, pauseReplication, resumeReplication } from "./replication";
-import { clearBody, RemoteSettings, SETTING_KEYS, settingsBody, validateRemoteArgs } from "./settings";
+import { clearBody, SETTING_KEYS, settingsBody, validateRemoteArgs } from "./settings";
 import { remoteClientNodes } from "./nodes";
 import { aliasConflict, currentStatus, localNodes, nodeConnection, observe, observeForCreate, putSettings, remoteInfoText, RemoteStatus, remoteStatus, waitConnected } from "./io";
+import { desiredSettings, inputsOf, refuseOtherCluster } from "./state";
 import type { LinkInputs, LinkOutputs, LinkRecordOutputs } from "./types";
 
 /** How the local cluster authenticates to the remote one. */
@@ -101,15 +102,6 @@ function validateOwn(n: Record<string, unknown>): CheckFailure[] {
         if (n[k] !== undefined && typeof n[k] !== "boolean") f.push({ property: k, reason: "must be true or false" });
     }
     return f;
-}
-
-/** The settings part of the inputs, mode defaulted to sniff. */
-function desired(i: Partial<LinkInputs>): RemoteSettings {
-    const s: Record<string, unknown> = {};
-    const r = i as Record<string, unknown>;
-    for (const [k] of SETTING_KEYS) if (r[k] !== undefined && r[k] !== null) s[k] = r[k];
-    s.mode = i.mode ?? "sniff";
-    return s as unknown as RemoteSettings;
 }
 
 /** Where the local nodes connect: `seeds[i]` or `proxyAddress`, for the checks. */
@@ -428,16 +420,7 @@ function outputs(i: LinkInputs, s: RemoteStatus | undefined, v: { local: string;
     });
 }
 
-/** The input part of a state (what the program declared), for `read`'s `inputs`. */
-export function inputsOf(o: LinkOutputs): LinkInputs {
-    const {
-        connected: _c, numNodesConnected: _n, numProxySocketsConnected: _p, nodesConnected: _nc, nodesTotal: _nt,
-        credentialsInUse: _ci, keystoresInSync: _k, keystoreDrift: _kd, localVersion: _lv, remoteVersion: _rv,
-        localClusterUuid: _lu, remoteClusterUuid: _ru, adoptedFrom: _a, createInterrupted: _i, pausedReplication: _pr,
-        ...inputs
-    } = o;
-    return inputs;
-}
+export { inputsOf } from "./state";
 
 /** Refuses the write when a license forbids it: the same message as the preview, as a LicenseError. */
 async function licenseGate(i: LinkInputs): Promise<void> {
@@ -446,16 +429,6 @@ async function licenseGate(i: LinkInputs): Promise<void> {
         if (!conn) continue;
         const p = await licenseProblem(clientFor(conn), side, conn);
         if (p) throw new LicenseError(`${p.property}: ${p.reason}. Nothing was written.`, { side });
-    }
-}
-
-/** The cluster behind `local` must be the one the state's settings were written to. */
-function refuseOtherCluster(o: Partial<LinkOutputs>, uuid: string | undefined): void {
-    if (o.localClusterUuid && uuid && o.localClusterUuid !== uuid) {
-        throw new EsRemoteError(
-            `the local connection (${urlsOf(o.local)}) now reaches another cluster (cluster_uuid ${uuid}, the link was written to ${o.localClusterUuid}); ` +
-            "the link must be replaced, not updated: run 'pulumi preview' again (it plans the replacement). Nothing was written.",
-            { expectedClusterUuid: o.localClusterUuid, clusterUuid: uuid });
     }
 }
 
@@ -515,7 +488,7 @@ export async function create(news: LinkInputs): Promise<{ id: string; outs: Link
                     undoIfFailed: (e) => !keystoresClean(e),
                     undoneText: adoptedCredential ? "the keystores hold their previous credential again" : "the credential was removed from the keystores",
                 });
-            await w.step("write the settings", () => putSettings(client, i.local, `register remote cluster '${alias}' (PUT _cluster/settings)`, settingsBody(alias, desired(i))),
+            await w.step("write the settings", () => putSettings(client, i.local, `register remote cluster '${alias}' (PUT _cluster/settings)`, settingsBody(alias, desiredSettings(i))),
                 () => putSettings(client, i.local, `remove remote cluster '${alias}' after the failed create`, existing ? settingsBody(alias, existing) : clearBody(alias)),
                 { undoneText: existing ? "its previous settings were restored" : "the settings it wrote were removed" });
             let s: RemoteStatus;
@@ -630,7 +603,7 @@ export async function update(_id: string, olds: LinkOutputs, news: LinkInputs): 
         JSON.stringify(olds.keystoreOn) !== JSON.stringify(i.keystoreOn);
     if (credentialChanged) await deliverCredential(client, i);
     // After an interrupted create or migration nobody knows what is on the cluster: write every key.
-    const body = settingsBody(i.alias, desired(i), olds.createInterrupted ? undefined : desired(olds));
+    const body = settingsBody(i.alias, desiredSettings(i), olds.createInterrupted ? undefined : desiredSettings(olds));
     if (Object.keys(body).length) await putSettings(client, i.local, `update remote cluster '${i.alias}' (PUT _cluster/settings)`, body);
     const wrote = credentialChanged || Object.keys(body).length > 0;
     const s = wrote && (i.waitForConnection ?? true) ? await waitFor(client, i, true, timeout) : await statusOf(client, i);
@@ -677,7 +650,7 @@ async function switchModel(client: Client, olds: LinkOutputs, i: LinkInputs, rec
     const fromLabel = toApiKey ? "certificate" : "API-key";
     const toLabel = toApiKey ? "API-key" : "certificate";
     if (toApiKey) await licenseGate(i);
-    const saved = desired(olds);
+    const saved = desiredSettings(olds);
     pulumi.log.info(`remote cluster '${alias}': migrating from ${from} to ${to} (saved settings: ${JSON.stringify(saved)})`);
     const earlier = olds.pausedReplication ?? { followers: [], patterns: [] };
     let paused: PausedReplication = { followers: [], patterns: [] };
@@ -709,7 +682,7 @@ async function switchModel(client: Client, olds: LinkOutputs, i: LinkInputs, rec
             await w.step("remove the credential from the keystores", () => withdrawCredential(client, olds), () => deliverCredential(client, olds),
                 { undoIfFailed: () => true, undoneText: "the keystores hold the API key again" });
         }
-        await w.step(`re-add the alias with ${to}`, () => putSettings(client, i.local, `re-add remote cluster '${alias}' with ${to} (PUT _cluster/settings)`, settingsBody(alias, desired(i))),
+        await w.step(`re-add the alias with ${to}`, () => putSettings(client, i.local, `re-add remote cluster '${alias}' with ${to} (PUT _cluster/settings)`, settingsBody(alias, desiredSettings(i))),
             () => putSettings(client, i.local, `null remote cluster '${alias}' (migration rollback)`, clearBody(alias)), { undoneText: `the ${toLabel} settings were removed` });
         const st = await waitFor(client, i, toApiKey, timeout);
         if ((i.waitForConnection ?? true) && !st.connected) {
