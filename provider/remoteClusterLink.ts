@@ -27,7 +27,7 @@ import {
 import { ClusterFacts, probeCluster, transportSans } from "./link/probe";
 import { claimAlias, holdAlias, releaseAlias, releaseClaim } from "./link/claim";
 import { nothingPaused, pausedText, resumeReplication } from "./link/replication";
-import { desiredSettings, inputsOf, refuseOtherCluster } from "./link/state";
+import { desiredSettings, inputsOf, nextUp, recorded, refuseOtherCluster } from "./link/state";
 import type { LinkInputs, LinkOutputs } from "./link/types";
 import {
     clearBody, diffSettings, ObservedSettings, RemoteSettings, settingsBody, SETTING_KEYS,
@@ -494,13 +494,8 @@ async function undoCreate(client: Client, news: LinkInputs, existing: RemoteSett
         await putSettings(client, inputs.local, `remove remote cluster '${alias}' after the failed create`, existing ? settingsBody(alias, existing) : clearBody(alias));
     } catch (e) {
         const cause = failure(`removing what it wrote failed too (${(e as Error).message})`);
-        const properties: Record<string, unknown> = { ...outputs(inputs, undefined, sides, existing), createInterrupted: true };
-        // The host does not add the serialized provider to an error's properties; later hooks need it.
-        const provider = (news as unknown as Record<string, unknown>).__provider;
-        if (provider !== undefined) properties.__provider = provider;
-        throw new CreateInterruptedError(
-            `${cause.message}. What it wrote may still be on the cluster, so the stack records the link as not finished: run 'pulumi up' again once the local cluster answers (it writes every setting and finishes the link), 'pulumi refresh' (it drops the link if nothing is there), or 'pulumi destroy' (it removes it)`,
-            alias, properties, { alias }, cause);
+        throw recorded(`${cause.message}. What it wrote may still be on the cluster, so the stack records the link as not finished: ${nextUp("the local cluster answers", "every setting")}`,
+            news, { ...outputs(inputs, undefined, sides, existing), createInterrupted: true }, cause);
     }
     throw failure(existing ? "its previous settings were restored" : "the settings this link wrote were removed");
 }

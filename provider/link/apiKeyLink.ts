@@ -41,7 +41,7 @@ import { nothingPaused, PausedReplication, pausedText, pauseReplication, resumeR
 import { clearBody, SETTING_KEYS, settingsBody, validateRemoteArgs } from "./settings";
 import { remoteClientNodes } from "./nodes";
 import { aliasConflict, currentStatus, localNodes, nodeConnection, observe, observeForCreate, putSettings, remoteInfoText, RemoteStatus, remoteStatus, waitConnected } from "./io";
-import { desiredSettings, inputsOf, refuseOtherCluster } from "./state";
+import { desiredSettings, inputsOf, nextUp, recorded, refuseOtherCluster } from "./state";
 import type { LinkInputs, LinkOutputs, LinkRecordOutputs } from "./types";
 
 /** How the local cluster authenticates to the remote one. */
@@ -432,16 +432,7 @@ async function licenseGate(i: LinkInputs): Promise<void> {
     }
 }
 
-/** The state the engine records when taking back what a create or migration wrote failed (see CreateInterruptedError). */
-function recorded(message: string, news: LinkInputs, outs: LinkOutputs, cause: Error): CreateInterruptedError {
-    const properties: Record<string, unknown> = { ...outs };
-    // The host does not add the serialized provider to an error's properties; later hooks need it.
-    if (news.__provider !== undefined) properties.__provider = news.__provider;
-    return new CreateInterruptedError(message, news.alias, properties, { alias: news.alias }, cause);
-}
-
-const NEXT_UP = "run 'pulumi up' again once the cluster and the keystores' hosts answer (it writes every setting and the credential and finishes the link), " +
-    "'pulumi refresh' (it drops the link if nothing is there), or 'pulumi destroy' (it removes it)";
+const NEXT_UP = nextUp("the cluster and the keystores' hosts answer", "every setting and the credential");
 
 // ------------------------------------------------------------------------------------- hooks
 

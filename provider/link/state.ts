@@ -1,10 +1,11 @@
 /**
  * What both security models of `RemoteClusterLink` read from and write to the state in the same
  * way: the declared settings of a state or inputs, the input part of a state (read's `inputs`), and
- * the refusal of a `local` connection that now reaches another cluster. One copy, used by the hook
+ * the refusal of a `local` connection that now reaches another cluster, and the state recorded when
+ * taking back what a create or migration wrote failed. One copy, used by the hook
  * file (provider/remoteClusterLink.ts) and the API-key steps (./apiKeyLink.ts); it imports neither.
  */
-import { EsRemoteError } from "../core/errors";
+import { CreateInterruptedError, EsRemoteError } from "../core/errors";
 import { urlsOf } from "../core/validation";
 import { RemoteSettings, SETTING_KEYS } from "./settings";
 import type { LinkInputs, LinkOutputs } from "./types";
@@ -40,4 +41,21 @@ export function refuseOtherCluster(o: Partial<LinkOutputs>, uuid: string | undef
             "the link must be replaced, not updated: run 'pulumi preview' again (it plans the replacement). Nothing was written.",
             { expectedClusterUuid: o.localClusterUuid, clusterUuid: uuid });
     }
+}
+
+/**
+ * The state the engine records when taking back what a create or migration wrote failed (see
+ * {@link CreateInterruptedError}): `outs` as the link's properties, with the engine's serialized
+ * provider, which the host does not add to an error's properties and later hooks need.
+ */
+export function recorded(message: string, news: LinkInputs, outs: LinkOutputs, cause: Error): CreateInterruptedError {
+    const properties: Record<string, unknown> = { ...outs };
+    if (news.__provider !== undefined) properties.__provider = news.__provider;
+    return new CreateInterruptedError(message, news.alias, properties, { alias: news.alias }, cause);
+}
+
+/** What a recorded link's message tells the user to do next: up once `when` (e.g. "the local cluster answers"), which writes `writes`. */
+export function nextUp(when: string, writes: string): string {
+    return `run 'pulumi up' again once ${when} (it writes ${writes} and finishes the link), ` +
+        "'pulumi refresh' (it drops the link if nothing is there), or 'pulumi destroy' (it removes it)";
 }
