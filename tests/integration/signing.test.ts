@@ -18,6 +18,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as key from "../../provider/crossClusterApiKey";
+import * as trust from "../../provider/remoteSigningTrust";
 import { addCredential, removeCredential } from "../../provider/apikey/keystore";
 import { generateCa, issueNodeCertificate } from "../../provider/certs/pem";
 import {
@@ -82,15 +83,18 @@ describe("strong identity on 9.5.4 (signed cross-cluster API-key requests)", fun
     const files = signingFilesFor(alias);
     const index = `sig-docs-${rand()}`;
     let signer: { certPem: string; keyPem: string; caPem: string };
+    let trustOuts: trust.TrustOutputs | undefined;
 
     before(async function () {
         this.timeout(300_000);
-        [remote, local] = await apiKeyPool("ak9remote", "ak9local");
+        // The 8.19 node (the version check's remote) starts beside the two 9.5 ones, not after them.
+        [remote, local] = await apiKeyPool("ak9remote", "ak9local", "ak819local");
         const ca = await generateCa({ commonName: `signing-ca-${rand()}` });
         const other = await generateCa({ commonName: `other-ca-${rand()}` });
         signer = await issueNodeCertificate(ca, { commonName: SIGNER_CN, dnsNames: [SIGNER_CN] });
         place(remote, ourCa, ca.certPem, 0o644);
         place(remote, theirCa, other.certPem, 0o644);
+        fs.rmSync(path.join(remote.configDir, trust.REGISTRY_FILE), { force: true });
         place(local, files.certificate, signer.certPem, 0o644);
         place(local, files.key, signer.keyPem, 0o600);
         await withClient(remote, (c) => c.index({ index, id: "1", document: { msg: "signed hello" }, refresh: true }));
@@ -106,6 +110,8 @@ describe("strong identity on 9.5.4 (signed cross-cluster API-key requests)", fun
         await removeCredential(ks, alias).catch(() => undefined);
         for (const name of [signingPassphraseSetting(alias), `cluster.remote.${alias}.signing.key.secure_passphrase`]) keystore(local, ["remove", name]);
         await reload(local).catch(() => undefined);
+        if (trustOuts) await trust.delete("", trustOuts).catch(() => undefined);
+        fs.rmSync(path.join(remote.configDir, trust.REGISTRY_FILE), { force: true });
         // Both entries are this suite's (the list cannot be read back: it is a filtered setting).
         await withClient(remote, (c) => c.cluster.putSettings(signingCasBody(null))).catch(() => undefined);
         if (keyIds.length) await withClient(remote, (c) => c.transport.request({ method: "DELETE", path: "/_security/api_key", body: { ids: keyIds } }));
@@ -244,6 +250,42 @@ describe("strong identity on 9.5.4 (signed cross-cluster API-key requests)", fun
         const good = await makeKey(`CN=${SIGNER_CN}`);
         await linkWith(good.outs, { certificate: files.certificate, key: "certs/es-remote-signing-enc.key" });
         assert.strictEqual(await searchThroughAlias(local, index), "ok 1", "signed with the encrypted key, unlocked by the keystore passphrase");
+    });
+
+    it("RemoteSigningTrust: places the CA on the node and adds only its entry beside one made by hand; drift when the file goes; destroy leaves the other entry", async () => {
+        await withClient(remote, (c) => c.cluster.putSettings(signingCasBody([theirCa])));
+        const inputs: trust.TrustInputs = { remote: connectionTo(remote), name: `t-${rand()}`, caPem: signer.caPem, nodes: [{ configDir: remote.configDir }], alsoTrust: [theirCa] };
+        const checked = await trust.check({}, inputs);
+        assert.deepStrictEqual(checked.failures, []);
+        const made = await trust.create(checked.inputs!);
+        trustOuts = made.outs!;
+        const caFile = trustOuts.caFile;
+        assert.strictEqual(caFile, signingCaFileFor(inputs.name));
+        assert.deepStrictEqual(trustOuts.trustedList, [theirCa, caFile]);
+        const st = fs.statSync(path.join(remote.configDir, caFile));
+        assert.strictEqual(st.mode & 0o777, 0o644);
+        assert.strictEqual(fs.readFileSync(path.join(remote.configDir, caFile), "utf8"), signer.caPem);
+        assert.deepStrictEqual(JSON.parse(fs.readFileSync(path.join(remote.configDir, trust.REGISTRY_FILE), "utf8")), [theirCa, caFile]);
+
+        const good = await makeKey(`CN=${SIGNER_CN}`);
+        await linkWith(good.outs, files);
+        assert.strictEqual(await searchThroughAlias(local, index), "ok 1", "the remote trusts the signer through the resource's entry");
+
+        assert.strictEqual((await trust.read(made.id, trustOuts)).props?.caInSync, true);
+        fs.writeFileSync(path.join(remote.configDir, caFile), (await generateCa({ commonName: "impostor" })).certPem);
+        const drifted = await trust.read(made.id, trustOuts);
+        assert.strictEqual(drifted.props?.caInSync, false);
+        assert.deepStrictEqual(drifted.props?.observedDrift, [`${remote.configDir}: ${caFile} holds another certificate`]);
+        assert.strictEqual((await trust.diff(made.id, drifted.props as trust.TrustOutputs, inputs)).changes, true, "the next up rewrites it");
+        trustOuts = (await trust.update(made.id, drifted.props as trust.TrustOutputs, inputs)).outs!;
+        assert.strictEqual(fs.readFileSync(path.join(remote.configDir, caFile), "utf8"), signer.caPem);
+
+        await trust.delete(made.id, trustOuts);
+        trustOuts = undefined;
+        assert.strictEqual(fs.existsSync(path.join(remote.configDir, caFile)), false);
+        assert.deepStrictEqual(JSON.parse(fs.readFileSync(path.join(remote.configDir, trust.REGISTRY_FILE), "utf8")), [theirCa]);
+        // The other entry is still trusted (and ours is not): the remote refuses our signer as untrusted.
+        assert.match(await searchThroughAlias(local, index), /^Failed to verify cross cluster api key signature certificate from \[\(CN=/);
     });
 
     it("ES|QL is not in these zips: POST /_query is not a query endpoint here (ES|QL across clusters is untested)", async () => {
