@@ -156,3 +156,51 @@ describe("bad input: a connection that does not verify TLS warns on every check"
         assert.deepStrictEqual(w.filter((m) => /insecure|plain http/.test(m)), []);
     });
 });
+
+describe("bad input: FollowerIndex and AutoFollowPattern (check names the property, create refuses with the same InputError, nothing sent)", () => {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const follower = require("../../provider/followerIndex") as typeof import("../../provider/followerIndex");
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const pattern = require("../../provider/autoFollowPattern") as typeof import("../../provider/autoFollowPattern");
+    // Nothing listens on port 1: a hook that sent a request would fail unreachable, not with an InputError.
+    const local = { urls: ["https://127.0.0.1:1"], username: "elastic", password: SECRET, maxRetries: 0 };
+    const f = (extra: Record<string, unknown>) => ({ local, alias: "leader", leaderIndex: "logs", followerIndex: "logs-copy", ...extra });
+    const p = (extra: Record<string, unknown>) => ({ local, alias: "leader", name: "logs", leaderIndexPatterns: ["logs-*"], ...extra });
+    const followerCases: Array<[string, Record<string, unknown>, RegExp]> = [
+        ["leaderIndex", f({ leaderIndex: "Logs" }), /upper-case/],
+        ["leaderIndex", f({ leaderIndex: "logs-*" }), /character Elasticsearch refuses/],
+        ["followerIndex", f({ followerIndex: "" }), /index name is required/],
+        ["alias", f({ alias: "a b" }), /remote cluster alias/],
+        ["status", f({ status: "stopped" }), /"active" or "paused"/],
+        ["onDestroy", f({ onDestroy: "keep" }), /"unfollow" .* or "delete"/],
+        ["maxReadRequestOperationCount", f({ maxReadRequestOperationCount: 0 }), /whole number of 1 or more/],
+        ["maxReadRequestSize", f({ maxReadRequestSize: "32 megs" }), /byte size such as "32mb"/],
+        ["readPollTimeout", f({ readPollTimeout: "60" }), /time value such as "500ms"/],
+        ["settings", f({ settings: ["x"] }), /object of index settings/],
+        ["adoptExisting", f({ adoptExisting: "yes" }), /true or false/],
+        ["local.urls", f({ local: { urls: [] } }), /at least one URL/],
+    ];
+    for (const [property, news, reason] of followerCases) {
+        it(`FollowerIndex ${property}: ${JSON.stringify(news[property.split(".")[0]])}`, async () => {
+            const c = await follower.check({}, news as any);
+            const hit = (c.failures ?? []).find((x) => x.property === property);
+            assert.ok(hit && reason.test(hit.reason), JSON.stringify(c.failures));
+            await assert.rejects(follower.create(news as any), (e: Error) => e instanceof InputError && e.property === property && /Nothing was written/.test(e.message) && !e.message.includes(SECRET));
+        });
+    }
+    const patternCases: Array<[string, Record<string, unknown>, RegExp]> = [
+        ["name", p({ name: "has space" }), /pattern name/],
+        ["leaderIndexPatterns", p({ leaderIndexPatterns: [] }), /at least one leader index pattern/],
+        ["leaderIndexPatterns[0]", p({ leaderIndexPatterns: ["Logs-*"] }), /upper-case/],
+        ["followIndexPattern", p({ followIndexPattern: "copy" }), /must contain \{\{leader_index\}\}/],
+        ["maxWriteBufferSize", p({ maxWriteBufferSize: 512 }), /byte size/],
+    ];
+    for (const [property, news, reason] of patternCases) {
+        it(`AutoFollowPattern ${property}: ${JSON.stringify(news[property.replace(/\[.*$/, "")])}`, async () => {
+            const c = await pattern.check({}, news as any);
+            const hit = (c.failures ?? []).find((x) => x.property === property);
+            assert.ok(hit && reason.test(hit.reason), JSON.stringify(c.failures));
+            await assert.rejects(pattern.create(news as any), (e: Error) => e instanceof InputError && e.property === property && /Nothing was written/.test(e.message));
+        });
+    }
+});
