@@ -131,6 +131,13 @@ describe("provider/ccr (a double of the CCR endpoints: real nodes here have no x
         assert.equal(fc.patterns.p1.active, true);
     });
 
+    it("API-key alias (fake: _remote/info lists cluster_credentials): keyAccess whose replication does not cover the leader is refused at preview; one that covers it passes", async () => {
+        fc.aliases.leader.apiKey = true;
+        const bad = await follower.check({}, inputs({ keyAccess: { replication: [{ names: ["metrics-*"] }] } }));
+        assert.match(bad.failures!.map((x) => `${x.property}: ${x.reason}`).join("\n"), /keyAccess\.replication: the cross-cluster API key of 'leader' grants replication of metrics-\*, which does not cover logs/);
+        assert.deepEqual((await follower.check({}, inputs({ keyAccess: { replication: [{ names: ["log*"] }] } }))).failures, []);
+    });
+
     const pin = (extra: Record<string, unknown> = {}) => ({ local: fc.conn, alias: "leader", name: "logs", leaderIndexPatterns: ["logs-*"], ...extra }) as pattern.PatternInputs;
 
     it("auto-follow put/get/pause/resume/delete (fake CCR): create, outputs followed indices and recent errors, update through pause → put → resume, delete", async () => {
