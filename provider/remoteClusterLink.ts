@@ -27,7 +27,7 @@ import {
 import { ClusterFacts, probeCluster, transportSans } from "./link/probe";
 import { claimAlias, holdAlias, releaseAlias, releaseClaim } from "./link/claim";
 import { nothingPaused, pausedText, resumeReplication } from "./link/replication";
-import { desiredSettings, inputsOf, nextUp, recorded, refuseOtherCluster } from "./link/state";
+import { desiredSettings, inputsOf, linkOutputs, nextUp, recorded, refuseOtherCluster } from "./link/state";
 import type { LinkInputs, LinkOutputs } from "./link/types";
 import {
     clearBody, diffSettings, ObservedSettings, RemoteSettings, settingsBody, SETTING_KEYS,
@@ -181,18 +181,8 @@ function notConnected(alias: string, inputs: LinkInputs, status: RemoteStatus, s
 }
 
 function outputs(inputs: LinkInputs, status: RemoteStatus | undefined, sides: Partial<Sides>, adoptedFrom?: RemoteSettings): LinkOutputs {
-    return plain({
-        ...inputs,
-        connected: status?.connected ?? false,
-        numNodesConnected: status?.numNodesConnected,
-        numProxySocketsConnected: status?.numProxySocketsConnected,
-        nodesConnected: status?.nodesConnected,
-        nodesTotal: status?.nodesTotal,
-        localVersion: sides.local?.minVersion ?? "",
-        remoteVersion: sides.remote?.minVersion,
-        localClusterUuid: sides.local?.clusterUuid,
-        remoteClusterUuid: sides.remote?.clusterUuid,
-        adoptedFrom,
+    return linkOutputs(inputs, status, { local: sides.local?.minVersion ?? "", remote: sides.remote?.minVersion }, undefined, {
+        localClusterUuid: sides.local?.clusterUuid, remoteClusterUuid: sides.remote?.clusterUuid, adoptedFrom,
     });
 }
 

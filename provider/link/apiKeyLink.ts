@@ -41,7 +41,7 @@ import { nothingPaused, PausedReplication, pausedText, pauseReplication, resumeR
 import { clearBody, SETTING_KEYS, settingsBody, validateRemoteArgs } from "./settings";
 import { remoteClientNodes } from "./nodes";
 import { aliasConflict, currentStatus, localNodes, nodeConnection, observe, observeForCreate, putSettings, remoteInfoText, RemoteStatus, remoteStatus, waitConnected } from "./io";
-import { desiredSettings, inputsOf, nextUp, recorded, refuseOtherCluster } from "./state";
+import { desiredSettings, inputsOf, linkOutputs, nextUp, recorded, refuseOtherCluster } from "./state";
 import type { LinkInputs, LinkOutputs, LinkRecordOutputs } from "./types";
 
 /** How the local cluster authenticates to the remote one. */
@@ -329,7 +329,7 @@ async function deliverCredential(client: Client, i: LinkInputs): Promise<void> {
     }
     const unproven = nodes.filter((n) => n.keystoreDigest === undefined && !n.error);
     if (unproven.length) {
-        pulumi.log.info(`remote cluster '${i.alias}': ${unproven.map((n) => n.name).join(", ")} report no keystore_digest from the reload (8.19 does not): that they hold the new value of ${setting} rests on keystoreOn naming their keystores`);
+        pulumi.log.info(`remote cluster '${i.alias}': ${unproven.map((n) => n.name).join(", ")} report${unproven.length > 1 ? "" : "s"} no keystore_digest from the reload (8.19 does not): that ${unproven.length > 1 ? "they hold" : "it holds"} the new value of ${setting} rests on keystoreOn naming their keystores`);
     }
 }
 
@@ -402,23 +402,8 @@ async function remoteVersionOf(i: Pick<LinkInputs, "remote" | "alias">): Promise
     }
 }
 
-function outputs(i: LinkInputs, s: RemoteStatus | undefined, v: { local: string; remote?: string }, inSync: boolean | undefined, rec: LinkRecordOutputs): LinkOutputs {
-    const apiKey = isApiKey(i);
-    return plain({
-        ...i,
-        connected: s?.connected ?? false,
-        numNodesConnected: s?.numNodesConnected,
-        numProxySocketsConnected: s?.numProxySocketsConnected,
-        nodesConnected: s?.nodesConnected,
-        nodesTotal: s?.nodesTotal,
-        credentialsInUse: apiKey ? s?.credentialsInUse ?? false : undefined,
-        keystoresInSync: apiKey ? inSync : undefined,
-        localVersion: v.local,
-        remoteVersion: v.remote,
-        ...rec,
-        pausedReplication: nothingPaused(rec.pausedReplication) ? undefined : rec.pausedReplication,
-    });
-}
+/** The link's outputs: one assembly for both models (./state.ts). */
+const outputs = linkOutputs;
 
 export { inputsOf } from "./state";
 

@@ -1,14 +1,18 @@
 /**
  * What both security models of `RemoteClusterLink` read from and write to the state in the same
  * way: the declared settings of a state or inputs, the input part of a state (read's `inputs`), and
- * the refusal of a `local` connection that now reaches another cluster, and the state recorded when
+ * the outputs assembled from the inputs, the connection's status, the versions and what the state
+ * records, the refusal of a `local` connection that now reaches another cluster, and the state recorded when
  * taking back what a create or migration wrote failed. One copy, used by the hook
  * file (provider/remoteClusterLink.ts) and the API-key steps (./apiKeyLink.ts); it imports neither.
  */
+import { plain } from "../core/dynamic";
 import { CreateInterruptedError, EsRemoteError } from "../core/errors";
 import { urlsOf } from "../core/validation";
 import { RemoteSettings, SETTING_KEYS } from "./settings";
-import type { LinkInputs, LinkOutputs } from "./types";
+import type { RemoteStatus } from "./io";
+import { nothingPaused } from "./replication";
+import type { LinkInputs, LinkOutputs, LinkRecordOutputs } from "./types";
 
 /** The settings part of the inputs (or a state), mode defaulted to sniff. */
 export function desiredSettings(i: Partial<LinkInputs>): RemoteSettings {
@@ -58,4 +62,27 @@ export function recorded(message: string, news: LinkInputs, outs: LinkOutputs, c
 export function nextUp(when: string, writes: string): string {
     return `run 'pulumi up' again once ${when} (it writes ${writes} and finishes the link), ` +
         "'pulumi refresh' (it drops the link if nothing is there), or 'pulumi destroy' (it removes it)";
+}
+
+/**
+ * The link's outputs: the inputs, the connection as the local nodes see it (`s`; none: not known,
+ * so not connected), the minimum node versions and what the state records. The API-key model adds
+ * `credentialsInUse` and `keystoresInSync` (`inSync`); a certificate link has neither.
+ */
+export function linkOutputs(i: LinkInputs, s: RemoteStatus | undefined, v: { local: string; remote?: string }, inSync: boolean | undefined, rec: LinkRecordOutputs): LinkOutputs {
+    const apiKey = i.security === "apiKey";
+    return plain({
+        ...i,
+        connected: s?.connected ?? false,
+        numNodesConnected: s?.numNodesConnected,
+        numProxySocketsConnected: s?.numProxySocketsConnected,
+        nodesConnected: s?.nodesConnected,
+        nodesTotal: s?.nodesTotal,
+        credentialsInUse: apiKey ? s?.credentialsInUse ?? false : undefined,
+        keystoresInSync: apiKey ? inSync : undefined,
+        localVersion: v.local,
+        remoteVersion: v.remote,
+        ...rec,
+        pausedReplication: nothingPaused(rec.pausedReplication) ? undefined : rec.pausedReplication,
+    });
 }
