@@ -47,6 +47,8 @@ const ONE_LEG = {
     current: [
         "integration/rig-topology", "integration/rig-isolation", "integration/apiKey",
         "e2e/apiKey", "e2e/faults", "e2e/topology-partition",
+        // Shares the pooled API-key clusters (ak9remote, ak9local, ak819local) with integration/apiKey.
+        "integration/replication",
     ],
 };
 const spec = (s) => `dist/tests/${s}.test.js`;
