@@ -162,8 +162,11 @@ describe("strong identity on 9.5.4 (signed cross-cluster API-key requests)", fun
     });
 
     it("a setting naming a file that is not on the node is refused by the settings API (local signing certificate and remote CA)", async () => {
-        const missing = await withClient(local, (c) => c.cluster.putSettings(signingSettingsBody(alias, { certificate: "certs/not-there.crt", key: "certs/not-there.key" })).then(() => "accepted", (e) => e.meta.statusCode + " " + e.meta.body.error.reason));
-        assert.strictEqual(missing, `400 Configured file [${path.join(local.configDir, "certs/not-there.crt")}] not found`);
+        // One file missing at a time: with both missing, the node names either of them (seen both ways).
+        const missing = await withClient(local, (c) => c.cluster.putSettings(signingSettingsBody(alias, { certificate: files.certificate, key: "certs/not-there.key" })).then(() => "accepted", (e) => e.meta.statusCode + " " + e.meta.body.error.reason));
+        assert.strictEqual(missing, `400 Configured file [${path.join(local.configDir, "certs/not-there.key")}] not found`);
+        const missingCert = await withClient(local, (c) => c.cluster.putSettings(signingSettingsBody(alias, { certificate: "certs/not-there.crt", key: files.key })).then(() => "accepted", (e) => e.meta.statusCode + " " + e.meta.body.error.reason));
+        assert.strictEqual(missingCert, `400 Configured file [${path.join(local.configDir, "certs/not-there.crt")}] not found`);
         const missingCa = await withClient(remote, (c) => c.cluster.putSettings(signingCasBody([ourCa, "certs/not-there-ca.crt"])).then(() => "accepted", (e) => e.meta.statusCode + " " + e.meta.body.error.reason));
         assert.strictEqual(missingCa, `400 Configured file [${path.join(remote.configDir, "certs/not-there-ca.crt")}] not found`);
     });
