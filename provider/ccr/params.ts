@@ -58,28 +58,3 @@ export function tuningBody(n: Record<string, unknown>): Record<string, unknown> 
 export function sameTuning(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
     return JSON.stringify(tuningBody(a)) === JSON.stringify(tuningBody(b)) && JSON.stringify(a.settings ?? {}) === JSON.stringify(b.settings ?? {});
 }
-
-/**
- * The tuning inputs a cluster's `parameters` (from `_ccr/info`) differ in from what `n` declares:
- * only the keys `n` sets (the others are Elasticsearch's defaults). Values compared as strings, since
- * Elasticsearch may print sizes in another unit than given ("32mb" is listed "32mb", "1024kb" as "1mb").
- */
-export function tuningDrift(n: Record<string, unknown>, parameters: Record<string, unknown> | undefined): string[] {
-    if (!parameters) return [];
-    const out: string[] = [];
-    for (const [k, [es, kind]] of Object.entries(TUNING)) {
-        const want = n[k];
-        if (want === undefined || want === null || !(es in parameters)) continue;
-        const got = parameters[es];
-        const norm = (x: unknown) => kind === "size" ? bytes(String(x)) : String(x);
-        if (norm(want) !== norm(got)) out.push(k);
-    }
-    return out;
-}
-
-function bytes(s: string): string {
-    const m = /^(\d+(?:\.\d+)?)(b|kb|mb|gb|tb|pb)$/i.exec(s.trim());
-    if (!m) return s;
-    const mult = { b: 0, kb: 1, mb: 2, gb: 3, tb: 4, pb: 5 }[m[2].toLowerCase() as "b"];
-    return String(BigInt(Math.round(Number(m[1]) * 1024))) + "*1024^" + (mult - 1);
-}
