@@ -48,7 +48,7 @@ const ONE_LEG = {
         "integration/rig-topology", "integration/rig-isolation", "integration/apiKey",
         "e2e/apiKey", "e2e/faults", "e2e/topology-partition",
         // Shares the pooled API-key clusters (ak9remote, ak9local, ak819local) with integration/apiKey.
-        "integration/replication",
+        "integration/replication", "e2e/replication",
     ],
 };
 const spec = (s) => `dist/tests/${s}.test.js`;
