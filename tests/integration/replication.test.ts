@@ -11,7 +11,6 @@
  */
 import * as assert from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { Client } from "@elastic/elasticsearch";
 import * as follower from "../../provider/followerIndex";
@@ -19,7 +18,7 @@ import * as pattern from "../../provider/autoFollowPattern";
 import { ClusterConnection, closeClients } from "../../provider/core/client";
 import { connectionTo } from "../support/connections";
 import { ApiKeyCluster, apiKeyPool, stopApiKeyPool } from "../support/apiKeyClusters";
-import { ClusterInfo, ES_VERSIONS, startCluster, stopCluster } from "../../rig/elasticsearch";
+import { ClusterInfo } from "../../rig/elasticsearch";
 
 const ALIAS = "ccrsuite-lead";
 const LEADER = "ccrsuite-logs";
@@ -145,18 +144,15 @@ describe("integration: replication preview on real nodes (integ-test-zip: no x-p
     });
 
     it("the version rule's basis: an index snapshotted on 9.5.4 does not restore on 8.19.21 (quoted refusal); one from 8.19.21 restores on 9.5.4", async function () {
-        this.timeout(900_000);
-        // Own nodes with path.repo (the pooled ones have none); CCR's bootstrap is a restore from the leader.
-        const repo = fs.mkdtempSync(path.join(os.tmpdir(), "ccrsuite-repo-"));
-        fs.chmodSync(repo, 0o777);
-        const settings = { "xpack.license.self_generated.type": "trial", "path.repo": repo };
-        const [a, b] = await Promise.all([
-            startCluster({ name: "ccrsuite-snap9", version: ES_VERSIONS.v9, extraSettings: settings }),
-            startCluster({ name: "ccrsuite-snap819", version: ES_VERSIONS.v819, extraSettings: settings }),
-        ]);
-        const [c9, c8] = [client(a), client(b)];
+        this.timeout(300_000);
+        // The pooled 9.5.4 and 8.19.21 clusters share a path.repo (tests/support/apiKeyClusters.ts);
+        // CCR's bootstrap is a restore from the leader, so a restore is the rule's basis.
+        const repo = leader.snapshotRoot!;
+        const [c9, c8] = [client(leader), client(local819)];
+        const made: Array<[Client, string]> = [];
         try {
             const roundTrip = async (from: Client, to: Client, name: string) => {
+                made.push([from, name], [to, name]);
                 await from.transport.request({ method: "PUT", path: `/${name}`, body: { settings: { number_of_replicas: 0 } } });
                 await from.transport.request({ method: "PUT", path: `/${name}/_doc/1`, querystring: { refresh: "true" }, body: { a: 1 } });
                 await from.transport.request({ method: "PUT", path: `/_snapshot/${name}`, body: { type: "fs", settings: { location: path.join(repo, name) } } });
@@ -164,18 +160,24 @@ describe("integration: replication preview on real nodes (integ-test-zip: no x-p
                 await to.transport.request({ method: "PUT", path: `/_snapshot/${name}`, body: { type: "fs", settings: { location: path.join(repo, name), readonly: true } } });
                 return answer(to, "POST", `/_snapshot/${name}/s1/_restore?wait_for_completion=true`, { indices: name });
             };
-            const down = await roundTrip(c9, c8, "from9");
+            const down = await roundTrip(c9, c8, "ccrsuite-from9");
             assert.strictEqual(down.status, 500);
             const reason = (down.body as { error: { type: string; reason: string } }).error;
             assert.strictEqual(reason.type, "snapshot_restore_exception");
             assert.match(reason.reason, /the snapshot was created with version \[8\.19\.\d+-\[\d+\]\] which is higher than the version of this node \[[^\]]*8\.19\.21\]/);
-            const up = await roundTrip(c8, c9, "from819");
+            const up = await roundTrip(c8, c9, "ccrsuite-from819");
             assert.strictEqual(up.status, 200);
-            assert.strictEqual(((await c9.transport.request({ method: "GET", path: "/from819/_count" })) as { count: number }).count, 1);
+            assert.strictEqual(((await c9.transport.request({ method: "GET", path: "/ccrsuite-from819/_count" })) as { count: number }).count, 1);
         } finally {
+            // What this test made on the shared clusters: the indices, the snapshots and their repositories.
+            for (const [c, name] of made) {
+                await c.transport.request({ method: "DELETE", path: `/_snapshot/${name}/s1` }, { ignore: [404] }).catch(() => undefined);
+                await c.transport.request({ method: "DELETE", path: `/_snapshot/${name}` }, { ignore: [404] }).catch(() => undefined);
+                await c.transport.request({ method: "DELETE", path: `/${name}` }, { ignore: [404] }).catch(() => undefined);
+            }
             await Promise.all([c9.close(), c8.close()]);
-            await Promise.all([stopCluster(a), stopCluster(b)]);
-            fs.rmSync(repo, { recursive: true, force: true });
+            fs.rmSync(path.join(repo, "ccrsuite-from9"), { recursive: true, force: true });
+            fs.rmSync(path.join(repo, "ccrsuite-from819"), { recursive: true, force: true });
         }
     });
 

@@ -6,6 +6,9 @@
  * Enabling the server and the client's SSL settings are static settings (a node restart): a
  * prerequisite of the model, so the rig sets them at start, never the resources under test.
  */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { ClusterInfo, ensureDistribution, ES_VERSIONS, freePort, startCluster, stopCluster } from "../../rig/elasticsearch";
 import { sharedTransportCa } from "./pool";
 
@@ -15,6 +18,24 @@ export interface ApiKeyCluster extends ClusterInfo {
     serverAddress: string;
     /** Root of the Elasticsearch distribution the node runs from (its `bin/elasticsearch-keystore`). */
     esHome: string;
+    /**
+     * The node's `path.repo`: one folder every pooled cluster of this process shares, so a suite can
+     * snapshot on one cluster and restore on another (fs repositories under it) without starting
+     * nodes of its own. Pooled clusters only.
+     */
+    snapshotRoot?: string;
+}
+
+let sharedRepo: string | undefined;
+
+/** The `path.repo` the pooled clusters share (made once per process, removed by {@link stopApiKeyPool}). */
+function snapshotRoot(): string {
+    if (!sharedRepo) {
+        sharedRepo = fs.mkdtempSync(path.join(os.tmpdir(), "es-remote-snapshots-"));
+        // The nodes run as an unprivileged user: the folder must be theirs to write.
+        fs.chmodSync(sharedRepo, 0o777);
+    }
+    return sharedRepo;
 }
 
 export type ApiKeyPoolName = "ak9remote" | "ak9local" | "ak819local" | "ak9untrusting";
@@ -41,11 +62,12 @@ export function apiKeySettings(port: number): Record<string, string | number | b
 }
 
 /** Starts one API-key capable cluster (not pooled): the caller stops it. */
-export async function startApiKeyCluster(name: string, version: string, opts: { ownCa?: boolean } = {}): Promise<ApiKeyCluster> {
+export async function startApiKeyCluster(name: string, version: string, opts: { ownCa?: boolean; snapshotRoot?: string } = {}): Promise<ApiKeyCluster> {
     const port = await freePort();
+    const extra = { ...apiKeySettings(port), ...(opts.snapshotRoot ? { "path.repo": opts.snapshotRoot } : {}) };
     // ownCa: a transport CA of its own, so its remote cluster client trusts no other cluster's server.
-    const c = await startCluster({ name, version, transportCa: opts.ownCa ? undefined : await sharedTransportCa(), extraSettings: apiKeySettings(port) });
-    return { ...c, serverAddress: `127.0.0.1:${port}`, esHome: ensureDistribution(version, () => undefined) };
+    const c = await startCluster({ name, version, transportCa: opts.ownCa ? undefined : await sharedTransportCa(), extraSettings: extra });
+    return { ...c, serverAddress: `127.0.0.1:${port}`, esHome: ensureDistribution(version, () => undefined), snapshotRoot: opts.snapshotRoot };
 }
 
 const started = new Map<ApiKeyPoolName, Promise<ApiKeyCluster>>();
@@ -54,7 +76,7 @@ const started = new Map<ApiKeyPoolName, Promise<ApiKeyCluster>>();
 export async function apiKeyPool<N extends ApiKeyPoolName[]>(...names: N): Promise<{ [K in keyof N]: ApiKeyCluster }> {
     for (const n of names) {
         if (!started.has(n)) {
-            started.set(n, startApiKeyCluster(`t-${n}`, VERSIONS[n], { ownCa: n === "ak9untrusting" }));
+            started.set(n, startApiKeyCluster(`t-${n}`, VERSIONS[n], { ownCa: n === "ak9untrusting", snapshotRoot: snapshotRoot() }));
         }
     }
     return (await Promise.all(names.map((n) => started.get(n)!))) as { [K in keyof N]: ApiKeyCluster };
@@ -65,4 +87,6 @@ export async function stopApiKeyPool(): Promise<void> {
     const all = await Promise.allSettled([...started.values()]);
     started.clear();
     await Promise.all(all.map((r) => (r.status === "fulfilled" ? stopCluster(r.value) : undefined)));
+    if (sharedRepo) fs.rmSync(sharedRepo, { recursive: true, force: true });
+    sharedRepo = undefined;
 }
