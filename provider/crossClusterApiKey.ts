@@ -17,12 +17,13 @@
  * - delete: invalidates the key; a key already gone is success.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { callCluster, CheckFailure, clientFor, ClusterConnection, insecureWarnings, validateConnection } from "./core/client";
+import { CheckFailure, clientFor, ClusterConnection, insecureWarnings, validateConnection } from "./core/client";
 import { containsUnknown, HookModule, plain, plainInputs } from "./core/dynamic";
 import { failOnInvalid, urlsOf } from "./core/validation";
 import { CrossClusterAccess, identityIntent, normaliseAccess, validateKeyArgs } from "./apikey/keyBody";
 import { parseVersion } from "./link/compat";
 import { createKey, getKey, invalidateKey, unusable, updateKey } from "./apikey/key";
+import { nodeVersions } from "./apikey/checks";
 import { InputError } from "./core/errors";
 import { clusterUuidOf, urlsDiffer } from "./security/identity";
 
@@ -76,23 +77,9 @@ export function identityVersionProblem(nodes: Array<{ name: string; version: str
         `${old.map((n) => `${n.name} runs ${n.version}`).join(", ")}. Upgrade those nodes first, or leave certificateIdentity out`;
 }
 
-/**
- * Every node's name and version (`GET _nodes`, all nodes, not only the one answering). Not
- * `nodes.info({ metric: "_none" })`: `GET /_nodes/_none` is read as a node filter and answers no
- * nodes at all (seen on 8.19.21 and 9.5.4), which would pass every node as new enough.
- */
-async function remoteNodeVersions(remote: ClusterConnection): Promise<Array<{ name: string; version: string }>> {
-    const res = await callCluster("remote", remote, "read the nodes' versions (GET _nodes)", () =>
-        clientFor(remote).transport.request<{ nodes?: Record<string, { name: string; version: string }> }>(
-            { method: "GET", path: "/_nodes", querystring: { filter_path: "nodes.*.name,nodes.*.version" } }));
-    const nodes = Object.values(res.nodes ?? {});
-    if (!nodes.length) throw new Error("GET _nodes listed no nodes");
-    return nodes;
-}
-
 /** {@link identityVersionProblem} of the cluster behind `remote`, asked now. */
 async function remoteIdentityProblem(remote: ClusterConnection): Promise<string | undefined> {
-    return identityVersionProblem(await remoteNodeVersions(remote), urlsOf(remote));
+    return identityVersionProblem(await nodeVersions(clientFor(remote), "remote", remote), urlsOf(remote));
 }
 
 /** Pure validation of the inputs, each failure naming the property. @internal */

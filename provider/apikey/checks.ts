@@ -23,9 +23,14 @@ type Side = "local" | "remote";
 
 /** Every node's version, from `GET _nodes/_all/version` (all nodes, not only the one answering). */
 export async function nodeVersions(client: Client, side: Side, conn: ClusterConnection): Promise<Array<{ name: string; version: string }>> {
+    // Not nodes.info({ metric: "_none" }): GET /_nodes/_none is read as a node filter and lists no
+    // nodes at all (seen on 8.19.21 and 9.5.4), which passed every node as new enough.
     const res = await callCluster(side, conn, "read the nodes' versions (GET _nodes)", () =>
-        client.nodes.info({ metric: "_none", filter_path: "nodes.*.name,nodes.*.version" }));
-    return Object.values((res as { nodes?: Record<string, { name: string; version: string }> }).nodes ?? {});
+        client.transport.request<{ nodes?: Record<string, { name: string; version: string }> }>(
+            { method: "GET", path: "/_nodes", querystring: { filter_path: "nodes.*.name,nodes.*.version" } }));
+    const nodes = Object.values(res.nodes ?? {});
+    if (!nodes.length) throw new Error(`${side} cluster (${urlsOf(conn)}): GET _nodes listed no nodes`);
+    return nodes;
 }
 
 /** Why the nodes are too old for API-key remote clusters, or undefined. */

@@ -12,10 +12,11 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { Client } from "@elastic/elasticsearch";
-import { ClusterConnection, createClient } from "../../provider/core/client";
+import { clientFor, ClusterConnection, createClient } from "../../provider/core/client";
 import * as key from "../../provider/crossClusterApiKey";
 import * as link from "../../provider/remoteClusterLink";
 import { credentialSetting, listSettings } from "../../provider/apikey/keystore";
+import { nodeVersions } from "../../provider/apikey/checks";
 import { clearProbeMemo } from "../../provider/link/probe";
 import { connectionTo, remoteKeys, withClient } from "../support/connections";
 import { ApiKeyCluster, apiKeyPool, startApiKeyCluster, stopApiKeyPool } from "../support/apiKeyClusters";
@@ -430,6 +431,15 @@ describe("API-key remote clusters (real nodes)", function () {
         let old: ApiKeyCluster;
         before(async function () {
             [old] = await apiKeyPool("ak819local");
+        });
+
+        it("the version preview reads every node of both sides (GET _nodes; GET _nodes/_none had listed none and passed every node)", async () => {
+            for (const [c, version] of [[old, "8.19.21"], [remote, "9.5.4"]] as const) {
+                const conn = connectionTo(c);
+                const nodes = await nodeVersions(clientFor(conn), "remote", conn);
+                assert.ok(nodes.length >= 1, "no nodes listed");
+                assert.deepStrictEqual([...new Set(nodes.map((n) => n.version))], [version]);
+            }
         });
 
         it("an 8.19 local cluster searches a 9.x remote through an API-key link", async () => {
