@@ -2,7 +2,7 @@
  * pulumi-es-remote: Elasticsearch remote clusters over TLS certificate trust, from `pulumi up`.
  *
  * Resources: {@link SharedCa}, {@link NodeCertificate}, {@link RemoteClusterLink},
- * {@link CrossClusterRole}, {@link CrossClusterUser}, {@link FollowerIndex}, {@link AutoFollowPattern}. Plain functions: {@link checkCompatibility}.
+ * {@link CrossClusterRole}, {@link CrossClusterUser}, {@link FollowerIndex}, {@link AutoFollowPattern}, {@link RemoteSigningTrust}. Plain functions: {@link checkCompatibility}.
  */
 export { ClusterConnectionArgs } from "./sdk/connection";
 export { SharedCa, SharedCaArgs, SharedCaTrustDeliveryArgs } from "./sdk/sharedCa";
@@ -21,3 +21,4 @@ export { CrossClusterUser, CrossClusterUserArgs } from "./sdk/crossClusterUser";
 export { CrossClusterApiKey, CrossClusterApiKeyArgs, CrossClusterSearchAccessArgs } from "./sdk/crossClusterApiKey";
 export { FollowerIndex, FollowerIndexArgs, FollowTuningArgs } from "./sdk/followerIndex";
 export { AutoFollowPattern, AutoFollowPatternArgs } from "./sdk/autoFollowPattern";
+export { RemoteSigningTrust, RemoteSigningTrustArgs, RemoteSigningTrustNodeArgs } from "./sdk/remoteSigningTrust";

@@ -42,7 +42,7 @@ const ONE_LEG = {
     oldest: [
         "integration/topology", "integration/remoteHosts", "e2e/remoteHosts",
         "integration/certificates", "integration/faults",
-        "e2e/examples", "e2e/load", "e2e/topology-drift",
+        "e2e/examples", "e2e/load", "e2e/topology-drift", "integration/signing",
     ],
     current: [
         "integration/rig-topology", "integration/rig-isolation", "integration/apiKey",
