@@ -337,8 +337,25 @@ export function launch(user: { uid: number; gid: number } | undefined, esHome: s
 /**
  * Starts a single-node cluster and waits until it is healthy. On any failure nothing is left
  * running and its folder is removed.
+ *
+ * The ports come from {@link freePort}, which binds and releases them; the node binds them seconds
+ * later (the keystore JVM runs in between), and with the two test legs starting nodes at once
+ * another process can take a port in that gap (seen: the HTTP bind failing in
+ * Netty4HttpServerTransport.bind). Such a start is tried again with fresh ports, twice at most.
  */
 export async function startCluster(opts: StartOptions): Promise<ClusterInfo> {
+    for (let attempt = 1; ; attempt++) {
+        try {
+            return await startClusterOnce(opts);
+        } catch (err) {
+            const msg = (err as Error).message;
+            if (attempt >= 3 || !/BindException|Address already in use|HttpServerTransport\.bind|TcpTransport\.bindToPort/.test(msg)) throw err;
+            (opts.log ?? log0)(`${opts.name}: a port was taken between choosing it and the node binding it; starting again with other ports (attempt ${attempt + 1} of 3)`);
+        }
+    }
+}
+
+async function startClusterOnce(opts: StartOptions): Promise<ClusterInfo> {
     const log = opts.log ?? log0;
     const version = opts.version;
     const user = ensureEsUser();
