@@ -33,6 +33,19 @@ async function req<T>(client: Client, method: string, path: string, body?: unkno
     return (await client.transport.request({ method, path, ...(body === undefined ? {} : { body: body as Record<string, unknown> }) })) as T;
 }
 
+/** `GET path`, or undefined when Elasticsearch's refusal is one that `absent` reads as "nothing there". */
+async function getUnless<T>(client: Client, path: string, absent: (err: unknown) => boolean): Promise<T | undefined> {
+    try {
+        return await req<T>(client, "GET", path);
+    } catch (e) {
+        if (absent(e)) return undefined;
+        throw e;
+    }
+}
+
+/** No CCR here (module missing, license) or nothing of that name: an empty answer, not a failure. */
+const noCcrOr = (missing: (err: unknown) => boolean) => (e: unknown) => ccrMissing(e) || ccrUnlicensed(e) || missing(e);
+
 /** HTTP status of an Elasticsearch refusal, if `err` is one. */
 export function statusOf(err: unknown): number | undefined {
     return (err as { statusCode?: number })?.statusCode;
@@ -79,46 +92,26 @@ export function notFound(err: unknown): boolean {
 
 /** Every follower index of the local cluster (`GET /_all/_ccr/info`); none when CCR is missing or unlicensed. */
 export async function allFollowers(client: Client): Promise<FollowerInfo[]> {
-    try {
-        const r = await req<{ follower_indices?: FollowerInfo[] }>(client, "GET", "/_all/_ccr/info");
-        return r.follower_indices ?? [];
-    } catch (e) {
-        if (ccrMissing(e) || ccrUnlicensed(e) || indexMissing(e)) return [];
-        throw e;
-    }
+    const r = await getUnless<{ follower_indices?: FollowerInfo[] }>(client, "/_all/_ccr/info", noCcrOr(indexMissing));
+    return r?.follower_indices ?? [];
 }
 
 /** The follower info of one index: undefined when the index is absent or not a follower. */
 export async function followerInfo(client: Client, index: string): Promise<FollowerInfo | undefined> {
-    try {
-        const r = await req<{ follower_indices?: FollowerInfo[] }>(client, "GET", `/${encodeURIComponent(index)}/_ccr/info`);
-        return (r.follower_indices ?? []).find((f) => f.follower_index === index);
-    } catch (e) {
-        if (indexMissing(e)) return undefined;
-        throw e;
-    }
+    const r = await getUnless<{ follower_indices?: FollowerInfo[] }>(client, `/${encodeURIComponent(index)}/_ccr/info`, indexMissing);
+    return (r?.follower_indices ?? []).find((f) => f.follower_index === index);
 }
 
 /** Every auto-follow pattern (`GET /_ccr/auto_follow`); none when CCR is missing or unlicensed. */
 export async function allPatterns(client: Client): Promise<PatternInfo[]> {
-    try {
-        const r = await req<{ patterns?: PatternInfo[] }>(client, "GET", "/_ccr/auto_follow");
-        return r.patterns ?? [];
-    } catch (e) {
-        if (ccrMissing(e) || ccrUnlicensed(e) || notFound(e)) return [];
-        throw e;
-    }
+    const r = await getUnless<{ patterns?: PatternInfo[] }>(client, "/_ccr/auto_follow", noCcrOr(notFound));
+    return r?.patterns ?? [];
 }
 
 /** One auto-follow pattern, or undefined when there is none of that name. */
 export async function getPattern(client: Client, name: string): Promise<PatternInfo | undefined> {
-    try {
-        const r = await req<{ patterns?: PatternInfo[] }>(client, "GET", `/_ccr/auto_follow/${encodeURIComponent(name)}`);
-        return (r.patterns ?? []).find((p) => p.name === name);
-    } catch (e) {
-        if (notFound(e)) return undefined;
-        throw e;
-    }
+    const r = await getUnless<{ patterns?: PatternInfo[] }>(client, `/_ccr/auto_follow/${encodeURIComponent(name)}`, notFound);
+    return (r?.patterns ?? []).find((p) => p.name === name);
 }
 
 export const pauseFollow = (c: Client, index: string) => req(c, "POST", `/${encodeURIComponent(index)}/_ccr/pause_follow`);
@@ -173,13 +166,8 @@ export interface ShardFollowStats {
 
 /** `GET /<follower>/_ccr/stats`: the shards' stats, or undefined when the index is not a follower. */
 export async function followStats(client: Client, index: string): Promise<ShardFollowStats[] | undefined> {
-    try {
-        const r = await req<{ indices?: Array<{ index: string; shards: ShardFollowStats[] }> }>(client, "GET", `/${encodeURIComponent(index)}/_ccr/stats`);
-        return (r.indices ?? []).find((i) => i.index === index)?.shards;
-    } catch (e) {
-        if (indexMissing(e)) return undefined;
-        throw e;
-    }
+    const r = await getUnless<{ indices?: Array<{ index: string; shards: ShardFollowStats[] }> }>(client, `/${encodeURIComponent(index)}/_ccr/stats`, indexMissing);
+    return (r?.indices ?? []).find((i) => i.index === index)?.shards;
 }
 
 /** The body of `PUT /_ccr/auto_follow/<name>` (Elastic's ccr.put_auto_follow_pattern). */

@@ -45,6 +45,16 @@ export function validateCommon(n: Record<string, unknown>): CheckFailure[] {
     return f;
 }
 
+/** One side's nodes (modules, versions); that side's module and license failures go into `f`. */
+async function sideNodes(c: Client, side: pf.Side, conn: ClusterConnection, f: CheckFailure[]): Promise<pf.NodeFacts[]> {
+    const nodes = await pf.nodeFacts(c, side, conn);
+    const m = pf.moduleProblem(side, conn, nodes);
+    if (m) f.push(m);
+    const lic = await pf.ccrLicenseProblem(c, side, conn);
+    if (lic) f.push(lic);
+    return nodes;
+}
+
 /**
  * The preview checks both resources run (everything read-only): module and license on each side
  * given, alias, version rule, privileges on `leaders` (names or patterns) and follower `indices`.
@@ -56,11 +66,7 @@ export async function commonPreflight(what: string, n: Record<string, unknown>, 
     const alias = String(n.alias);
     const f: CheckFailure[] = [];
     const lc = clientFor(local);
-    const localNodes = await pf.nodeFacts(lc, "local", local);
-    const m = pf.moduleProblem("local", local, localNodes);
-    if (m) f.push(m);
-    const lic = await pf.ccrLicenseProblem(lc, "local", local);
-    if (lic) f.push(lic);
+    const localNodes = await sideNodes(lc, "local", local, f);
     let model: "apiKey" | "certificate" | undefined;
     if (containsUnknown(n.alias)) {
         pulumi.log.info(`${what}: the alias is not known yet (a link created in this update): its checks run at update time`);
@@ -82,11 +88,7 @@ export async function commonPreflight(what: string, n: Record<string, unknown>, 
         return f;
     }
     const rc = clientFor(remote);
-    const remoteNodes = await pf.nodeFacts(rc, "remote", remote);
-    const rm = pf.moduleProblem("remote", remote, remoteNodes);
-    if (rm) f.push(rm);
-    const rl = await pf.ccrLicenseProblem(rc, "remote", remote);
-    if (rl) f.push(rl);
+    const remoteNodes = await sideNodes(rc, "remote", remote, f);
     const v = pf.versionProblem(localNodes, remoteNodes, "remote.urls");
     if (v) f.push(v);
     if (model === "certificate") {

@@ -30,9 +30,9 @@ export const CCR_LICENSES = ["platinum", "enterprise", "trial"];
 /** The module that carries CCR in Elastic's default distribution. */
 export const CCR_MODULE = "x-pack-ccr";
 
-type Side = "local" | "remote";
+export type Side = "local" | "remote";
 
-interface NodeFacts {
+export interface NodeFacts {
     name: string;
     version: string;
     modules: string[];
