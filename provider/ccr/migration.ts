@@ -15,6 +15,15 @@ export interface PausedReplication {
     parameters?: Record<string, Record<string, unknown>>;
 }
 
+/** `follower indices a, b and auto-follow patterns p` for messages. */
+export function pausedText(p: PausedReplication): string {
+    const parts = [
+        p.followers.length ? `follower indices ${p.followers.join(", ")}` : "",
+        p.patterns.length ? `auto-follow patterns ${p.patterns.join(", ")}` : "",
+    ].filter(Boolean);
+    return parts.join(" and ");
+}
+
 /**
  * Pauses every active follower index and every active auto-follow pattern whose `remote_cluster` is
  * `alias`; returns exactly what it paused (what was already paused stays paused and is not resumed
@@ -43,7 +52,7 @@ export async function pauseReplicationFor(client: Client, alias: string, log: (m
         paused.parameters![f.follower_index] = f.parameters ?? {};
     }
     log(paused.followers.length + paused.patterns.length
-        ? `paused ${[paused.followers.length ? `follower indices ${paused.followers.join(", ")}` : "", paused.patterns.length ? `auto-follow patterns ${paused.patterns.join(", ")}` : ""].filter(Boolean).join(" and ")} for the switch`
+        ? `paused ${pausedText(paused)} for the switch`
         : `no active follower index or auto-follow pattern replicates through '${alias}'`);
     return paused;
 }

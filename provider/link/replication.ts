@@ -31,11 +31,5 @@ export async function resumeReplication(client: Client, alias: string, paused: P
     await ccr.resumeReplication(client, alias, paused!, (msg) => pulumi.log.info(`remote cluster '${alias}': ${msg}`));
 }
 
-/** `followers a, b and patterns p` for messages. */
-export function pausedText(p: PausedReplication): string {
-    const parts = [
-        p.followers.length ? `follower indices ${p.followers.join(", ")}` : "",
-        p.patterns.length ? `auto-follow patterns ${p.patterns.join(", ")}` : "",
-    ].filter(Boolean);
-    return parts.join(" and ");
-}
+/** `follower indices a, b and auto-follow patterns p` for messages (the same words as the pause's log line). */
+export const pausedText = ccr.pausedText;
