@@ -5,7 +5,10 @@
  * one role on the local cluster with `remote_indices` for the remote cluster aliases; nothing is
  * written on the remote cluster (the cross-cluster API key's access limits what users reach there).
  *
- * - check: validates every input (no network), each failure naming the property; nothing is written;
+ * - check: validates every input, each failure naming the property; nothing is written. No network,
+ *   except for a role (model "apiKey") with `remote_cluster` privileges: the local nodes' versions
+ *   are read (`GET _nodes`) and a node too old for a privilege is named (8.15 `monitor_enrich`, 8.17
+ *   `monitor_stats`);
  * - diff: a new name or model replaces the role; so do connection URLs that now reach another
  *   cluster (the `cluster_uuid` recorded at create differs); a side changed by hand is an update;
  * - create: refuses a name that already exists on either side unless `adoptExisting`
@@ -30,8 +33,10 @@ import { clusterUuidOf, urlsDiffer } from "./security/identity";
 import type { CrossClusterAccess } from "./apikey/keyBody";
 import { roleAccessProblems, RoleAccessOutcome, validateKeyAccess } from "./apikey/roleAccess";
 import { CreateInterruptedError, interruptedAdvice } from "./security/interrupted";
+import { nodeVersions } from "./apikey/checks";
 import {
-    normaliseRole, observedSpec, RoleBody, roleBodies, RoleSpec, ROLE_SPEC_KEYS, sameRole, securityIndexHint, specOf, validateRoleName, validateRoleSpec, writableRole,
+    normaliseRole, observedSpec, remoteClusterUses, remoteClusterVersionProblems, RoleBody, roleBodies, RoleSpec, ROLE_SPEC_KEYS, sameRole, securityIndexHint, specOf,
+    validateRoleName, validateRoleSpec, writableRole,
 } from "./security/roles";
 
 /** Inputs as the hooks receive them: the sdk's arguments, resolved (`pulumi.Unwrap`). */
@@ -229,7 +234,26 @@ export async function check(_olds: Partial<RoleInputs>, news: RoleInputs): Promi
         pulumi.log.info(`role '${containsUnknown(n.name) ? "(name not known yet)" : String(n.name)}': some inputs are not known yet; they are checked again at update time`);
     }
     if (!failures.length) keyAccessOutcome(n)?.warnings.forEach((w) => pulumi.log.warn(w));
+    if (!failures.length) failures.push(...await remoteClusterVersionFailures(n));
     return { inputs: news, failures };
+}
+
+/**
+ * `remote_cluster` privileges against the local nodes' versions (8.15+ for `monitor_enrich`, 8.17+
+ * for `monitor_stats`): each too-old node named at preview, rather than by the create's parse error.
+ * Nothing is read when the role uses none or the local connection is not known yet; a failed read
+ * is a warning (the create meets Elasticsearch's own refusal).
+ */
+async function remoteClusterVersionFailures(n: Record<string, unknown>): Promise<CheckFailure[]> {
+    const uses = remoteClusterUses(n);
+    if (!uses.length || containsUnknown(n.local)) return [];
+    const local = n.local as ClusterConnection;
+    try {
+        return remoteClusterVersionProblems(uses, await nodeVersions(clientFor(local), "local", local), urlsOf(local));
+    } catch (e) {
+        pulumi.log.warn(`role '${String(n.name)}': could not read the local nodes' versions to check its remote_cluster privileges (${(e as Error).message.split("\n")[0]}); Elasticsearch checks them when the role is written`);
+        return [];
+    }
 }
 
 export async function diff(_id: string, olds: RoleOutputs, news: RoleInputs): Promise<pulumi.dynamic.DiffResult> {

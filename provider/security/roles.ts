@@ -34,6 +34,7 @@ import type { CrossClusterRoleArgs } from "../../sdk/crossClusterRole";
 import type { CheckFailure } from "../core/validation";
 import { containsUnknown } from "../core/dynamic";
 import { aliasProblem } from "../link/settings";
+import { parseVersion } from "../link/compat";
 
 /** The ready-made role pairs. */
 export type RolePreset = "search" | "replication";
@@ -53,6 +54,12 @@ export const APIKEY_SEARCH_REMOTE_INDEX_PRIVILEGES: readonly string[] = ["read",
 export const APIKEY_REPLICATION_REMOTE_INDEX_PRIVILEGES: readonly string[] = ["cross_cluster_replication"];
 /** The cluster privileges a `remote_cluster` entry accepts (8.15: monitor_enrich; 8.17: monitor_stats). */
 export const REMOTE_CLUSTER_PRIVILEGES: readonly string[] = ["monitor_enrich", "monitor_stats"];
+/**
+ * The first Elasticsearch version whose roles take each `remote_cluster` privilege: the field came
+ * with `monitor_enrich` in 8.15 (elastic/elasticsearch#107493), `monitor_stats` in 8.17 (#114964);
+ * an older node has no `remote_cluster` field at all.
+ */
+export const REMOTE_CLUSTER_PRIVILEGE_SINCE: Readonly<Record<string, string>> = { monitor_enrich: "8.15.0", monitor_stats: "8.17.0" };
 
 /** A role body as the create-or-update roles API takes it (`cluster`, `indices`, `run_as`, …). */
 export type RoleBody = Record<string, unknown>;
@@ -256,6 +263,32 @@ function validateIndexEntries(v: unknown, property: string, remote: boolean): Ch
 }
 
 /**
+ * Validates a role body's `remote_cluster`: `{ clusters, privileges }` entries, both non-empty lists,
+ * the privileges among {@link REMOTE_CLUSTER_PRIVILEGES} (Elasticsearch refuses any other here).
+ */
+function validateRemoteClusterEntries(v: unknown, property: string): CheckFailure[] {
+    if (!Array.isArray(v)) return [{ property, reason: "must be a list of { clusters, privileges } entries" }];
+    const f: CheckFailure[] = [];
+    v.forEach((e, i) => {
+        const p = `${property}[${i}]`;
+        if (containsUnknown(e)) return;
+        if (!isPlainObject(e)) {
+            f.push({ property: p, reason: `must be an object { clusters, privileges }, e.g. { clusters: ["cluster_two"], privileges: ["monitor_enrich"] }` });
+            return;
+        }
+        for (const k of Object.keys(e)) {
+            if (k !== "clusters" && k !== "privileges") f.push({ property: `${p}.${k}`, reason: `is not a field of a remote_cluster entry (Elasticsearch refuses unknown fields); the fields are clusters, privileges` });
+        }
+        if (e.clusters === undefined) f.push({ property: `${p}.clusters`, reason: "is required: the remote cluster aliases this entry applies to" });
+        else f.push(...validateStringList(e.clusters, `${p}.clusters`, "remote cluster aliases", { nonEmpty: true }));
+        if (e.privileges === undefined) f.push({ property: `${p}.privileges`, reason: 'is required, e.g. ["monitor_enrich"]' });
+        else if (!Array.isArray(e.privileges) || e.privileges.length === 0) f.push(...validateStringList(e.privileges, `${p}.privileges`, "remote cluster privileges", { nonEmpty: true }));
+        else f.push(...validateRemoteClusterPrivileges(e.privileges, `${p}.privileges`));
+    });
+    return f;
+}
+
+/**
  * Validates an explicit role body, each failure naming `<property>.<field>`. Checks the structure
  * Elasticsearch parses strictly; privilege names are left to Elasticsearch (they vary by version).
  */
@@ -277,9 +310,7 @@ export function validateRoleBody(v: unknown, property: string): CheckFailure[] {
     if (v.applications !== undefined && !containsUnknown(v.applications) && !Array.isArray(v.applications)) {
         f.push({ property: `${property}.applications`, reason: "must be a list of { application, privileges, resources } entries" });
     }
-    if (v.remote_cluster !== undefined && !containsUnknown(v.remote_cluster) && !Array.isArray(v.remote_cluster)) {
-        f.push({ property: `${property}.remote_cluster`, reason: "must be a list of { clusters, privileges } entries" });
-    }
+    if (v.remote_cluster !== undefined && !containsUnknown(v.remote_cluster)) f.push(...validateRemoteClusterEntries(v.remote_cluster, `${property}.remote_cluster`));
     if (v.global !== undefined && !containsUnknown(v.global) && !isPlainObject(v.global)) {
         f.push({ property: `${property}.global`, reason: "must be an object" });
     }
@@ -348,10 +379,15 @@ export function validateRoleSpec(n: Record<string, unknown>): CheckFailure[] {
         f.push({ property: "remoteDefinition", reason: `goes with model "certificate" only: with model "apiKey" no role is written on the remote cluster (the cross-cluster API key's access limits what the local users reach); put remote_indices in localDefinition` });
     }
     if (modelKnown && !apiKey) {
-        for (const k of ["clusters", "remoteClusterPrivileges"]) {
-            if (n[k] !== undefined && n[k] !== null) {
-                f.push({ property: k, reason: `goes with model: "apiKey" only (the remote cluster aliases of the role's remote_indices); with certificate trust the role is written on the remote cluster itself` });
-            }
+        if (n.clusters !== undefined && n.clusters !== null) {
+            f.push({ property: "clusters", reason: `goes with model: "apiKey" only (the remote cluster aliases of the role's remote_indices); with certificate trust the role is written on the remote cluster itself` });
+        }
+        if (n.remoteClusterPrivileges !== undefined && n.remoteClusterPrivileges !== null) {
+            f.push({
+                property: "remoteClusterPrivileges",
+                reason: `goes with model: "apiKey" only: a role's remote_cluster privileges apply only to remote clusters connected with a cross-cluster API key ` +
+                    `(ES|QL across clusters, whose ENRICH needs monitor_enrich, requires that model). Set model: "apiKey" (the remote connected through a CrossClusterApiKey), or leave remoteClusterPrivileges out`,
+            });
         }
     }
     const preset = n.preset;
@@ -403,6 +439,63 @@ export function validateRoleSpec(n: Record<string, unknown>): CheckFailure[] {
     }
     f.push(...validateRoleBody(n.localDefinition ?? undefined, "localDefinition"));
     if (!apiKey) f.push(...validateRoleBody(n.remoteDefinition ?? undefined, "remoteDefinition"));
+    return f;
+}
+
+/** One `remote_cluster` privilege a role declares, with the input property that names it. */
+export interface RemoteClusterUse {
+    property: string;
+    privilege: string;
+}
+
+/**
+ * The `remote_cluster` privileges the local role of a spec uses (model "apiKey"; the certificate
+ * model writes none through its presets), each named by its input: `remoteClusterPrivileges[i]`
+ * with a preset, `localDefinition.remote_cluster[e].privileges[p]` with an explicit definition.
+ * Unknown values are skipped. Pure.
+ */
+export function remoteClusterUses(n: Record<string, unknown>): RemoteClusterUse[] {
+    if (n.model !== "apiKey") return [];
+    const out: RemoteClusterUse[] = [];
+    if (n.preset !== undefined && n.preset !== null) {
+        if (Array.isArray(n.remoteClusterPrivileges)) {
+            n.remoteClusterPrivileges.forEach((p, i) => { if (typeof p === "string") out.push({ property: `remoteClusterPrivileges[${i}]`, privilege: p }); });
+        }
+        return out;
+    }
+    const rc = isPlainObject(n.localDefinition) ? n.localDefinition.remote_cluster : undefined;
+    if (!Array.isArray(rc)) return out;
+    rc.forEach((e, ei) => {
+        if (!isPlainObject(e) || !Array.isArray(e.privileges)) return;
+        e.privileges.forEach((p, pi) => { if (typeof p === "string") out.push({ property: `localDefinition.remote_cluster[${ei}].privileges[${pi}]`, privilege: p }); });
+    });
+    return out;
+}
+
+function olderThan(version: string, since: string): boolean {
+    const v = parseVersion(version);
+    const s = parseVersion(since)!;
+    return v !== undefined && (v.major < s.major || (v.major === s.major && v.minor < s.minor));
+}
+
+/**
+ * Why the local cluster's nodes cannot store these `remote_cluster` privileges: one failure per
+ * privilege whose first version ({@link REMOTE_CLUSTER_PRIVILEGE_SINCE}) is newer than some node,
+ * naming each such node with its version. A version that cannot be parsed is not blamed. Pure.
+ */
+export function remoteClusterVersionProblems(uses: RemoteClusterUse[], nodes: Array<{ name: string; version: string }>, urls: string): CheckFailure[] {
+    const f: CheckFailure[] = [];
+    for (const u of uses) {
+        const since = REMOTE_CLUSTER_PRIVILEGE_SINCE[u.privilege];
+        if (!since) continue;
+        const old = nodes.filter((x) => olderThan(x.version, since));
+        if (!old.length) continue;
+        f.push({
+            property: u.property,
+            reason: `the remote_cluster privilege '${u.privilege}' needs Elasticsearch ${since} or later on every node of the local cluster (${urls}), where the role is stored; ` +
+                `${old.map((x) => `${x.name} runs ${x.version}`).join(", ")}. Upgrade those nodes first, or leave '${u.privilege}' out`,
+        });
+    }
     return f;
 }
 
