@@ -12,6 +12,9 @@
  * - read: a key invalidated, expired or deleted by hand makes the resource gone (the next `up` makes a
  *   new one and hands it to the links); access, metadata or a declared certificate identity edited
  *   by hand become drift;
+ * - read: a key with search access whose role descriptor lacks `monitor_enrich` (made before 8.15)
+ *   is a warning; when every remote node runs 8.15+ the state records it and the next `up` updates
+ *   the key in place, which makes Elasticsearch rebuild the descriptor (ES|QL `ENRICH`);
  * - check: a `certificateIdentity` to set needs Elasticsearch 9.3+ on every node of the remote
  *   cluster: an older node is named at preview, nothing written;
  * - delete: invalidates the key; a key already gone is success.
@@ -22,7 +25,7 @@ import { containsUnknown, HookModule, plain, plainInputs } from "./core/dynamic"
 import { failOnInvalid, urlsOf } from "./core/validation";
 import { CrossClusterAccess, identityIntent, normaliseAccess, validateKeyArgs } from "./apikey/keyBody";
 import { parseVersion } from "./link/compat";
-import { createKey, getKey, invalidateKey, unusable, updateKey } from "./apikey/key";
+import { createKey, getKey, invalidateKey, KeyInfo, lacksEnrich, unusable, updateKey } from "./apikey/key";
 import { nodeVersions } from "./apikey/checks";
 import { InputError } from "./core/errors";
 import { clusterUuidOf, urlsDiffer } from "./security/identity";
@@ -56,6 +59,12 @@ export interface ApiKeyOutputs extends ApiKeyInputs {
      * the same cluster are an update, URLs of another cluster a new key.
      */
     remoteClusterUuid?: string;
+    /**
+     * Set by a refresh that found the key's role descriptor without `monitor_enrich` although it
+     * has search access and every remote node runs 8.15+ (a key made before 8.15): the next update
+     * rewrites the key's access, and Elasticsearch rebuilds the descriptor with it (ES|QL `ENRICH`).
+     */
+    enrichOutdated?: boolean;
 }
 
 const INPUT_KEYS: Array<keyof ApiKeyInputs> = ["remote", "name", "access", "expiration", "metadata", "rotation", "certificateIdentity"];
@@ -165,6 +174,8 @@ export async function diff(_id: string, olds: ApiKeyOutputs, news: ApiKeyInputs)
     if (olds.expiration !== news.expiration && !replaces.includes("expiration")) changes.push("expiration");
     if (JSON.stringify(olds.remote) !== JSON.stringify(news.remote) && !replaces.includes("remote")) changes.push("remote");
     if (identityChange(olds.certificateIdentity, news.certificateIdentity) !== undefined) changes.push("certificateIdentity");
+    // A key made before 8.15 whose remote is now 8.15+ (found by a refresh): the update rebuilds its descriptor.
+    if (olds.enrichOutdated === true) changes.push("enrichOutdated");
     return {
         changes: replaces.length + changes.length > 0,
         replaces,
@@ -217,9 +228,36 @@ export async function read(id: string, props: ApiKeyOutputs): Promise<pulumi.dyn
     const declared = identityIntent(props.certificateIdentity);
     if (typeof declared === "object" && k!.certificateIdentity !== declared.set) observed.certificateIdentity = k!.certificateIdentity ?? null;
     if (declared === "clear" && k!.certificateIdentity !== undefined) observed.certificateIdentity = k!.certificateIdentity;
+    delete observed.enrichOutdated;
+    if (lacksEnrich(k)) observed.enrichOutdated = await enrichOutdated(props, k!) || undefined;
     const out = plain(observed);
     // ReadResult types `inputs` like the outputs; the engine takes them as the inputs seen now.
     return { id: keyId, props: out, inputs: inputsOf(out) as ApiKeyOutputs };
+}
+
+/**
+ * A key with search access whose role descriptor lacks `monitor_enrich` (made before 8.15): true
+ * when every remote node is 8.15+, so an update rebuilds the descriptor; said as a warning either way.
+ */
+async function enrichOutdated(props: ApiKeyOutputs, k: KeyInfo): Promise<boolean> {
+    const tag = `cross-cluster API key '${props.name}' (${k.id}) on the remote cluster (${urlsOf(props.remote)})`;
+    const what = `its role descriptor grants ${k.clusterPrivileges!.join(", ") || "no cluster privilege"}, without monitor_enrich: it was made before Elasticsearch 8.15, and ES|QL ENRICH through it is refused`;
+    let old: Array<{ name: string; version: string }> = [];
+    try {
+        old = (await nodeVersions(clientFor(props.remote), "remote", props.remote)).filter((n) => {
+            const v = parseVersion(n.version);
+            return v !== undefined && (v.major < 8 || (v.major === 8 && v.minor < 15));
+        });
+    } catch (e) {
+        pulumi.log.warn(`${tag}: ${what}. Could not read the remote nodes' versions (${(e as Error).message.split("\n")[0]}); once every node runs 8.15+, an update of the key adds it`);
+        return false;
+    }
+    if (old.length) {
+        pulumi.log.warn(`${tag}: ${what}. ${old.map((n) => `${n.name} runs ${n.version}`).join(", ")}: once every node runs 8.15+, a refresh and pulumi up update the key, which adds it`);
+        return false;
+    }
+    pulumi.log.warn(`${tag}: ${what}. The next pulumi up updates the key in place (same credential), and Elasticsearch rebuilds its descriptor with monitor_enrich`);
+    return true;
 }
 
 export async function update(id: string, olds: ApiKeyOutputs, news: ApiKeyInputs): Promise<pulumi.dynamic.UpdateResult<ApiKeyOutputs>> {
@@ -246,6 +284,7 @@ export async function update(id: string, olds: ApiKeyOutputs, news: ApiKeyInputs
     }
     await updateKey(client, i.remote, keyId, { access: i.access, metadata: i.metadata, expiration: i.expiration !== olds.expiration ? i.expiration : undefined, certificateIdentity });
     const k = await getKey(client, i.remote, keyId);
+    if (lacksEnrich(k)) pulumi.log.warn(`cross-cluster API key '${i.name}' (${keyId}): after the update its role descriptor still lacks monitor_enrich (cluster: ${k!.clusterPrivileges!.join(", ")}); ES|QL ENRICH through it is refused until it is updated on Elasticsearch 8.15+`);
     return { outs: plain({ ...i, keyId, encoded: olds.encoded, expiresAt: k?.expiration, remoteClusterUuid: remoteClusterUuid ?? olds.remoteClusterUuid }) };
 }
 

@@ -9,6 +9,15 @@
  * `cross_cluster_replication`, `cross_cluster_replication_internal` (cluster:
  * `cross_cluster_replication`). What a role grants beyond that, the remote refuses.
  *
+ * The key's role descriptor is built when the key is created or updated, by the remote's version
+ * then: `monitor_enrich` joined `cross_cluster_search` in 8.15 (the builder's comment: "monitor_enrich
+ * is needed for ES|QL + ENRICH"), so a key made earlier lacks it until it is updated. Elastic's
+ * "ES|QL cross-cluster querying" page (elastic.co/docs/explore-analyze/query-filter/languages/esql-cross-clusters):
+ * "Cross cluster API keys created in versions prior to 8.15.0 will need to replaced or updated to
+ * add the new permissions required for ES|QL with ENRICH." What is observable is the descriptor
+ * itself: `GET _security/api_key?id=` answers `role_descriptors.cross_cluster.cluster`
+ * (`["cross_cluster_search", "monitor_enrich"]` for a search key made on 8.19.21 and 9.5.4).
+ *
  * Index patterns: a role pattern P is covered when some key pattern K matches the text of P, K's
  * wildcards (`*` any string, `?` one character) matching P's characters and P's own wildcards taken
  * literally (K's `?` never stands for P's `*`). That is sound: every index P matches, K matches too.
@@ -59,6 +68,8 @@ export interface Gap {
     needs?: AccessKind;
     /** One sentence: what is missing (no fix; the caller knows where the fix goes). */
     reason: string;
+    /** The fix, when it is not to widen the key's access (e.g. an old key to update). */
+    fix?: string;
 }
 
 /** The outcome of {@link keyCoverage}. */
@@ -154,7 +165,7 @@ function list(xs: string[]): string {
  * does not cover. Entries whose `clusters` do not match the alias are not the key's business and
  * are skipped; an entry whose `clusters` is a regular expression is reported unchecked.
  */
-export function keyCoverage(access: CrossClusterAccess, role: { remote_indices?: unknown; remote_cluster?: unknown }, alias: string): Coverage {
+export function keyCoverage(access: CrossClusterAccess, role: { remote_indices?: unknown; remote_cluster?: unknown }, alias: string, keyClusterPrivileges?: readonly string[]): Coverage {
     const out: Coverage = { uncovered: [], unchecked: [], notGranted: [], entries: 0 };
     const entries = Array.isArray(role.remote_indices) ? (role.remote_indices as RemoteIndicesEntry[]) : [];
     const applies = (clusters: unknown): boolean | undefined => {
@@ -234,6 +245,13 @@ export function keyCoverage(access: CrossClusterAccess, role: { remote_indices?:
             if (SEARCH_CLUSTER_PRIVILEGES.includes(p)) {
                 if (!(access.search ?? []).length) {
                     out.uncovered.push({ list: "remote_cluster", entry: ei, privilege: pi, value: p, needs: "search", reason: `the cluster privilege '${p}' on remote cluster '${alias}' needs search access, and the key has none` });
+                } else if (keyClusterPrivileges !== undefined && !keyClusterPrivileges.includes(p)) {
+                    out.uncovered.push({
+                        list: "remote_cluster", entry: ei, privilege: pi, value: p, needs: "search",
+                        reason: `the cluster privilege '${p}' on remote cluster '${alias}' is not in the role descriptor (cluster: ${list([...keyClusterPrivileges])})`,
+                        fix: `Elasticsearch added it to search access in 8.15 and builds a key's descriptor when the key is created or updated, so this key predates it: ` +
+                            `update the key on the 8.15+ remote cluster (PUT _security/cross_cluster/api_key/<id> with its access), or make a new one (CrossClusterApiKey: change rotation)`,
+                    });
                 }
             } else {
                 out.notGranted.push({ list: "remote_cluster", entry: ei, privilege: pi, value: p, reason: `no cross-cluster API key grants the cluster privilege '${p}' (search access grants ${SEARCH_CLUSTER_PRIVILEGES.join(", ")}), so it has no effect on '${alias}'` });

@@ -20,6 +20,23 @@ export interface KeyInfo {
     access?: CrossClusterAccess;
     /** The DN pattern a signing certificate must match (9.3+ `certificate_identity`); absent: none required. */
     certificateIdentity?: string;
+    /**
+     * The cluster privileges of the key's role descriptor (`role_descriptors.cross_cluster.cluster`),
+     * which Elasticsearch builds from the access when the key is created or updated: a search key
+     * made on 8.19.21 or 9.5.4 has `cross_cluster_search` and `monitor_enrich`, one made before 8.15
+     * lacks `monitor_enrich` (ES|QL `ENRICH`). Absent when the cluster does not report it.
+     */
+    clusterPrivileges?: string[];
+}
+
+/**
+ * True when a key with search access lacks `monitor_enrich` in its role descriptor: made before
+ * Elasticsearch 8.15 and not updated since. Elastic's "ES|QL cross-cluster querying" page: "Cross
+ * cluster API keys created in versions prior to 8.15.0 will need to replaced or updated to add the
+ * new permissions required for ES|QL with ENRICH." Predicate: never throws.
+ */
+export function lacksEnrich(k: Pick<KeyInfo, "access" | "clusterPrivileges"> | undefined): boolean {
+    return !!k && Array.isArray(k.clusterPrivileges) && (k.access?.search ?? []).length > 0 && !k.clusterPrivileges.includes("monitor_enrich");
 }
 
 /** What a create returns: the encoded credential is the secret the local cluster needs. */
@@ -77,7 +94,14 @@ export async function getKey(client: Client, conn: ClusterConnection, id: string
         metadata: (k.metadata as Record<string, unknown>) ?? {},
         access: k.access !== undefined ? accessFromBody(k.access) : undefined,
         certificateIdentity: typeof k.certificate_identity === "string" && k.certificate_identity !== "" ? k.certificate_identity : undefined,
+        clusterPrivileges: descriptorCluster(k.role_descriptors),
     };
+}
+
+/** `role_descriptors.cross_cluster.cluster` of a key as `GET _security/api_key` reports it, or undefined. */
+function descriptorCluster(rd: unknown): string[] | undefined {
+    const c = (rd as { cross_cluster?: { cluster?: unknown } } | undefined)?.cross_cluster?.cluster;
+    return Array.isArray(c) && c.every((x) => typeof x === "string") ? [...c] : undefined;
 }
 
 /** Why a key cannot authenticate any more (`invalidated`, `expired`), or undefined if it can. */

@@ -73,18 +73,20 @@ export function roleAccessProblems(roleName: string, body: { remote_indices?: un
 
 /**
  * Warnings for the local roles found on a cluster that use `alias`, against the access of the key
- * the link uses (`keyId`, never the key itself). Reserved roles are skipped.
+ * the link uses (`keyId`, never the key itself) and, when given, the cluster privileges of its role
+ * descriptor as the remote reports them (`KeyInfo.clusterPrivileges`: an old key lacks
+ * `monitor_enrich`). Reserved roles are skipped.
  */
-export function clusterRoleWarnings(roles: Record<string, unknown>, access: CrossClusterAccess, alias: string, keyId: string): string[] {
+export function clusterRoleWarnings(roles: Record<string, unknown>, access: CrossClusterAccess, alias: string, keyId: string, keyClusterPrivileges?: readonly string[]): string[] {
     const out: string[] = [];
     for (const [name, r] of Object.entries(roles ?? {})) {
         if (!r || typeof r !== "object") continue;
         const role = r as { remote_indices?: unknown; remote_cluster?: unknown; metadata?: Record<string, unknown> };
         if (role.metadata?._reserved === true) continue;
-        const c = keyCoverage(access, role, alias);
+        const c = keyCoverage(access, role, alias, keyClusterPrivileges);
         for (const g of c.uncovered) {
             out.push(`remote cluster '${alias}': local role '${name}' ${g.list}[${g.entry}]: ${g.reason} of API key ${keyId}, so the remote cluster refuses it. ` +
-                `Add it to the key's access.${g.needs} (CrossClusterApiKey.access.${g.needs}), or remove it from the role`);
+                (g.fix ?? `Add it to the key's access.${g.needs} (CrossClusterApiKey.access.${g.needs}), or remove it from the role`));
         }
         for (const g of [...c.unchecked, ...c.notGranted]) {
             out.push(`remote cluster '${alias}': local role '${name}' ${g.list}[${g.entry}]: ${g.reason}`);

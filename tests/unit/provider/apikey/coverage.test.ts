@@ -5,6 +5,9 @@
  */
 import * as assert from "assert";
 import { clusterMatches, keyCoverage, patternCovers } from "../../../../provider/apikey/coverage";
+import { lacksEnrich } from "../../../../provider/apikey/key";
+import * as keyHooks from "../../../../provider/crossClusterApiKey";
+import { clusterRoleWarnings } from "../../../../provider/apikey/roleAccess";
 
 const SEARCH = ["read", "read_cross_cluster", "view_index_metadata"];
 const values = (gaps: Array<{ value: string }>) => gaps.map((g) => g.value);
@@ -102,6 +105,47 @@ describe("key access coverage", () => {
         const none = keyCoverage({ replication: [{ names: ["a"] }] }, role, "us");
         assert.deepStrictEqual(none.uncovered.map((g) => [g.list, g.privilege, g.value]), [["remote_cluster", 0, "monitor_enrich"]]);
         assert.deepStrictEqual(keyCoverage({ search: [{ names: ["a"] }] }, role, "us").uncovered, []);
+    });
+
+    it("remote_cluster: monitor_enrich against the key's role descriptor as the remote reports it (a key made before 8.15 lacks it)", () => {
+        const role = { remote_cluster: [{ clusters: ["us"], privileges: ["monitor_enrich"] }] };
+        const access = { search: [{ names: ["logs-*"] }] };
+        // What 8.19.21 and 9.5.4 answered for a search key (GET _security/api_key role_descriptors.cross_cluster.cluster).
+        assert.deepStrictEqual(keyCoverage(access, role, "us", ["cross_cluster_search", "monitor_enrich"]).uncovered, []);
+        const old = keyCoverage(access, role, "us", ["cross_cluster_search"]);
+        assert.deepStrictEqual(old.uncovered.map((g) => [g.list, g.entry, g.privilege, g.value, g.needs]), [["remote_cluster", 0, 0, "monitor_enrich", "search"]]);
+        assert.match(old.uncovered[0].reason, /is not in the role descriptor \(cluster: cross_cluster_search\)/);
+        assert.match(old.uncovered[0].fix!, /added it to search access in 8\.15.*update the key on the 8\.15\+ remote cluster/);
+        // Unknown descriptor (not reported): judged on the access alone, as before.
+        assert.deepStrictEqual(keyCoverage(access, role, "us").uncovered, []);
+        // Another alias's entry is not this key's business.
+        assert.deepStrictEqual(keyCoverage(access, { remote_cluster: [{ clusters: ["eu"], privileges: ["monitor_enrich"] }] }, "us", ["cross_cluster_search"]).uncovered, []);
+    });
+
+    it("the link's warning for a role on the cluster names the old key and says to update it, not to widen its access", () => {
+        const roles = { esql: { remote_cluster: [{ clusters: ["us"], privileges: ["monitor_enrich"] }] }, builtin: { metadata: { _reserved: true }, remote_cluster: [{ clusters: ["*"], privileges: ["monitor_enrich"] }] } };
+        const w = clusterRoleWarnings(roles, { search: [{ names: ["*"] }] }, "us", "KEYID", ["cross_cluster_search"]);
+        assert.strictEqual(w.length, 1, w.join("\n"));
+        assert.match(w[0], /^remote cluster 'us': local role 'esql' remote_cluster\[0\]: .* of API key KEYID, so the remote cluster refuses it\. Elasticsearch added it to search access in 8\.15/);
+        assert.ok(!/Add it to the key's access/.test(w[0]));
+        assert.deepStrictEqual(clusterRoleWarnings(roles, { search: [{ names: ["*"] }] }, "us", "KEYID", ["cross_cluster_search", "monitor_enrich"]), []);
+    });
+
+    it("lacksEnrich: a search key without monitor_enrich in its descriptor; replication-only keys and unreported descriptors are not", () => {
+        assert.strictEqual(lacksEnrich({ access: { search: [{ names: ["a"] }] }, clusterPrivileges: ["cross_cluster_search"] }), true);
+        assert.strictEqual(lacksEnrich({ access: { search: [{ names: ["a"] }] }, clusterPrivileges: ["cross_cluster_search", "monitor_enrich"] }), false);
+        assert.strictEqual(lacksEnrich({ access: { replication: [{ names: ["a"] }] }, clusterPrivileges: ["cross_cluster_replication"] }), false);
+        assert.strictEqual(lacksEnrich({ access: { search: [{ names: ["a"] }] } }), false);
+        assert.strictEqual(lacksEnrich(undefined), false);
+    });
+
+    it("CrossClusterApiKey.diff: a state a refresh marked enrichOutdated is an update in place (same key), never a replace", async () => {
+        const remote = { urls: ["https://127.0.0.1:1"], username: "elastic", password: "pw", maxRetries: 0, requestTimeoutSeconds: 2 };
+        const inputs = { remote, name: "k", access: { search: [{ names: ["logs-*"] }] } };
+        const outs = { ...inputs, keyId: "id1", encoded: "ZW5j", remoteClusterUuid: "u1" };
+        assert.strictEqual((await keyHooks.diff("id1", outs as any, inputs as any)).changes, false);
+        const d = await keyHooks.diff("id1", { ...outs, enrichOutdated: true } as any, inputs as any);
+        assert.deepStrictEqual([d.changes, d.replaces], [true, []]);
     });
 
     it("never throws on odd role bodies", () => {
