@@ -194,9 +194,17 @@ function keystorePath(t: KeystoreTarget): string {
 
 /** Adds (or replaces) the credential of `alias` in the keystore of `t`. */
 export async function addCredential(t: KeystoreTarget, alias: string, credential: string): Promise<void> {
+    return addSecureSetting(t, credentialSetting(alias), credential);
+}
+
+/**
+ * Adds (or replaces) the secure setting `name` in the keystore of `t`, `value` on the tool's
+ * standard input only (the credential, a signing key's passphrase).
+ */
+export async function addSecureSetting(t: KeystoreTarget, name: string, value: string): Promise<void> {
     const shell = await shellOn(t.access);
-    const r = await run(t, ["add", "--stdin", "--force", credentialSetting(alias)], credential, { shell });
-    if (r.code !== 0) throw failure(t, shell.where, `adding ${credentialSetting(alias)}`, r);
+    const r = await run(t, ["add", "--stdin", "--force", name], value, { shell });
+    if (r.code !== 0) throw failure(t, shell.where, `adding ${name}`, r);
 }
 
 /**
@@ -208,11 +216,16 @@ const NOT_THERE = [78, 65, 91];
 
 /** Removes the credential of `alias` from the keystore of `t`; true if it was there. */
 export async function removeCredential(t: KeystoreTarget, alias: string): Promise<boolean> {
+    return removeSecureSetting(t, credentialSetting(alias));
+}
+
+/** Removes the secure setting `name` from the keystore of `t`; true if it was there. */
+export async function removeSecureSetting(t: KeystoreTarget, name: string): Promise<boolean> {
     const shell = await shellOn(t.access);
-    const r = await run(t, ["remove", credentialSetting(alias)], "", { shell });
+    const r = await run(t, ["remove", name], "", { shell });
     if (r.code === 0) return true;
     if (NOT_THERE.includes(r.code)) return false;
-    throw failure(t, shell.where, `removing ${credentialSetting(alias)}`, r);
+    throw failure(t, shell.where, `removing ${name}`, r);
 }
 
 /** The setting names in the keystore of `t` (`undefined`: there is no keystore). */
@@ -239,12 +252,17 @@ export async function listSettings(t: KeystoreTarget): Promise<string[]> {
  * `"absent"`. The value is hashed on the node and compared here; it never travels back or prints.
  */
 export async function credentialState(t: KeystoreTarget, alias: string, credential: string | undefined): Promise<"same" | "different" | "absent"> {
+    return secureSettingState(t, credentialSetting(alias), credential);
+}
+
+/** {@link credentialState} for any secure setting `name`: hashed on the node, compared here. */
+export async function secureSettingState(t: KeystoreTarget, name: string, value: string | undefined): Promise<"same" | "different" | "absent"> {
     const shell = await shellOn(t.access);
-    const r = await run(t, ["show", credentialSetting(alias)], "", { digest: true, shell });
+    const r = await run(t, ["show", name], "", { digest: true, shell });
     if (NOT_THERE.includes(r.code)) return "absent";
-    if (r.code !== 0) throw failure(t, shell.where, `reading ${credentialSetting(alias)}`, r);
-    const want = crypto.createHash("sha256").update((credential ?? "").replace(/\n+$/, "")).digest("hex");
-    return r.stdout.toString("utf8").trim() === want && credential !== undefined ? "same" : "different";
+    if (r.code !== 0) throw failure(t, shell.where, `reading ${name}`, r);
+    const want = crypto.createHash("sha256").update((value ?? "").replace(/\n+$/, "")).digest("hex");
+    return r.stdout.toString("utf8").trim() === want && value !== undefined ? "same" : "different";
 }
 
 /**

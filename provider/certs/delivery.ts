@@ -187,7 +187,7 @@ export async function deliverFiles(t: DeliveryTarget, pems: DeliveredPems): Prom
  * `root:elasticsearch` 2750, its files `root:elasticsearch` 0660), where Elasticsearch reads its
  * files through the group: a root-owned 0600 key there stops the node reloading (and restarting).
  */
-async function keyFileModeFor(f: NodeFiles, t: DeliveryTarget, keyFile: string): Promise<number> {
+async function keyFileModeFor(f: NodeFiles, t: Pick<DeliveryTarget, "directory" | "keyFileMode">, keyFile: string): Promise<number> {
     if (t.keyFileMode !== undefined) return t.keyFileMode;
     const st = (await f.stat(keyFile)) ?? (await f.stat(t.directory));
     return st && st.uid === 0 && st.gid !== 0 ? 0o640 : DEFAULT_KEY_FILE_MODE;
@@ -612,6 +612,93 @@ export async function releaseTrustFile(t: TrustFileTarget, caPems: string[]): Pr
     }
     certificatesChanged();
     await releaseFile(f, file, true, t.onDelete ?? "restore", report);
+    await f.syncDir(t.directory);
+    return report;
+}
+
+// ---- a certificate and its key alone ----------------------------------------------------------
+
+/**
+ * Where a certificate and its key go without a CA file: a strong-identity signing pair
+ * (`cluster.remote.<alias>.signing.certificate` / `.key`, provider/signing/settings.ts).
+ */
+export interface KeyPairTarget {
+    /** Absolute path of an existing directory on the node (e.g. `<configDir>/certs`). */
+    directory: string;
+    /** How the node's files are reached; absent: the machine that runs `pulumi`. */
+    access?: NodeAccess;
+    /** File name of the certificate in `directory`. */
+    certFile: string;
+    /** File name of the private key in `directory`. */
+    keyFile: string;
+}
+
+/** The pair's certificate and key PEMs. */
+export interface KeyPairPems {
+    certPem: string;
+    keyPem: string;
+}
+
+function pairPaths(t: KeyPairTarget): { cert: string; key: string } {
+    return { cert: path.join(t.directory, t.certFile), key: path.join(t.directory, t.keyFile) };
+}
+
+/**
+ * Writes a certificate and its key into `t` the way {@link deliverFiles} writes a node's files:
+ * each atomically (temporary file in the directory, rename), the key 0600 (0640 under a
+ * `root:<group>` layout, see keyFileModeFor), the certificate 0644, the owner of the file replaced
+ * (or of the directory) kept, refused before anything is written when the access could not keep
+ * it. What each file held before the *first* write is kept aside first ({@link keepOriginals}'s
+ * records), so {@link releaseKeyPair} puts it back. The key before the certificate: a watcher that
+ * reloads between the two renames sees the old certificate with the new key at worst once, and
+ * reloads again when the certificate lands.
+ */
+export async function deliverKeyPair(t: KeyPairTarget, pems: KeyPairPems): Promise<void> {
+    const f = await filesOn(t.access);
+    const st = await f.stat(t.directory);
+    if (!st || !st.isDirectory) {
+        throw new NodeAccessError(`${t.directory}${onHost(f)} is ${st ? "not a directory" : "missing"}: the signing files go there; create it (the node's config directory holds a certs/ folder in most layouts)`, { host: f.where, path: t.directory });
+    }
+    const p = pairPaths(t);
+    const keyMode = await keyFileModeFor(f, t, p.key);
+    await assertOwnerKept(f, p.key, keyMode);
+    await keepOriginal(f, p.cert, false);
+    await keepOriginal(f, p.key, true);
+    try {
+        await f.writeAtomic(p.key, pems.keyPem, keyMode);
+        await f.writeAtomic(p.cert, pems.certPem, PUBLIC_FILE_MODE);
+    } catch (err) {
+        throw new NodeAccessError(`could not write the signing files to ${t.directory}${onHost(f)}: ${(err as Error).message}`, { host: f.where, path: t.directory }, { cause: err });
+    }
+}
+
+/** What the pair's files of `t` hold now (`undefined`: missing or unreadable). */
+export async function readKeyPair(t: KeyPairTarget): Promise<Partial<KeyPairPems>> {
+    const f = await filesOn(t.access);
+    const p = pairPaths(t);
+    const [certPem, keyPem] = await Promise.all([f.readFile(p.cert), f.readFile(p.key)]);
+    return { certPem, keyPem };
+}
+
+/**
+ * Gives up the pair of `t` (a delete, signing removed, an undo): each file that still holds what
+ * was written (`pems`) gets back what it held before the first write, or is removed if it did not
+ * exist then (unless an `elasticsearch.yml` names it); a file changed since is left as it is (and
+ * reported). A file already gone loses its record only.
+ */
+export async function releaseKeyPair(t: KeyPairTarget, pems: KeyPairPems): Promise<ReleaseReport> {
+    const f = await filesOn(t.access);
+    const p = pairPaths(t);
+    const on = await readKeyPair(t);
+    const report: ReleaseReport = { restored: [], removed: [], kept: [] };
+    for (const [file, now, own] of [[p.key, on.keyPem, pems.keyPem], [p.cert, on.certPem, pems.certPem]] as const) {
+        if (now === undefined) {
+            const rec = await findOriginal(file, f);
+            if (rec) await f.remove(rec.path);
+            continue;
+        }
+        await releaseFile(f, file, now === own, "restore", report);
+    }
     await f.syncDir(t.directory);
     return report;
 }
