@@ -7,7 +7,7 @@
 export { ClusterConnectionArgs } from "./sdk/connection";
 export { SharedCa, SharedCaArgs, SharedCaTrustDeliveryArgs } from "./sdk/sharedCa";
 export { NodeCertificate, NodeCertificateArgs, NodeCertificateDeliveryArgs, NodeCertificateVerifyArgs } from "./sdk/nodeCertificate";
-export { KeystoreOnArgs, RemoteClusterLink, RemoteClusterLinkArgs } from "./sdk/remoteClusterLink";
+export { KeystoreOnArgs, LinkSigningArgs, RemoteClusterLink, RemoteClusterLinkArgs } from "./sdk/remoteClusterLink";
 export { NodeAccessArgs, SshAccessArgs, SshHopArgs } from "./sdk/nodeAccess";
 export { MeshLinkOptions, MeshMember, RemoteClusterMesh, RemoteClusterMeshArgs } from "./sdk/remoteClusterMesh";
 export { checkCompatibility, CompatibilityVerdict, minimumVersion } from "./provider/link/compat";

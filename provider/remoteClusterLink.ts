@@ -379,11 +379,13 @@ export async function diff(_id: string, olds: LinkOutputs, news: LinkInputs): Pr
     const replaces: string[] = [];
     if (o.alias !== n.alias) replaces.push("alias");
     const changed = new Set<string>(diffSettings(desiredSettings(n), desiredSettings(o), { localVersion: o.localVersion }));
-    for (const k of ["local", "remote", "waitForConnection", "connectionTimeoutSeconds", "ccsCompatibility", "adoptExisting", "security", "credential", "keystoreOn"] as const) {
+    for (const k of ["local", "remote", "waitForConnection", "connectionTimeoutSeconds", "ccsCompatibility", "adoptExisting", "security", "credential", "keystoreOn", "signing"] as const) {
         if (JSON.stringify(o[k] ?? null) !== JSON.stringify(n[k] ?? null)) changed.add(k);
     }
     // A keystore found without the credential at refresh is written again.
     if (o.keystoresInSync === false) changed.add("credential");
+    // A signing file missing or changed on a node (refresh) is written again.
+    if (o.signingInSync === false) changed.add("signing");
     // An unfinished create or migration, or replication it left paused: the update finishes it.
     if (o.createInterrupted) changed.add("createInterrupted");
     if (!nothingPaused(o.pausedReplication)) changed.add("pausedReplication");

@@ -20,6 +20,31 @@ export interface KeystoreOnArgs {
     access?: pulumi.Input<NodeAccessArgs>;
 }
 
+/**
+ * `security: "apiKey"`, Elasticsearch 9.3+: the certificate and key the local cluster signs its
+ * requests for this alias with (strong identity), so that a cross-cluster API key that carries a
+ * `certificate_identity` (see `CrossClusterApiKey.certificateIdentity`) accepts them.
+ */
+export interface LinkSigningArgs {
+    /**
+     * The signing certificate (PEM; the leaf first, then any intermediates). Its subject DN, in RFC
+     * 2253 form (`CN=eu-signer,O=Acme`), must match the key's `certificate_identity` as a whole; its
+     * issuer must be in the remote's `cluster.remote.signing.certificate_authorities`
+     * (`RemoteSigningTrust`). RSA or EC keys only. A new value is written over the same file on every
+     * node (rotation in place).
+     */
+    certPem: pulumi.Input<string>;
+    /** The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1; encrypted PKCS#8 with `keyPassphrase`). Kept secret. */
+    keyPem: pulumi.Input<string>;
+    /**
+     * The passphrase of an encrypted `keyPem`: written to every local keystore as
+     * `cluster.remote.<alias>.signing.secure_key_passphrase` (on the tool's standard input), never
+     * to a file or the settings. Kept secret.
+     * @default none (the key is not encrypted)
+     */
+    keyPassphrase?: pulumi.Input<string>;
+}
+
 /** Arguments of {@link RemoteClusterLink}. */
 export interface RemoteClusterLinkArgs {
     /** The cluster on which the remote is registered (`PUT _cluster/settings` goes here). Required. */
@@ -121,6 +146,20 @@ export interface RemoteClusterLinkArgs {
      * and, for a distribution without a bundled JDK, `javaHome`. The tool runs as the keystore's owner.
      */
     keystoreOn?: pulumi.Input<pulumi.Input<KeystoreOnArgs>[]>;
+    /**
+     * `security: "apiKey"`, Elasticsearch 9.3+ on every node of both clusters: sign this alias's
+     * requests with a certificate (strong identity). The certificate and key go to
+     * `<configDir>/certs/es-remote-signing-<alias>.crt` / `.key` on every node of `keystoreOn`
+     * (atomic writes, the key 0600, what was there kept aside and put back when signing stops), the
+     * passphrase (if any) into each keystore, then `cluster.remote.<alias>.signing.certificate` /
+     * `.key` are set. Checked at preview: RSA or EC, not expired or expiring within 7 days, key and
+     * certificate a pair, every node 9.3+, and (with `remote` and a readable key) the subject DN
+     * against the key's `certificate_identity`. Whether the remote trusts the issuer cannot be read
+     * back and is not checked. Removing it (or deleting the link) removes the settings, the
+     * passphrase, then the files. Excludes `security: "certificate"`. See docs/strong-identity.md.
+     * @default none: requests are not signed
+     */
+    signing?: pulumi.Input<LinkSigningArgs>;
 }
 
 /**
@@ -165,6 +204,13 @@ export class RemoteClusterLink extends pulumi.dynamic.Resource {
     declare readonly localVersion: pulumi.Output<string>;
     /** Minimum node version of the remote cluster (when `remote` is given). */
     declare readonly remoteVersion: pulumi.Output<string | undefined>;
+    /**
+     * With `signing`: whether every node of `keystoreOn` holds the declared signing files (and the
+     * passphrase) at the last create, update or refresh; `false` makes the next `up` write them again.
+     */
+    declare readonly signingInSync: pulumi.Output<boolean | undefined>;
+    /** With `signing`: which nodes drifted and how (a file missing or changed, the passphrase gone). */
+    declare readonly signingDrift: pulumi.Output<string[] | undefined>;
 
     constructor(name: string, args: RemoteClusterLinkArgs, opts?: pulumi.CustomResourceOptions) {
         super(
@@ -175,6 +221,9 @@ export class RemoteClusterLink extends pulumi.dynamic.Resource {
                 local: secretConnection(args.local),
                 credential: args.credential === undefined ? undefined : pulumi.secret(args.credential),
                 keystoreOn: withSecretAccessEach(args.keystoreOn),
+                signing: args.signing === undefined ? undefined : pulumi.secret(args.signing),
+                signingInSync: undefined,
+                signingDrift: undefined,
                 remote: secretConnection(args.remote),
                 connected: undefined,
                 nodesConnected: undefined,
@@ -186,7 +235,7 @@ export class RemoteClusterLink extends pulumi.dynamic.Resource {
                 localVersion: undefined,
                 remoteVersion: undefined,
             },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "local", "remote", "credential", "keystoreOn"] },
+            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "local", "remote", "credential", "keystoreOn", "signing"] },
             "es-remote",
             "RemoteClusterLink",
         );

@@ -42,6 +42,10 @@ import { clearBody, SETTING_KEYS, settingsBody, validateRemoteArgs } from "./set
 import { remoteClientNodes } from "./nodes";
 import { aliasConflict, currentStatus, localNodes, nodeConnection, observe, observeForCreate, putSettings, remoteInfoText, RemoteStatus, remoteStatus, waitConnected } from "./io";
 import { desiredSettings, inputsOf, linkOutputs, nextUp, recorded, refuseOtherCluster } from "./state";
+import {
+    identityProblem, LinkSigning, removePassphrase, releaseSigningFiles, signingDrift, signingPemProblems, signingSteps, signingVersionProblem, validateSigningArgs,
+} from "./signing";
+import { signingSettingsBody } from "../signing/settings";
 import type { LinkInputs, LinkOutputs, LinkRecordOutputs } from "./types";
 
 /** How the local cluster authenticates to the remote one. */
@@ -85,6 +89,7 @@ export function validateApiKeyLinkArgs(n: Record<string, unknown>): CheckFailure
         if (n.credential !== undefined) f.push({ property: "credential", reason: "is only used with security: \"apiKey\"; set security: \"apiKey\" or remove it" });
         if (n.keystoreOn !== undefined) f.push({ property: "keystoreOn", reason: "is only used with security: \"apiKey\"; set security: \"apiKey\" or remove it" });
     }
+    f.push(...validateSigningArgs(n));
     return f;
 }
 
@@ -129,6 +134,9 @@ export async function preflight(olds: Partial<LinkOutputs>, news: LinkInputs): P
         }
     }));
     f.push(...keystores.filter((x): x is CheckFailure => x !== undefined));
+    const signing = news.signing !== undefined && !containsUnknown(news.signing) ? news.signing as LinkSigning : undefined;
+    if (signing) f.push(...signingPemProblems(signing));
+    else if (news.signing !== undefined) pulumi.log.info(`${tag}: the signing certificate is not known yet; its checks run when it is`);
     if (containsUnknown(news.local)) {
         pulumi.log.info(`${tag}: the local cluster's connection is not known yet; the API-key checks run at update time`);
         return f;
@@ -138,6 +146,10 @@ export async function preflight(olds: Partial<LinkOutputs>, news: LinkInputs): P
         const nodes = await nodeVersions(local, "local", news.local);
         const v = versionProblem("local", news.local, nodes);
         if (v) f.push(v);
+        if (signing) {
+            const sv = signingVersionProblem("local", urlsOf(news.local), nodes);
+            if (sv) f.push(sv);
+        }
         const l = await licenseProblem(local, "local", news.local);
         if (l) f.push(l);
         const ks = (news.keystoreOn ?? []).length;
@@ -157,15 +169,28 @@ export async function preflight(olds: Partial<LinkOutputs>, news: LinkInputs): P
     } catch (e) {
         return [...f, { property: "local.urls", reason: (e as Error).message }];
     }
+    if (signing) {
+        // cluster.remote.signing.certificate_authorities is a filtered setting: no API reads it back.
+        pulumi.log.info(`${tag}: whether the remote cluster trusts the signing certificate's issuer is NOT checked (the remote's cluster.remote.signing.certificate_authorities cannot be read back; RemoteSigningTrust places the CA there)`);
+    }
     if (news.remote === undefined) {
-        pulumi.log.info(`${tag}: no 'remote' connection given, so the remote's version, license and server checks are skipped`);
+        pulumi.log.info(`${tag}: no 'remote' connection given, so the remote's version, license and server checks are skipped${signing ? ", and so are the remote's version for signing and the signing certificate's DN against the key's certificate_identity" : ""}`);
         return f;
     }
     if (containsUnknown(news.remote)) return f;
     const remote = clientFor(news.remote);
     try {
-        const v = versionProblem("remote", news.remote, await nodeVersions(remote, "remote", news.remote));
+        const remoteNodes = await nodeVersions(remote, "remote", news.remote);
+        const v = versionProblem("remote", news.remote, remoteNodes);
         if (v) f.push(v);
+        if (signing) {
+            const sv = signingVersionProblem("remote", urlsOf(news.remote), remoteNodes);
+            if (sv) f.push(sv);
+            else {
+                const ip = await signingIdentityCheck(remote, news, signing);
+                if (ip) f.push(ip);
+            }
+        }
         const l = await licenseProblem(remote, "remote", news.remote);
         if (l) f.push(l);
         const facts = await remoteServerFacts(remote, news.remote);
@@ -212,6 +237,36 @@ async function localTrustProblem(local: Client, news: LinkInputs, chain: { issue
     const refusing = verdicts.filter((v) => v.problem);
     if (!refusing.length) return undefined;
     return { ...refusing[0].problem!, reason: `${refusing[0].problem!.reason} (local node${refusing.length > 1 ? "s" : ""} ${refusing.map((v) => v.n.name).join(", ")} of ${nodes.length})` };
+}
+
+/**
+ * The signing certificate's subject DN against the `certificate_identity` of the key the credential
+ * belongs to, read on the remote by its id: a failure naming `signing.certPem` when they do not
+ * match; a key that cannot be read, or requires no identity, is said in the log (never a failure).
+ */
+async function signingIdentityCheck(remote: Client, news: LinkInputs, signing: LinkSigning): Promise<CheckFailure | undefined> {
+    const tag = `remote cluster '${news.alias}'`;
+    if (typeof news.credential !== "string" || containsUnknown(news.credential) || !news.remote) {
+        pulumi.log.info(`${tag}: the API key is not known yet; the signing certificate's DN is checked against its certificate_identity when it is`);
+        return undefined;
+    }
+    const id = keyIdOf(news.credential);
+    let k: KeyInfo | undefined;
+    try {
+        k = await getKey(remote, news.remote, id);
+    } catch (e) {
+        pulumi.log.info(`${tag}: could not read API key ${id} on the remote cluster (${(e as Error).message.split("\n")[0]}); the signing certificate's DN is NOT checked against its certificate_identity`);
+        return undefined;
+    }
+    if (!k) {
+        pulumi.log.info(`${tag}: API key ${id} is not on the remote cluster; the signing certificate's DN is NOT checked against its certificate_identity`);
+        return undefined;
+    }
+    if (k.certificateIdentity === undefined) {
+        pulumi.log.info(`${tag}: API key ${id} requires no certificate identity: the requests are signed, and the remote verifies the signature, but nothing requires it`);
+        return undefined;
+    }
+    return identityProblem(signing.certPem, k.certificateIdentity, id);
 }
 
 /** The key id of an encoded cross-cluster API key (`base64(id:api_key)`); the secret half is never kept. */
@@ -464,6 +519,8 @@ export async function create(news: LinkInputs): Promise<{ id: string; outs: Link
                     undoIfFailed: (e) => !keystoresClean(e),
                     undoneText: adoptedCredential ? "the keystores hold their previous credential again" : "the credential was removed from the keystores",
                 });
+            // Files, passphrase, then the signing settings (Elasticsearch refuses a path not on the node).
+            if (i.signing) await signingSteps(w, client, i, undefined, i.signing as LinkSigning);
             await w.step("write the settings", () => putSettings(client, i.local, `register remote cluster '${alias}' (PUT _cluster/settings)`, settingsBody(alias, desiredSettings(i))),
                 () => putSettings(client, i.local, `remove remote cluster '${alias}' after the failed create`, existing ? settingsBody(alias, existing) : clearBody(alias)),
                 { undoneText: existing ? "its previous settings were restored" : "the settings it wrote were removed" });
@@ -535,6 +592,8 @@ export async function read(id: string, props: LinkOutputs): Promise<pulumi.dynam
     // As for a certificate link: a node that lost the remote is asked to try once before it is reported.
     const s = await currentStatus(client, props.local, alias, nodes, { apiKey: true });
     const { inSync, drift } = await keystoresInSync(props);
+    const sDrift = await signingDrift(props);
+    sDrift.forEach((d) => pulumi.log.warn(`remote cluster '${alias}': signing: ${d}; recorded as not in sync (the next 'pulumi up' writes the declared signing files again)`));
     // The settings as the nodes apply them (transient over persistent over elasticsearch.yml), under
     // the input names: `pulumi preview --diff` after a refresh shows each changed key as old => new.
     const now: Record<string, unknown> = {};
@@ -548,6 +607,7 @@ export async function read(id: string, props: LinkOutputs): Promise<pulumi.dynam
         ...props, ...now, connected: s.connected, numNodesConnected: s.numNodesConnected, numProxySocketsConnected: s.numProxySocketsConnected,
         nodesConnected: s.nodesConnected, nodesTotal: s.nodesTotal, credentialsInUse: s.credentialsInUse, keystoresInSync: inSync,
         keystoreDrift: drift.length ? drift : undefined,
+        signingInSync: props.signing ? sDrift.length === 0 : undefined, signingDrift: sDrift.length ? sDrift : undefined,
         localVersion: nodes.minVersion || props.localVersion, remoteVersion: (await remoteVersionOf(props)) ?? props.remoteVersion,
         localClusterUuid: localUuid, remoteClusterUuid: remoteUuid,
     }) as LinkOutputs;
@@ -581,12 +641,41 @@ export async function update(_id: string, olds: LinkOutputs, news: LinkInputs): 
     // After an interrupted create or migration nobody knows what is on the cluster: write every key.
     const body = settingsBody(i.alias, desiredSettings(i), olds.createInterrupted ? undefined : desiredSettings(olds));
     if (Object.keys(body).length) await putSettings(client, i.local, `update remote cluster '${i.alias}' (PUT _cluster/settings)`, body);
+    const oldSigning = olds.signing as LinkSigning | undefined;
+    if (oldSigning && removed.length) {
+        // Nodes no longer listed: no passphrase, no files (their settings are the cluster's, kept for the others).
+        const gone = { alias: i.alias, local: i.local, keystoreOn: removed };
+        if (oldSigning.keyPassphrase !== undefined) await removePassphrase(client, gone);
+        await releaseSigningFiles(gone, oldSigning);
+    }
+    if (oldSigning || i.signing) {
+        const force = olds.createInterrupted === true || olds.signingInSync === false || JSON.stringify(olds.keystoreOn) !== JSON.stringify(i.keystoreOn);
+        await changeSigning(client, olds, i, rec, force);
+    }
     const wrote = credentialChanged || Object.keys(body).length > 0;
     const s = wrote && (i.waitForConnection ?? true) ? await waitFor(client, i, true, timeout) : await statusOf(client, i);
     if (wrote && (i.waitForConnection ?? true) && !s.connected) throw notConnected(i, s, timeout, "the new settings and credential stay in place");
     holdAlias(rec.localClusterUuid, i.local, i.alias);
     const outs = outputs(i, s, { local: (await localNodes(client, i.local)).minVersion, remote: await remoteVersionOf(i) }, true, rec);
     return { outs: await resumeLeftPaused(client, olds, i, s, outs) };
+}
+
+/**
+ * Brings the alias's signing from the state's (`olds.signing`) to the declared one, every write with
+ * its undo: a failure is taken back (the update fails, the state keeps the old signing), or, when
+ * taking it back fails too, recorded as an unfinished link (the declared signing, or the old one
+ * while stopping it) that the next up writes again in full.
+ */
+async function changeSigning(client: Client, olds: LinkOutputs, i: LinkInputs, rec: LinkRecordOutputs, force: boolean): Promise<void> {
+    const prev = olds.signing as LinkSigning | undefined;
+    const next = i.signing as LinkSigning | undefined;
+    const what = !prev ? "starting to sign" : !next ? "stopping the signing of" : "changing the signing of";
+    await withUndo((w) => signingSteps(w, client, i, prev, next, force), {
+        undone: (err, cleanup) => new EsRemoteError(`${what} remote cluster '${i.alias}' failed: ${err.message}; ${cleanup}. The stack keeps the link's previous signing`, { alias: i.alias }, { cause: err }),
+        interrupted: (err, _failed, cleanup) => recorded(
+            `${what} remote cluster '${i.alias}' failed: ${err.message}; ${cleanup}. What it wrote may still be on the cluster, so the stack records the link as not finished: ${NEXT_UP}`,
+            i, plain({ ...outputs(i, undefined, { local: olds.localVersion ?? "" }, false, rec), signing: next ?? prev, signingInSync: false, createInterrupted: true }) as LinkOutputs, err),
+    });
 }
 
 /**
@@ -645,6 +734,8 @@ async function switchModel(client: Client, olds: LinkOutputs, i: LinkInputs, rec
                 }
             }, { undoneText: "what it paused was resumed" });
         if (!nothingPaused(paused)) pulumi.log.info(`remote cluster '${alias}': paused ${pausedText(paused)} for the switch`);
+        // Certificate trust signs nothing: the API-key link's signing stops first (settings, passphrase, files).
+        if (!toApiKey && olds.signing) await signingSteps(w, client, { ...olds, local: i.local }, olds.signing as LinkSigning, undefined);
         await w.step(`null the ${from} settings`, () => putSettings(client, i.local, `null remote cluster '${alias}' (migration step: remove the ${from} connection)`, clearBody(alias)),
             async () => {
                 await putSettings(client, i.local, `restore remote cluster '${alias}' with ${from} (migration rollback)`, settingsBody(alias, saved));
@@ -654,6 +745,7 @@ async function switchModel(client: Client, olds: LinkOutputs, i: LinkInputs, rec
         if (toApiKey) {
             await w.step("add the credential to the keystores", () => deliverCredential(client, i), () => withdrawCredential(client, i),
                 { undoIfFailed: (e) => !keystoresClean(e), undoneText: "the credential was removed from the keystores" });
+            if (i.signing) await signingSteps(w, client, i, undefined, i.signing as LinkSigning);
         } else {
             await w.step("remove the credential from the keystores", () => withdrawCredential(client, olds), () => deliverCredential(client, olds),
                 { undoIfFailed: () => true, undoneText: "the keystores hold the API key again" });
@@ -695,8 +787,13 @@ async function switchModel(client: Client, olds: LinkOutputs, i: LinkInputs, rec
 
 export async function delete_(_id: string, props: LinkOutputs): Promise<void> {
     const client = clientFor(props.local);
-    await putSettings(client, props.local, `remove remote cluster '${props.alias}' (PUT _cluster/settings)`, clearBody(props.alias));
+    const signing = isApiKey(props) ? props.signing as LinkSigning | undefined : undefined;
+    // The signing settings go with the alias's, before their passphrase and files.
+    await putSettings(client, props.local, `remove remote cluster '${props.alias}' (PUT _cluster/settings)`,
+        { ...clearBody(props.alias), ...(signing ? signingSettingsBody(props.alias, null).persistent : {}) });
+    if (signing?.keyPassphrase !== undefined) await removePassphrase(client, props);
     if (isApiKey(props)) await withdrawCredential(client, props);
+    if (signing) await releaseSigningFiles(props, signing);
     releaseAlias(props.localClusterUuid, props.local, props.alias);
 }
 export { delete_ as delete };

@@ -28,7 +28,7 @@ export function inputsOf(o: LinkOutputs): LinkInputs {
     const {
         connected: _c, numNodesConnected: _n, numProxySocketsConnected: _p, nodesConnected: _nc, nodesTotal: _nt,
         credentialsInUse: _ci, keystoresInSync: _k, keystoreDrift: _kd, localVersion: _lv, remoteVersion: _rv,
-        localClusterUuid: _lu, remoteClusterUuid: _ru, adoptedFrom: _a, createInterrupted: _i, pausedReplication: _pr,
+        localClusterUuid: _lu, remoteClusterUuid: _ru, adoptedFrom: _a, createInterrupted: _i, pausedReplication: _pr, signingInSync: _si, signingDrift: _sd,
         ...inputs
     } = o;
     return inputs;
@@ -84,5 +84,7 @@ export function linkOutputs(i: LinkInputs, s: RemoteStatus | undefined, v: { loc
         remoteVersion: v.remote,
         ...rec,
         pausedReplication: nothingPaused(rec.pausedReplication) ? undefined : rec.pausedReplication,
+        // Only a link that signs says whether its signing files are in place.
+        signingInSync: apiKey && i.signing ? rec.signingInSync ?? inSync : undefined,
     });
 }

@@ -37,6 +37,14 @@ export interface LinkRecordOutputs {
      * connection is verified. Absent in states of releases before it existed.
      */
     pausedReplication?: PausedReplication;
+    /**
+     * With `signing`: every node of `keystoreOn` holds the declared signing files (and passphrase), at
+     * the last create, update or refresh; `false` makes the next update write them again. Absent
+     * without `signing` (and in states of releases before it existed).
+     */
+    signingInSync?: boolean;
+    /** With `signing`, at the last refresh: each node whose signing files or passphrase drifted, and how. */
+    signingDrift?: string[];
 }
 
 /** Outputs: the inputs plus what the clusters report and what the state records. */

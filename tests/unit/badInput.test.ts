@@ -204,3 +204,42 @@ describe("bad input: FollowerIndex and AutoFollowPattern (check names the proper
         });
     }
 });
+
+describe("bad input: RemoteClusterLink.signing (check names the property, create refuses with the same InputError, nothing sent, no key echoed)", () => {
+    // Nothing listens on port 1: a hook that sent a request would fail unreachable, not with an InputError.
+    const local = { urls: ["https://127.0.0.1:1"], username: "elastic", password: SECRET, maxRetries: 0 };
+    const credential = Buffer.from("keyid:keysecret").toString("base64");
+    const KEY_LINE = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg";
+    const keyPem = `-----BEGIN PRIVATE KEY-----\n${KEY_LINE}\n-----END PRIVATE KEY-----\n`;
+    let certPem = "";
+    before(async () => {
+        const ca = await generateCa({ commonName: "signing CA" });
+        certPem = (await issueNodeCertificate(ca, { commonName: "signer", dnsNames: ["signer"] })).certPem;
+    });
+    const apiKey = (signing: unknown) => ({
+        local, alias: "us", seeds: ["10.0.0.9:9443"], security: "apiKey", credential,
+        keystoreOn: [{ esHome: "/usr/share/elasticsearch", configDir: "/etc/elasticsearch" }], signing,
+    });
+    const cases: Array<[string, string, () => Record<string, unknown>, RegExp]> = [
+        ["with certificate trust", "signing", () => ({ local, alias: "us", seeds: ["10.0.0.9:9300"], signing: { certPem, keyPem } }), /only used with security: "apiKey"/],
+        ["security: certificate said outright", "signing", () => ({ local, alias: "us", seeds: ["10.0.0.9:9300"], security: "certificate", signing: { certPem, keyPem } }), /set security: "apiKey" .* or remove signing/],
+        ["a string, not an object", "signing", () => apiKey(certPem), /must be an object \{ certPem, keyPem, keyPassphrase\? \}/],
+        ["a list", "signing", () => apiKey([certPem, keyPem]), /must be an object/],
+        ["no certificate", "signing.certPem", () => apiKey({ keyPem }), /must be a PEM certificate/],
+        ["the key in certPem", "signing.certPem", () => apiKey({ certPem: keyPem, keyPem }), /must be a PEM certificate/],
+        ["no key", "signing.keyPem", () => apiKey({ certPem }), /must be a PEM private key/],
+        ["the certificate in keyPem", "signing.keyPem", () => apiKey({ certPem, keyPem: certPem }), /must be a PEM private key/],
+        ["an empty passphrase", "signing.keyPassphrase", () => apiKey({ certPem, keyPem, keyPassphrase: "" }), /non-empty string/],
+        ["a passphrase as a number", "signing.keyPassphrase", () => apiKey({ certPem, keyPem, keyPassphrase: 1234 }), /non-empty string/],
+        ["a misspelt field", "signing.key", () => apiKey({ certPem, keyPem, key: keyPem }), /is not a signing field/],
+    ];
+    for (const [why, property, news, reason] of cases) {
+        it(`RemoteClusterLink: signing ${why} → ${property}`, async () => {
+            const c = await link.check({}, news());
+            assert.deepStrictEqual((c.failures ?? []).map((x: { property: string }) => x.property), [property], JSON.stringify(c.failures));
+            assert.ok(reason.test(c.failures[0].reason), c.failures[0].reason);
+            assert.ok(!JSON.stringify(c.failures).includes(KEY_LINE), "a private key was echoed");
+            await assert.rejects(link.create(news() as any), (e: Error) => e instanceof InputError && e.property === property && !e.message.includes(KEY_LINE) && !e.message.includes(SECRET));
+        });
+    }
+});
