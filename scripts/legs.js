@@ -46,6 +46,8 @@ const ONE_LEG = {
     ],
     current: [
         "integration/rig-topology", "integration/rig-isolation", "integration/apiKey",
+        // Shares the pooled API-key clusters (ak9local, ak9remote, ak819local) with integration/apiKey.
+        "integration/remoteClusterPrivileges",
         "e2e/apiKey", "e2e/faults", "e2e/topology-partition",
         // Shares the pooled API-key clusters (ak9remote, ak9local, ak819local) with integration/apiKey.
         "integration/replication", "e2e/replication",

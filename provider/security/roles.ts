@@ -506,7 +506,9 @@ function validateRemoteClusterPrivileges(v: unknown, property: string): CheckFai
     const f: CheckFailure[] = [];
     v.forEach((p, i) => {
         if (!containsUnknown(p) && !REMOTE_CLUSTER_PRIVILEGES.includes(p as string)) {
-            f.push({ property: `${property}[${i}]`, reason: `${JSON.stringify(p)} is not a remote cluster privilege: Elasticsearch accepts ${REMOTE_CLUSTER_PRIVILEGES.join(" (8.15+), ")} (8.17+) here` });
+            // 8.19.21 and 9.5.4 answer 400 "failed to parse remote_cluster for role [<name>]. [monitor_enrich,
+            // monitor_stats] are the only values allowed for [privileges] within [remote_cluster]. Found [monitor]".
+            f.push({ property: `${property}[${i}]`, reason: `${JSON.stringify(p)} is not a remote cluster privilege: Elasticsearch accepts ${REMOTE_CLUSTER_PRIVILEGES.join(" (8.15+), ")} (8.17+) here and refuses the role otherwise ("are the only values allowed for [privileges] within [remote_cluster]")` });
         }
     });
     return f;
