@@ -65,7 +65,10 @@ function identityInput(v: CrossClusterApiKeyArgs["certificateIdentity"]): pulumi
  * A cross-cluster API key on the remote cluster (`POST /_security/cross_cluster/api_key`): the
  * credential of an API-key {@link RemoteClusterLink}. `encoded` is a secret output, never in
  * plaintext in the state. `pulumi refresh` notices a key invalidated or expired by hand (the next
- * `up` makes a new one and updates the links); delete invalidates it.
+ * `up` makes a new one and updates the links); delete invalidates it. A key with search access made
+ * before Elasticsearch 8.15 lacks `monitor_enrich` (ES|QL `ENRICH` across clusters) in its role
+ * descriptor: a refresh warns, and once every remote node runs 8.15+ the next `up` updates the key in
+ * place (same credential), which makes Elasticsearch rebuild the descriptor with it.
  *
  * ```ts
  * const key = new CrossClusterApiKey("eu-reads-us", {

@@ -40,7 +40,12 @@ export interface CrossClusterRoleArgs {
     /**
      * `model: "apiKey"` with a preset only: cluster privileges on the remote clusters in `clusters`,
      * written as the role's `remote_cluster` entry. Elasticsearch accepts `monitor_enrich` (8.15+,
-     * ES|QL `ENRICH` across clusters) and `monitor_stats` (8.17+).
+     * ES|QL `ENRICH` across clusters) and `monitor_stats` (8.17+), nothing else. The preview refuses
+     * another name, refuses this option with `model: "certificate"` (remote_cluster privileges apply
+     * only through a cross-cluster API key), and reads the local nodes' versions to name each node
+     * too old for a privilege. Through a key, `monitor_enrich` also needs the key's search access and
+     * a key made (or last updated) on 8.15+; no key grants `monitor_stats`. A refresh reports
+     * privileges changed by hand here. With `localDefinition`, write `remote_cluster` there instead.
      * @default none
      */
     remoteClusterPrivileges?: pulumi.Input<pulumi.Input<"monitor_enrich" | "monitor_stats">[]>;
