@@ -19,12 +19,14 @@ import * as fs from "fs";
 import * as path from "path";
 import * as key from "../../provider/crossClusterApiKey";
 import * as trust from "../../provider/remoteSigningTrust";
+import * as link from "../../provider/remoteClusterLink";
 import { addCredential, removeCredential } from "../../provider/apikey/keystore";
 import { generateCa, issueNodeCertificate } from "../../provider/certs/pem";
 import {
     mergeSigningCas, signingCaFileFor, signingCasBody, signingCasIn, signingFilesFor, signingPassphraseSetting, signingSettingsBody,
 } from "../../provider/signing/settings";
 import { signingCertificateProblems, subjectDnRfc2253 } from "../../provider/signing/certificate";
+import { warningsOf } from "../support/assertions";
 import { connectionTo, withClient } from "../support/connections";
 import { ApiKeyCluster, apiKeyPool, stopApiKeyPool } from "../support/apiKeyClusters";
 import { ensureEsUser, nodeEnv, runAs } from "../../rig/elasticsearch";
@@ -61,10 +63,10 @@ async function flat(c: ApiKeyCluster): Promise<Record<string, unknown>> {
 }
 
 /** The error body's reason of a failed request, or "ok" with the hit count. */
-async function searchThroughAlias(local: ApiKeyCluster, index: string): Promise<string> {
+async function searchThroughAlias(local: ApiKeyCluster, index: string, through = alias): Promise<string> {
     return withClient(local, async (cl) => {
         try {
-            const r = await cl.search({ index: `${alias}:${index}` });
+            const r = await cl.search({ index: `${through}:${index}` });
             return `ok ${(r.hits.total as { value: number }).value}`;
         } catch (e) {
             const body = (e as { meta?: { body?: any } }).meta?.body;
@@ -84,6 +86,9 @@ describe("strong identity on 9.5.4 (signed cross-cluster API-key requests)", fun
     const index = `sig-docs-${rand()}`;
     let signer: { certPem: string; keyPem: string; caPem: string };
     let trustOuts: trust.TrustOutputs | undefined;
+    const linkAlias = `lnk${rand()}`;
+    let linkOuts: any;
+    let linkTrust: trust.TrustOutputs | undefined;
 
     before(async function () {
         this.timeout(300_000);
@@ -103,6 +108,8 @@ describe("strong identity on 9.5.4 (signed cross-cluster API-key requests)", fun
     after(async function () {
         this.timeout(120_000);
         if (!local) return;
+        if (linkOuts) await link.delete(linkAlias, linkOuts).catch(() => undefined);
+        if (linkTrust) await trust.delete("", linkTrust).catch(() => undefined);
         await withClient(local, (c) => c.cluster.putSettings({ persistent: {
             [`cluster.remote.${alias}.seeds`]: null, [`cluster.remote.${alias}.skip_unavailable`]: null, ...signingSettingsBody(alias, null).persistent,
         } })).catch(() => undefined);
@@ -289,6 +296,132 @@ describe("strong identity on 9.5.4 (signed cross-cluster API-key requests)", fun
         assert.deepStrictEqual(JSON.parse(fs.readFileSync(path.join(remote.configDir, trust.REGISTRY_FILE), "utf8")), [theirCa]);
         // The other entry is still trusted (and ours is not): the remote refuses our signer as untrusted.
         assert.match(await searchThroughAlias(local, index), /^Failed to verify cross cluster api key signature certificate from \[\(CN=/);
+    });
+
+    /** What pulumi.log.info printed (outside the engine: console.log) while `fn` ran, and its result. */
+    async function infosOf<T>(fn: () => Promise<T>): Promise<{ infos: string[]; result: T }> {
+        const seen: string[] = [];
+        const original = console.log;
+        console.log = (...args: unknown[]) => void seen.push(args.map(String).join(" "));
+        try {
+            return { infos: seen, result: await fn() };
+        } finally {
+            console.log = original;
+        }
+    }
+
+    /** Searches through the link's alias until `want(answer)` (or 40 s), and says after how long. */
+    async function searchUntil(want: (answer: string) => boolean): Promise<{ answer: string; seconds: number }> {
+        const start = Date.now();
+        let answer = "";
+        while (Date.now() - start < 40_000) {
+            answer = await searchThroughAlias(local, index, linkAlias);
+            if (want(answer)) break;
+            await new Promise((r) => setTimeout(r, 500));
+        }
+        return { answer, seconds: Math.round((Date.now() - start) / 100) / 10 };
+    }
+
+    it("RemoteClusterLink.signing: create signs (search answered), a DN the key refuses is refused at check (and by Elasticsearch if forced), rotation keeps searching, removal and delete leave nothing", async function () {
+        this.timeout(600_000);
+        const u = ensureEsUser();
+        const cn = `lsign-${rand()}`;
+        const ca = await generateCa({ commonName: `link-signing-ca-${rand()}` });
+        const good = await issueNodeCertificate(ca, { commonName: cn, dnsNames: [cn] });
+        const wrong = await issueNodeCertificate(ca, { commonName: `not-${cn}`, dnsNames: [`not-${cn}`] });
+        const rotated = await issueNodeCertificate(ca, { commonName: `${cn}-r`, dnsNames: [`${cn}-r`] });
+        const made = await trust.create((await trust.check({}, { remote: connectionTo(remote), name: `lt-${rand()}`, caPem: ca.certPem, nodes: [{ configDir: remote.configDir }] })).inputs!);
+        linkTrust = made.outs!;
+        const k = await makeKey(`CN=${cn}`);
+        const lf = signingFilesFor(linkAlias);
+        const inputs = (signing?: Record<string, unknown>): any => ({
+            local: connectionTo(local), remote: connectionTo(remote), alias: linkAlias, mode: "sniff", seeds: [remote.serverAddress], skipUnavailable: false,
+            security: "apiKey", credential: k.outs.encoded, keystoreOn: [{ esHome: local.esHome, configDir: local.configDir, javaHome: local.javaHome }],
+            connectionTimeoutSeconds: 120, ...(signing ? { signing } : {}),
+        });
+
+        // check: every node 9.3+, the pair, the DN against the key's pattern; the issuer's trust is said to be unchecked.
+        const checked = await infosOf(() => link.check({}, inputs({ certPem: good.certPem, keyPem: good.keyPem })));
+        assert.deepStrictEqual(checked.result.failures, []);
+        assert.ok(checked.infos.some((m) => m.includes("whether the remote cluster trusts the signing certificate's issuer is NOT checked")), checked.infos.join("\n"));
+
+        const created = await link.create(checked.result.inputs);
+        linkOuts = created.outs;
+        assert.strictEqual(created.outs.connected, true);
+        assert.strictEqual(created.outs.signingInSync, true);
+        const crt = path.join(local.configDir, lf.certificate);
+        const keyFile = path.join(local.configDir, lf.key);
+        assert.strictEqual(fs.readFileSync(crt, "utf8"), good.certPem);
+        assert.strictEqual(fs.statSync(keyFile).mode & 0o777, 0o600);
+        if (u) assert.deepStrictEqual([fs.statSync(keyFile).uid, fs.statSync(crt).uid], [u.uid, u.uid], "owned like the node's other files");
+        assert.strictEqual(await searchThroughAlias(local, index, linkAlias), "ok 1", "signed by the link, matching the key's identity");
+        // The two signing settings are filtered settings (as the remote's CA list): GET does not report them.
+        const seenSettings = Object.keys(await flat(local)).filter((x) => x.startsWith(`cluster.remote.${linkAlias}.signing`));
+        assert.deepStrictEqual(seenSettings, [], "the signing settings are not reported by GET _cluster/settings");
+        assert.strictEqual((await link.read(linkAlias, created.outs)).props?.signingInSync, true);
+
+        // A certificate whose DN the key refuses: the check names signing.certPem and quotes both.
+        const refused = await link.check(created.outs, inputs({ certPem: wrong.certPem, keyPem: wrong.keyPem }));
+        assert.deepStrictEqual(refused.failures.map((f: any) => f.property), ["signing.certPem"]);
+        assert.match(refused.failures[0].reason, new RegExp(`^its subject DN "CN=not-${cn}" does not match the certificate_identity "CN=${cn}" of API key ${k.id} \\(matched against the whole DN\\)`));
+        // Forced (the update runs without the check): new contents of the same paths, no setting written.
+        let outs = (await link.update(linkAlias, created.outs, inputs({ certPem: wrong.certPem, keyPem: wrong.keyPem }))).outs;
+        linkOuts = outs;
+        const forced = await searchUntil((a) => a.startsWith("DN from provided certificate"));
+        assert.strictEqual(forced.answer, `DN from provided certificate [CN=not-${cn}] does not match API Key certificate identity pattern [CN=${cn}]`);
+        console.log(`      (Elasticsearch signed with the new file contents ${forced.seconds} s after they were written over the same path)`);
+        // Its file watcher saw the new contents (no setting was written, no reload asked): the node's log says so.
+        const logs = fs.readdirSync(path.join(local.dir, "logs")).filter((n) => n.endsWith(".log")).map((n) => fs.readFileSync(path.join(local.dir, "logs", n), "utf8")).join("\n");
+        const watched = logs.split("\n").filter((l) => l.includes("Updated signing configuration") && l.includes(`due to update of file [${crt}]`));
+        assert.ok(watched.length > 0, logs.split("\n").filter((l) => l.includes("signing configuration")).join("\n"));
+        console.log(`      (the local node's log: ${watched[0].trim().slice(0, 300)})`);
+
+        // Rotation to a certificate the key accepts (the key's pattern widened in place first).
+        await key.update(k.id, k.outs, { ...k.outs, certificateIdentity: `CN=${cn}(-r)?` });
+        outs = (await link.update(linkAlias, outs, inputs({ certPem: rotated.certPem, keyPem: rotated.keyPem }))).outs;
+        linkOuts = outs;
+        const back = await searchUntil((a) => a === "ok 1");
+        assert.strictEqual(back.answer, "ok 1", "rotated: signed with the new certificate");
+        // good → rotated → good while searching: every search answered (both DNs match).
+        const during: string[] = [];
+        const searching = (async () => {
+            for (let n = 0; n < 20; n++) {
+                during.push(await searchThroughAlias(local, index, linkAlias));
+                await new Promise((r) => setTimeout(r, 250));
+            }
+        })();
+        outs = (await link.update(linkAlias, outs, inputs({ certPem: good.certPem, keyPem: good.keyPem }))).outs;
+        linkOuts = outs;
+        await searching;
+        assert.deepStrictEqual([...new Set(during)], ["ok 1"], "no search failed during the rotation");
+
+        // Removing signing: the settings, the files; the key that requires an identity refuses the unsigned search.
+        outs = (await link.update(linkAlias, outs, inputs())).outs;
+        linkOuts = outs;
+        assert.strictEqual(fs.existsSync(crt), false);
+        assert.strictEqual(fs.existsSync(keyFile), false);
+        assert.strictEqual(outs.signingInSync, undefined);
+        const unsigned = await searchUntil((a) => a.startsWith("API key"));
+        assert.strictEqual(unsigned.answer, `API key (type:[cross_cluster], id:[${k.id}]) requires certificate identity matching [CN=${cn}(-r)?], but no certificate was provided`);
+
+        // Again with an encrypted key and its passphrase, then delete: nothing left.
+        const passphrase = crypto.randomBytes(12).toString("hex");
+        const encrypted = crypto.createPrivateKey(good.keyPem).export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase }) as string;
+        outs = (await link.update(linkAlias, outs, inputs({ certPem: good.certPem, keyPem: encrypted, keyPassphrase: passphrase }))).outs;
+        linkOuts = outs;
+        assert.strictEqual((await searchUntil((a) => a === "ok 1")).answer, "ok 1", "signed with the encrypted key, the passphrase from the keystore");
+        assert.ok(keystore(local, ["list"]).out.includes(signingPassphraseSetting(linkAlias)));
+        const warned = await warningsOf(() => link.delete(linkAlias, outs));
+        linkOuts = undefined;
+        assert.deepStrictEqual(warned, []);
+        assert.strictEqual(fs.existsSync(crt), false);
+        assert.strictEqual(fs.existsSync(keyFile), false);
+        assert.deepStrictEqual(fs.readdirSync(path.join(local.configDir, "certs")).filter((n) => n.includes(`es-remote-signing-${linkAlias}`)), [], "no kept-aside records");
+        const left = keystore(local, ["list"]).out;
+        assert.ok(!left.includes(signingPassphraseSetting(linkAlias)) && !left.includes(`cluster.remote.${linkAlias}.credentials`), left);
+        assert.deepStrictEqual(Object.keys(await flat(local)).filter((x) => x.startsWith(`cluster.remote.${linkAlias}.`)), []);
+        await trust.delete(made.id, linkTrust);
+        linkTrust = undefined;
     });
 
     it("ES|QL is not in these zips: POST /_query is not a query endpoint here (ES|QL across clusters is untested)", async () => {
