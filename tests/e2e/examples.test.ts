@@ -15,7 +15,7 @@ import { remoteKeys } from "../support/connections";
 import { pool } from "../support/pool";
 import { exampleProject, TempProject } from "../support/project";
 
-const EXAMPLES = ["cross-cluster-search", "replication-roles", "replication", "full-mesh", "bring-your-own-ca", "api-key", "remote-hosts", "stack-reference/clusters", "stack-reference/link"];
+const EXAMPLES = ["cross-cluster-search", "replication-roles", "replication", "full-mesh", "bring-your-own-ca", "api-key", "strong-identity", "remote-hosts", "stack-reference/clusters", "stack-reference/link"];
 
 describe("e2e: the examples", function () {
     const cleanup: Array<() => void> = [];
