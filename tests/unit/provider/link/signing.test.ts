@@ -232,6 +232,49 @@ describe("RemoteClusterLink.signing: lifecycle and undo (a fake local cluster)",
         await link.delete("s7", up.outs);
     });
 
+    it("migration certificate → API key with signing: files, settings and all, and a failed wait takes the signing back with the rest", async () => {
+        const cert: any = { local: fc.conn, alias: "m1", mode: "sniff", seeds: ["127.0.0.1:9300"], connectionTimeoutSeconds: 2 };
+        const c = await link.create(cert);
+        const cred = fakeCredential();
+        fc.double.script.push({ when: (q) => q.path.startsWith("/_remote/info") && fc.loaded.has("cluster.remote.m1.credentials"), times: 99, reply: failing });
+        await assert.rejects(link.update("m1", c.outs, inputs("m1", cred, { certPem: a.certPem, keyPem: a.keyPem })),
+            /Rolled back: .*the signing files were removed, the signing settings were removed, the API-key settings were removed\. The stack still records the certificate link$/);
+        assert.strictEqual(read("m1", "crt"), undefined);
+        assert.deepStrictEqual(signingKeys("m1"), []);
+        fc.heal();
+        const m = await link.update("m1", c.outs, inputs("m1", cred, { certPem: a.certPem, keyPem: a.keyPem }));
+        assert.strictEqual(read("m1", "crt"), a.certPem);
+        assert.deepStrictEqual(signingKeys("m1"), ["cluster.remote.m1.signing.certificate", "cluster.remote.m1.signing.key"]);
+        assert.strictEqual(m.outs.signingInSync, true);
+
+        // Back to certificate trust: signing stops first (certificate trust signs nothing).
+        const back = await link.update("m1", m.outs, cert);
+        assert.deepStrictEqual(signingKeys("m1"), []);
+        assert.strictEqual(read("m1", "crt"), undefined);
+        assert.strictEqual(read("m1", "key"), undefined);
+        assert.strictEqual(back.outs.signingInSync, undefined);
+        await link.delete("m1", back.outs);
+    });
+
+    it("a node dropped from keystoreOn loses its signing files and passphrase; the nodes kept keep theirs", async () => {
+        const second = { esHome: fc.keystore.esHome, configDir: path.join(path.dirname(fc.keystore.configDir), "config2") };
+        fs.mkdirSync(path.join(second.configDir, "certs"), { recursive: true });
+        fs.mkdirSync(path.join(second.configDir, "fake-keystore"));
+        fs.writeFileSync(path.join(second.configDir, "elasticsearch.keystore"), "fake keystore (see fake-keystore/)\n");
+        const cred = fakeCredential();
+        const signing = { certPem: b.certPem, keyPem: encB, keyPassphrase: "pw-b" };
+        const r = await link.create({ ...inputs("k1", cred, signing), keystoreOn: [fc.keystore, second] });
+        const secondFile = path.join(second.configDir, "certs", "es-remote-signing-k1.crt");
+        assert.strictEqual(fs.readFileSync(secondFile, "utf8"), b.certPem);
+        assert.ok(fs.existsSync(path.join(second.configDir, "fake-keystore", passphrase("k1"))));
+        const up = await link.update("k1", r.outs, inputs("k1", cred, signing));
+        assert.strictEqual(fs.existsSync(secondFile), false);
+        assert.strictEqual(fs.existsSync(path.join(second.configDir, "fake-keystore", passphrase("k1"))), false);
+        assert.strictEqual(read("k1", "crt"), b.certPem, "the node kept keeps its files");
+        assert.ok(fc.keystoreSettings().includes(passphrase("k1")));
+        await link.delete("k1", up.outs);
+    });
+
     it("a certificate link refuses signing at check, naming the property", async () => {
         const r = await link.check({}, { local: fc.conn, alias: "c1", seeds: ["127.0.0.1:9300"], signing: { certPem: a.certPem, keyPem: a.keyPem } });
         assert.deepStrictEqual(r.failures.map((f: any) => f.property), ["signing"]);
