@@ -424,6 +424,25 @@ describe("strong identity on 9.5.4 (signed cross-cluster API-key requests)", fun
         linkTrust = undefined;
     });
 
+    it("RemoteClusterLink.signing at check: a local or a remote node older than 9.3 is refused, named with its version (nothing written)", async () => {
+        const [old] = await apiKeyPool("ak819local");
+        const ca = await generateCa({ commonName: `v-ca-${rand()}` });
+        const pair = await issueNodeCertificate(ca, { commonName: "v-signer", dnsNames: ["v-signer"] });
+        const credential = Buffer.from(`nokey${rand()}:${rand()}`).toString("base64");
+        const ks = (c: ApiKeyCluster) => ({ esHome: c.esHome, configDir: c.configDir, javaHome: c.javaHome });
+        const news = (l: ApiKeyCluster, r: ApiKeyCluster): any => ({
+            local: connectionTo(l), remote: connectionTo(r), alias: `v${rand()}`, mode: "sniff", seeds: [r.serverAddress], security: "apiKey", credential,
+            keystoreOn: [ks(l)], signing: { certPem: pair.certPem, keyPem: pair.keyPem },
+        });
+        const want = (side: string, c: ApiKeyCluster) => [{ property: "signing", reason:
+            `signing cross-cluster requests (strong identity) needs Elasticsearch 9.3.0 or later on every node of both clusters; the ${side} cluster (${c.url}) has ${c.nodeName} on ${c.version}. Upgrade those nodes first, or leave signing out` }];
+        const asLocal = await link.check({}, news(old, remote));
+        assert.deepStrictEqual(asLocal.failures.filter((f: any) => f.property === "signing"), want("local", old), JSON.stringify(asLocal.failures));
+        const asRemote = await link.check({}, news(local, old));
+        assert.deepStrictEqual(asRemote.failures.filter((f: any) => f.property === "signing"), want("remote", old), JSON.stringify(asRemote.failures));
+        for (const c of [old, local]) assert.deepStrictEqual(fs.readdirSync(path.join(c.configDir, "certs")).filter((n) => /^\.?es-remote-signing-v/.test(n)), [], "the check wrote nothing");
+    });
+
     it("ES|QL is not in these zips: POST /_query is not a query endpoint here (ES|QL across clusters is untested)", async () => {
         const r = await withClient(local, (c) => c.transport.request({ method: "POST", path: "/_query", body: { query: `FROM ${alias}:${index} | LIMIT 1` } }).then(() => "answered", (e) => `${e.meta.statusCode} ${JSON.stringify(e.meta.body)}`));
         assert.strictEqual(r, `405 {"error":"Incorrect HTTP method for uri [/_query] and method [POST], allowed: [GET, PUT, DELETE, HEAD]","status":405}`);
