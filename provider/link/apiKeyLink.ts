@@ -281,7 +281,7 @@ export function keyIdOf(credential: string): string {
  * the key is read on the remote by its id (`GET _security/api_key?id=`), the roles on the local
  * cluster (`GET _security/role`). Only the key's id is ever printed.
  */
-async function keyAccessWarnings(local: Client, remote: Client, news: LinkInputs): Promise<void> {
+export async function keyAccessWarnings(local: Client, remote: Client, news: LinkInputs): Promise<void> {
     const tag = `remote cluster '${news.alias}'`;
     if (typeof news.credential !== "string" || containsUnknown(news.credential) || !news.remote) {
         pulumi.log.info(`${tag}: the API key is not known yet; whether its access covers the local roles is checked when it is`);
@@ -316,7 +316,7 @@ async function keyAccessWarnings(local: Client, remote: Client, news: LinkInputs
         pulumi.log.info(`${tag}: could not read the local roles (${(e as Error).message.split("\n")[0]}); whether API key ${id} covers them is not checked`);
         return;
     }
-    clusterRoleWarnings(roles ?? {}, k!.access, news.alias, id).forEach((w) => pulumi.log.warn(w));
+    clusterRoleWarnings(roles ?? {}, k!.access, news.alias, id, k!.clusterPrivileges).forEach((w) => pulumi.log.warn(w));
 }
 
 // ------------------------------------------------------------------------------- cluster I/O

@@ -1,5 +1,6 @@
 /**
  * A cross-cluster API key made before Elasticsearch 8.15 (its role descriptor lacks `monitor_enrich`)
+ * through the link preview's key-coverage warnings and
  * through CrossClusterApiKey's read, diff and update. No node of the test set can make such a key
  * (the oldest is 8.18), so a TEST DOUBLE (tests/support/flakyProxy.ts) stands in for the remote: it
  * answers `GET _security/api_key` with the descriptor such a key has (`cluster:
@@ -9,6 +10,8 @@
  */
 import * as assert from "assert";
 import * as key from "../../../../provider/crossClusterApiKey";
+import { keyAccessWarnings } from "../../../../provider/link/apiKeyLink";
+import { clientFor } from "../../../../provider/core/client";
 import { clearClusterUuidMemo } from "../../../../provider/security/identity";
 import { Double, elastic, SeenRequest, startDouble } from "../../../support/flakyProxy";
 import { warningsOf } from "../../../support/assertions";
@@ -26,6 +29,9 @@ describe("CrossClusterApiKey: a key made before 8.15 (no monitor_enrich in its d
                 access: { search: [{ names: ["logs-*"] }] },
                 role_descriptors: { cross_cluster: { cluster: updated ? ["cross_cluster_search", "monitor_enrich"] : ["cross_cluster_search"], indices: [] } },
             }] });
+        }
+        if (req.path === "/_security/role") {
+            return elastic({ esql_enrich: { cluster: [], indices: [], remote_cluster: [{ clusters: ["us"], privileges: ["monitor_enrich"] }], remote_indices: [{ clusters: ["us"], names: ["logs-*"], privileges: ["read"] }] } });
         }
         if (req.path.startsWith("/_nodes")) return elastic({ nodes: Object.fromEntries(versions.map((v, i) => [`n${i}`, { name: `us-${i}`, version: v }])) });
         if (req.path.startsWith("/_cluster/state/metadata")) return elastic({ metadata: { cluster_uuid: "UUID-US" } });
@@ -81,5 +87,18 @@ describe("CrossClusterApiKey: a key made before 8.15 (no monitor_enrich in its d
         assert.strictEqual(r.props.enrichOutdated, undefined);
         assert.ok(w.some((x) => /without monitor_enrich.*us-1 runs 8\.14\.3: once every node runs 8\.15\+/.test(x)), w.join("\n"));
         assert.strictEqual((await key.diff("KEY1", r.props, inputsOf(state()))).changes, false);
+    });
+
+    it("RemoteClusterLink preview: a local role with remote_cluster monitor_enrich through a link whose key lacks it is warned about, with the fix (update the key), not 'widen its access'", async () => {
+        const conn = state().remote;
+        const news = { local: conn, remote: conn, alias: "us", seeds: ["127.0.0.1:9443"], security: "apiKey", credential: "S0VZMTpzZWNyZXQ=" } as any;
+        const w = await warningsOf(() => keyAccessWarnings(clientFor(conn), clientFor(conn), news));
+        const enrich = w.filter((x) => /esql_enrich/.test(x) && /monitor_enrich/.test(x));
+        assert.strictEqual(enrich.length, 1, w.join("\n"));
+        assert.match(enrich[0], /API key KEY1/);
+        assert.doesNotMatch(enrich[0], /secret/);
+        updated = true;
+        const after = await warningsOf(() => keyAccessWarnings(clientFor(conn), clientFor(conn), news));
+        assert.deepStrictEqual(after.filter((x) => /monitor_enrich/.test(x)), [], "a key whose descriptor has monitor_enrich serves the role");
     });
 });
