@@ -530,7 +530,15 @@ export async function read(id: string, props: LinkOutputs): Promise<pulumi.dynam
 
 export async function update(_id: string, olds: LinkOutputs, news: LinkInputs): Promise<{ outs: LinkOutputs }> {
     // Either side an API key: an API-key update, or a switch of the model (with its checks and rollback).
-    if (apiKeyLink.isApiKey(olds) || apiKeyLink.isApiKey(news)) return apiKeyLink.update(_id, olds, news);
+    if (apiKeyLink.isApiKey(olds) || apiKeyLink.isApiKey(news)) {
+        if (!apiKeyLink.isApiKey(news)) {
+            // Back to certificate trust: that model's version rule, read now as a certificate update
+            // reads it (versions may have changed since the preview), before anything is paused or nulled.
+            failOnInvalid(validateLinkInputs(news as unknown as Record<string, unknown>));
+            refuseVersions(news, await probeSides(news, clientFor(news.local)));
+        }
+        return apiKeyLink.update(_id, olds, news);
+    }
     failOnInvalid(validateLinkInputs(news as unknown as Record<string, unknown>));
     const o = olds;
     const inputs = news;

@@ -210,6 +210,26 @@ describe("RemoteClusterLink lifecycle (a fake local cluster)", function () {
             await link.delete("back", a.outs);
         });
 
+        it("the update itself refuses a remote the certificate model cannot reach from this local version (it ran no version rule), before anything is paused or nulled", async () => {
+            const cred = fakeCredential();
+            const a = await link.create(apiKeyInputs(fc, "back3", cred));
+            const old = await startFakeCluster({ version: "7.17.25", uuid: "remote-uuid-old" });
+            try {
+                const before = JSON.stringify(fc.persistent);
+                await assert.rejects(link.update("back3", a.outs, certInputs(fc, "back3", { remote: old.conn })), (e: any) => {
+                    assert.strictEqual(e.name, "VersionIncompatibilityError", e.message);
+                    assert.match(e.message, /remote cluster 'back3'/);
+                    return true;
+                });
+                assert.strictEqual(JSON.stringify(fc.persistent), before, "no setting changed");
+                assert.deepStrictEqual(fc.persistent["cluster.remote.back3.seeds"], ["127.0.0.1:9443"]);
+                assert.strictEqual(held(fc, "back3"), cred);
+            } finally {
+                await old.close();
+            }
+            await link.delete("back3", a.outs);
+        });
+
         it("a failure after the switch rolls back to the API key: its settings and the credential are back", async () => {
             const cred = fakeCredential();
             const a = await link.create(apiKeyInputs(fc, "back2", cred));
