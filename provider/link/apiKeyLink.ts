@@ -27,9 +27,9 @@ import { forgetFact } from "../core/facts";
 import { withUndo } from "../core/steps";
 import { CheckFailure, failOnInvalid, urlsOf } from "../core/validation";
 import {
-    addCredential, credentialSetting, credentialState, heldCredential, keystoreFileDigest, keystoreKey, keystoreProblem, keystoreWhere, KeystoreTarget, removeCredential, validateKeystoreTargets,
+    addCredential, credentialSetting, credentialState, heldCredential, keystoreKey, keystoreProblem, keystoreWhere, removeCredential, validateKeystoreTargets,
 } from "../apikey/keystore";
-import { nodesMissing, nodesOnOtherKeystore, reloadSecureSettings } from "../apikey/reload";
+import { reloadSecureSettings } from "../apikey/reload";
 import { getKey, KeyInfo, unusable } from "../apikey/key";
 import { clusterRoleWarnings } from "../apikey/roleAccess";
 import {
@@ -41,6 +41,7 @@ import { nothingPaused, PausedReplication, pausedText, pauseReplication, resumeR
 import { clearBody, SETTING_KEYS, settingsBody, validateRemoteArgs } from "./settings";
 import { remoteClientNodes } from "./nodes";
 import { aliasConflict, currentStatus, localNodes, nodeConnection, observe, observeForCreate, putSettings, remoteInfoText, RemoteStatus, remoteStatus, waitConnected } from "./io";
+import { deliverSecureSetting, keystores, keystoresClean, withdrawSecureSetting } from "./keystores";
 import { desiredSettings, inputsOf, linkOutputs, nextUp, recorded, refuseOtherCluster } from "./state";
 import {
     identityProblem, LinkSigning, removePassphrase, releaseSigningFiles, signingDrift, signingPemProblems, signingSteps, signingVersionProblem, validateSigningArgs,
@@ -331,74 +332,14 @@ async function waitFor(client: Client, i: Pick<LinkInputs, "local" | "alias">, a
     return waitConnected(client, i.local, i.alias, await localNodes(client, i.local), timeoutSeconds, { apiKey });
 }
 
-/** The keystores of the inputs (validated by check: the engine's JSON has this shape). */
-function keystores(i: Pick<LinkInputs, "keystoreOn">): KeystoreTarget[] {
-    return (i.keystoreOn ?? []) as KeystoreTarget[];
+/** Adds the credential to every keystore, reloads, and proves every node holds it ({@link deliverSecureSetting}). */
+function deliverCredential(client: Client, i: LinkInputs): Promise<void> {
+    return deliverSecureSetting(client, i, credentialSetting(i.alias), i.credential!, "the credential");
 }
 
-/**
- * Adds the credential to every keystore (all hosts at once), reloads, and checks that every node
- * holds it. If a keystore cannot be written (a host down, a refused login), the keystores already
- * written lose the credential again before this throws, naming the host: nothing is left behind
- * that the state would not know.
- */
-async function deliverCredential(client: Client, i: LinkInputs): Promise<void> {
-    const setting = credentialSetting(i.alias);
-    const targets = keystores(i);
-    const results = await Promise.allSettled(targets.map((t) => addCredential(t, i.alias, i.credential!)));
-    const failed = results.map((r, k) => ({ r, t: targets[k] })).filter((x) => x.r.status === "rejected");
-    if (failed.length) {
-        const written = targets.filter((_, k) => results[k].status === "fulfilled");
-        const undo = await Promise.allSettled(written.map((t) => removeCredential(t, i.alias)));
-        const undoFailed = written.filter((_, k) => undo[k].status === "rejected");
-        if (written.length) await reloadSecureSettings(client, i.local).catch(() => undefined);
-        const why = failed.map((x) => `${keystoreWhere(x.t)}: ${((x.r as PromiseRejectedResult).reason as Error).message}`).join("; ");
-        const back = written.length === 0 ? "no keystore was written"
-            : undoFailed.length === 0 ? `the ${written.length} keystore(s) already written lost the credential again (${written.map(keystoreWhere).join(", ")})`
-                : `removing it again failed on ${undoFailed.map(keystoreWhere).join(", ")}: remove ${setting} there by hand`;
-        // keystoresClean: the callers' undo must not try the keystores again (a host that is down
-        // would fail it a second time and the message would ask for a removal by hand that is done).
-        throw new EsRemoteError(`could not add ${setting} to every local keystore: ${why}; ${back}`,
-            { keystores: failed.map((x) => keystoreWhere(x.t)), keystoresClean: undoFailed.length === 0 }, { cause: (failed[0].r as PromiseRejectedResult).reason });
-    }
-    // The files as written, before any node reads them: what each node must report it loaded.
-    const files = await Promise.all(targets.map((t) => keystoreFileDigest(t).catch(() => undefined)));
-    const digests = files.every((d) => d !== undefined) ? files as string[] : undefined;
-    const nodes = await reloadSecureSettings(client, i.local);
-    const missing = nodesMissing(nodes, setting);
-    if (missing.length) {
-        throw new EsRemoteError(
-            `after the reload, ${missing.map((n) => `${n.name} (keystore ${n.keystorePath ?? "?"})`).join(", ")} of the local cluster (${urlsOf(i.local)}) do not hold ${setting}: ` +
-            `add each node's { esHome, configDir, access } to keystoreOn`, { nodes: missing.map((n) => n.name) });
-    }
-    // A node that holds the setting from a keystore none of keystoreOn is keeps its old value (a
-    // rotation's old key): its _remote/info shows cluster_credentials all the same, and the old key's
-    // invalidation would break it. Only a node that reports its keystore's digest (9.x) can be told.
-    if (!digests) pulumi.log.warn(`remote cluster '${i.alias}': the digest of ${targets.filter((_, k) => files[k] === undefined).map(keystoreWhere).join(", ")} could not be read, so which keystore each node loaded is not checked`);
-    const elsewhere = digests ? nodesOnOtherKeystore(nodes, digests) : [];
-    if (elsewhere.length) {
-        throw new EsRemoteError(
-            `after the reload, ${elsewhere.map((n) => `${n.name} (keystore ${n.keystorePath ?? "?"})`).join(", ")} of the local cluster (${urlsOf(i.local)}) loaded a keystore that is none of the ${targets.length} keystoreOn wrote, ` +
-            `so it holds ${setting} with another value (the previous key, for a rotation): give that node's own { esHome, configDir, access } in keystoreOn (its config directory, the one it runs with)`,
-            { nodes: elsewhere.map((n) => n.name) });
-    }
-    const unproven = nodes.filter((n) => n.keystoreDigest === undefined && !n.error);
-    if (unproven.length) {
-        pulumi.log.info(`remote cluster '${i.alias}': ${unproven.map((n) => n.name).join(", ")} report${unproven.length > 1 ? "" : "s"} no keystore_digest from the reload (8.19 does not): that ${unproven.length > 1 ? "they hold" : "it holds"} the new value of ${setting} rests on keystoreOn naming their keystores`);
-    }
-}
-
-/** True when `e` is {@link deliverCredential}'s failure after it took back every credential it wrote. */
-function keystoresClean(e: unknown): boolean {
-    return e instanceof EsRemoteError && e.details.keystoresClean === true;
-}
-
-/** Removes the credential from every keystore (all hosts at once) and reloads (best effort per keystore; throws the first failure at the end). */
-async function withdrawCredential(client: Client, i: Pick<LinkInputs, "alias" | "local" | "keystoreOn">): Promise<void> {
-    const results = await Promise.allSettled(keystores(i).map((t) => removeCredential(t, i.alias)));
-    await reloadSecureSettings(client, i.local);
-    const first = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (first) throw first.reason;
+/** Removes the credential from every keystore and reloads ({@link withdrawSecureSetting}). */
+function withdrawCredential(client: Client, i: Pick<LinkInputs, "alias" | "local" | "keystoreOn">): Promise<void> {
+    return withdrawSecureSetting(client, i, credentialSetting(i.alias));
 }
 
 /**

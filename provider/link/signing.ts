@@ -22,15 +22,14 @@ import { containsUnknown } from "../core/dynamic";
 import { EsRemoteError } from "../core/errors";
 import type { Writes } from "../core/steps";
 import type { CheckFailure } from "../core/validation";
-import { urlsOf } from "../core/validation";
 import { isPemCertificate } from "../certs/pem";
 import { deliverKeyPair, KeyPairTarget, readKeyPair, releaseKeyPair } from "../certs/delivery";
 import { onLocation } from "../access/node";
-import { addSecureSetting, KeystoreTarget, keystoreWhere, removeSecureSetting, secureSettingState } from "../apikey/keystore";
-import { nodesMissing, reloadSecureSettings } from "../apikey/reload";
+import { KeystoreTarget, keystoreWhere, secureSettingState } from "../apikey/keystore";
 import { identityMatches, signingCertificateProblems, subjectDnRfc2253 } from "../signing/certificate";
 import { signingFilesFor, SigningFiles, signingPassphraseSetting, signingSettingsBody } from "../signing/settings";
 import { putSettings } from "./io";
+import { deliverSecureSetting, keystores, keystoresClean, withdrawSecureSetting } from "./keystores";
 import type { LinkInputs } from "./types";
 
 /** The link's `signing`, unwrapped. */
@@ -134,11 +133,6 @@ export function signingVersionProblem(side: "local" | "remote", urls: string, no
 
 // ------------------------------------------------------------------------------ on the nodes
 
-/** The keystores of the inputs (validated by check). */
-function keystores(i: Pick<LinkInputs, "keystoreOn">): KeystoreTarget[] {
-    return (i.keystoreOn ?? []) as KeystoreTarget[];
-}
-
 /** Where the pair goes on one node: its config directory's `certs/`, the names of {@link signingFilesFor}. */
 export function pairTarget(t: KeystoreTarget, alias: string): KeyPairTarget {
     const files = signingFilesFor(alias);
@@ -153,11 +147,6 @@ export function pairTarget(t: KeystoreTarget, alias: string): KeyPairTarget {
 /** A failure of {@link placeSigningFiles} after it took back every file it wrote. */
 function signingFilesClean(e: unknown): boolean {
     return e instanceof EsRemoteError && e.details.signingFilesClean === true;
-}
-
-/** A failure of {@link addPassphrase} after it took the passphrase out of every keystore it wrote. */
-function passphraseClean(e: unknown): boolean {
-    return e instanceof EsRemoteError && e.details.passphraseClean === true;
 }
 
 /**
@@ -195,35 +184,16 @@ export async function releaseSigningFiles(i: Pick<LinkInputs, "alias" | "keystor
 }
 
 /**
- * Adds the passphrase to every keystore (stdin only), reloads, and checks every node holds it. On a
- * failure the keystores already written lose it (or get `previous` back) before this throws.
+ * Adds the passphrase to every keystore (stdin only), reloads, and proves every node holds it from
+ * the keystore written; on a failure the keystores already written get `previous` back (or lose it).
  */
-export async function addPassphrase(client: Client, i: Pick<LinkInputs, "alias" | "keystoreOn" | "local">, passphrase: string, previous?: string): Promise<void> {
-    const name = signingPassphraseSetting(i.alias);
-    const targets = keystores(i);
-    const results = await Promise.allSettled(targets.map((t) => addSecureSetting(t, name, passphrase)));
-    const failed = targets.filter((_, k) => results[k].status === "rejected");
-    if (failed.length) {
-        const written = targets.filter((_, k) => results[k].status === "fulfilled");
-        const undo = await Promise.allSettled(written.map((t) => (previous !== undefined ? addSecureSetting(t, name, previous) : removeSecureSetting(t, name))));
-        const undoFailed = written.filter((_, k) => undo[k].status === "rejected");
-        if (written.length) await reloadSecureSettings(client, i.local).catch(() => undefined);
-        const why = failed.map((t) => `${keystoreWhere(t)}: ${((results[targets.indexOf(t)] as PromiseRejectedResult).reason as Error).message}`).join("; ");
-        throw new EsRemoteError(`could not add ${name} to every local keystore: ${why}; ${undoFailed.length ? `taking it back failed on ${undoFailed.map(keystoreWhere).join(", ")}` : written.length ? "the keystores already written were put back" : "no keystore was written"}`,
-            { keystores: failed.map(keystoreWhere), passphraseClean: undoFailed.length === 0 }, { cause: (results.find((r) => r.status === "rejected") as PromiseRejectedResult).reason });
-    }
-    const missing = nodesMissing(await reloadSecureSettings(client, i.local), name);
-    if (missing.length) {
-        throw new EsRemoteError(`after the reload, ${missing.map((n) => n.name).join(", ")} of the local cluster (${urlsOf(i.local)}) do not hold ${name}: add each node's { esHome, configDir, access } to keystoreOn`, { nodes: missing.map((n) => n.name) });
-    }
+export function addPassphrase(client: Client, i: Pick<LinkInputs, "alias" | "keystoreOn" | "local">, passphrase: string, previous?: string): Promise<void> {
+    return deliverSecureSetting(client, i, signingPassphraseSetting(i.alias), passphrase, "the passphrase", previous);
 }
 
 /** Removes the passphrase from every keystore (absent is fine) and reloads; throws the first failure after trying all. */
-export async function removePassphrase(client: Client, i: Pick<LinkInputs, "alias" | "keystoreOn" | "local">): Promise<void> {
-    const results = await Promise.allSettled(keystores(i).map((t) => removeSecureSetting(t, signingPassphraseSetting(i.alias))));
-    await reloadSecureSettings(client, i.local);
-    const first = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (first) throw first.reason;
+export function removePassphrase(client: Client, i: Pick<LinkInputs, "alias" | "keystoreOn" | "local">): Promise<void> {
+    return withdrawSecureSetting(client, i, signingPassphraseSetting(i.alias));
 }
 
 /** Writes (or, `null`, removes) only this alias's two signing settings. */
@@ -261,7 +231,7 @@ export async function signingSteps(w: Writes, client: Client, i: LinkInputs, pre
         const before = prev?.keyPassphrase;
         await w.step("add the signing key's passphrase to the keystores", () => addPassphrase(client, i, next.keyPassphrase!, before),
             () => (before !== undefined ? addPassphrase(client, i, before) : removePassphrase(client, i)),
-            { undoIfFailed: (e) => !passphraseClean(e), undoneText: before !== undefined ? "the keystores hold the previous passphrase again" : "the passphrase was removed from the keystores" });
+            { undoIfFailed: (e) => !keystoresClean(e), undoneText: before !== undefined ? "the keystores hold the previous passphrase again" : "the passphrase was removed from the keystores" });
     } else if (next.keyPassphrase === undefined && prev?.keyPassphrase !== undefined) {
         const before = prev.keyPassphrase;
         await w.step("remove the signing key's passphrase from the keystores", () => removePassphrase(client, i),
