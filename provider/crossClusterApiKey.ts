@@ -24,7 +24,8 @@ import { CheckFailure, clientFor, ClusterConnection, insecureWarnings, validateC
 import { containsUnknown, HookModule, plain, plainInputs } from "./core/dynamic";
 import { failOnInvalid, urlsOf } from "./core/validation";
 import { CrossClusterAccess, identityIntent, normaliseAccess, validateKeyArgs } from "./apikey/keyBody";
-import { parseVersion } from "./link/compat";
+import { nodesOlderThan } from "./link/compat";
+import { MIN_STRONG_IDENTITY_VERSION } from "./signing/settings";
 import { createKey, getKey, invalidateKey, KeyInfo, lacksEnrich, unusable, updateKey } from "./apikey/key";
 import { nodeVersions } from "./apikey/checks";
 import { InputError } from "./core/errors";
@@ -70,17 +71,14 @@ export interface ApiKeyOutputs extends ApiKeyInputs {
 const INPUT_KEYS: Array<keyof ApiKeyInputs> = ["remote", "name", "access", "expiration", "metadata", "rotation", "certificateIdentity"];
 
 /** The first Elasticsearch version whose cross-cluster API keys take `certificate_identity`. */
-export const MIN_CERTIFICATE_IDENTITY_VERSION = "9.3.0";
+export const MIN_CERTIFICATE_IDENTITY_VERSION = MIN_STRONG_IDENTITY_VERSION;
 
 /**
  * Why the remote's nodes cannot hold a certificate identity (a node older than 9.3, named with its
  * version), or undefined. Pure; a version that cannot be parsed is not blamed. @internal
  */
 export function identityVersionProblem(nodes: Array<{ name: string; version: string }>, urls: string): string | undefined {
-    const old = nodes.filter((n) => {
-        const v = parseVersion(n.version);
-        return v !== undefined && (v.major < 9 || (v.major === 9 && v.minor < 3));
-    });
+    const old = nodesOlderThan(nodes, MIN_CERTIFICATE_IDENTITY_VERSION);
     if (!old.length) return undefined;
     return `strong identity (certificate_identity) needs Elasticsearch ${MIN_CERTIFICATE_IDENTITY_VERSION} or later on every node of the remote cluster (${urls}); ` +
         `${old.map((n) => `${n.name} runs ${n.version}`).join(", ")}. Upgrade those nodes first, or leave certificateIdentity out`;
@@ -244,10 +242,7 @@ async function enrichOutdated(props: ApiKeyOutputs, k: KeyInfo): Promise<boolean
     const what = `its role descriptor grants ${k.clusterPrivileges!.join(", ") || "no cluster privilege"}, without monitor_enrich: it was made before Elasticsearch 8.15, and ES|QL ENRICH through it is refused`;
     let old: Array<{ name: string; version: string }> = [];
     try {
-        old = (await nodeVersions(clientFor(props.remote), "remote", props.remote)).filter((n) => {
-            const v = parseVersion(n.version);
-            return v !== undefined && (v.major < 8 || (v.major === 8 && v.minor < 15));
-        });
+        old = nodesOlderThan(await nodeVersions(clientFor(props.remote), "remote", props.remote), "8.15.0");
     } catch (e) {
         pulumi.log.warn(`${tag}: ${what}. Could not read the remote nodes' versions (${(e as Error).message.split("\n")[0]}); once every node runs 8.15+, an update of the key adds it`);
         return false;

@@ -10,7 +10,7 @@ import { Client } from "@elastic/elasticsearch";
 import { callCluster, ClusterConnection } from "../core/client";
 import type { CheckFailure } from "../core/validation";
 import { urlsOf } from "../core/validation";
-import { parseVersion } from "../link/compat";
+import { nodesOlderThan } from "../link/compat";
 import { normalDn } from "../link/nodes";
 
 /** The first version in which API-key remote clusters are generally available. */
@@ -35,11 +35,7 @@ export async function nodeVersions(client: Client, side: Side, conn: ClusterConn
 
 /** Why the nodes are too old for API-key remote clusters, or undefined. */
 export function versionProblem(side: Side, conn: ClusterConnection, nodes: Array<{ name: string; version: string }>): CheckFailure | undefined {
-    const min = parseVersion(MIN_API_KEY_VERSION)!;
-    const old = nodes.filter((n) => {
-        const v = parseVersion(n.version);
-        return v !== undefined && (v.major < min.major || (v.major === min.major && v.minor < min.minor));
-    });
+    const old = nodesOlderThan(nodes, MIN_API_KEY_VERSION);
     if (!old.length) return undefined;
     return {
         property: `${side}.urls`,

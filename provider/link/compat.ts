@@ -41,6 +41,18 @@ export function parseVersion(v: unknown): ParsedVersion | undefined {
     return { major: Number(m[1]), minor: Number(m[2]), patch: m[3] === undefined ? 0 : Number(m[3]) };
 }
 
+/** Whether `version` is older than `since` by major.minor (a version that cannot be parsed is not older). @internal */
+export function olderThan(version: string, since: string): boolean {
+    const v = parseVersion(version);
+    const s = parseVersion(since)!;
+    return v !== undefined && (v.major < s.major || (v.major === s.major && v.minor < s.minor));
+}
+
+/** The nodes older than `since` ({@link olderThan}). @internal */
+export function nodesOlderThan<N extends { version: string }>(nodes: readonly N[], since: string): N[] {
+    return nodes.filter((n) => olderThan(n.version, since));
+}
+
 /**
  * The lowest version among the nodes of one cluster (they differ during a rolling upgrade). Compares
  * major, minor and patch numerically and ignores pre-release tags. Returns the entry as the node

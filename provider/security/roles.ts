@@ -34,7 +34,7 @@ import type { CrossClusterRoleArgs } from "../../sdk/crossClusterRole";
 import type { CheckFailure } from "../core/validation";
 import { containsUnknown } from "../core/dynamic";
 import { aliasProblem } from "../link/settings";
-import { parseVersion } from "../link/compat";
+import { olderThan } from "../link/compat";
 
 /** The ready-made role pairs. */
 export type RolePreset = "search" | "replication";
@@ -470,12 +470,6 @@ export function remoteClusterUses(n: Record<string, unknown>): RemoteClusterUse[
         e.privileges.forEach((p, pi) => { if (typeof p === "string") out.push({ property: `localDefinition.remote_cluster[${ei}].privileges[${pi}]`, privilege: p }); });
     });
     return out;
-}
-
-function olderThan(version: string, since: string): boolean {
-    const v = parseVersion(version);
-    const s = parseVersion(since)!;
-    return v !== undefined && (v.major < s.major || (v.major === s.major && v.minor < s.minor));
 }
 
 /**

@@ -37,6 +37,9 @@ export function signingPassphraseSetting(alias: string): string {
     return `${aliasPrefix(alias)}.secure_key_passphrase`;
 }
 
+/** The first Elasticsearch version with strong identity: `certificate_identity` on keys, signed requests. */
+export const MIN_STRONG_IDENTITY_VERSION = "9.3.0";
+
 /** The remote's global list of CAs it verifies signatures against. */
 export const SIGNING_CAS_SETTING = "cluster.remote.signing.certificate_authorities";
 
