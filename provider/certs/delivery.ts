@@ -668,7 +668,8 @@ export async function deliverKeyPair(t: KeyPairTarget, pems: KeyPairPems): Promi
         await f.writeAtomic(p.key, pems.keyPem, keyMode);
         await f.writeAtomic(p.cert, pems.certPem, PUBLIC_FILE_MODE);
     } catch (err) {
-        throw new NodeAccessError(`could not write the signing files to ${t.directory}${onHost(f)}: ${(err as Error).message}`, { host: f.where, path: t.directory }, { cause: err });
+        // writing: the key may be new beside the old certificate, so the caller puts this node back too.
+        throw new NodeAccessError(`could not write the signing files to ${t.directory}${onHost(f)}: ${(err as Error).message}`, { host: f.where, path: t.directory, writing: true }, { cause: err });
     }
 }
 

@@ -611,7 +611,7 @@ async function changeSigning(client: Client, olds: LinkOutputs, i: LinkInputs, r
     const prev = olds.signing as LinkSigning | undefined;
     const next = i.signing as LinkSigning | undefined;
     const what = !prev ? "starting to sign" : !next ? "stopping the signing of" : "changing the signing of";
-    await withUndo((w) => signingSteps(w, client, i, prev, next, force), {
+    await withUndo((w) => signingSteps(w, client, i, prev, next, force, keystores(olds)), {
         undone: (err, cleanup) => new EsRemoteError(`${what} remote cluster '${i.alias}' failed: ${err.message}; ${cleanup}. The stack keeps the link's previous signing`, { alias: i.alias }, { cause: err }),
         interrupted: (err, _failed, cleanup) => recorded(
             `${what} remote cluster '${i.alias}' failed: ${err.message}; ${cleanup}. What it wrote may still be on the cluster, so the stack records the link as not finished: ${NEXT_UP}`,

@@ -19,15 +19,19 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { Client } from "@elastic/elasticsearch";
 import { containsUnknown } from "../core/dynamic";
-import { EsRemoteError } from "../core/errors";
+import { EsRemoteError, VersionIncompatibilityError } from "../core/errors";
+import { clientFor, ClusterConnection } from "../core/client";
+import { urlsOf } from "../core/validation";
+import { nodeVersions } from "../apikey/checks";
 import type { Writes } from "../core/steps";
 import type { CheckFailure } from "../core/validation";
 import { isPemCertificate } from "../certs/pem";
 import { deliverKeyPair, KeyPairTarget, readKeyPair, releaseKeyPair } from "../certs/delivery";
 import { onLocation } from "../access/node";
-import { KeystoreTarget, keystoreWhere, secureSettingState } from "../apikey/keystore";
+import { keystoreKey, KeystoreTarget, keystoreWhere, secureSettingState } from "../apikey/keystore";
 import { identityMatches, signingCertificateProblems, subjectDnRfc2253 } from "../signing/certificate";
-import { signingFilesFor, SigningFiles, signingPassphraseSetting, signingSettingsBody } from "../signing/settings";
+import { MIN_STRONG_IDENTITY_VERSION, signingFilesFor, SigningFiles, signingPassphraseSetting, signingSettingsBody } from "../signing/settings";
+import { nodesOlderThan } from "./compat";
 import { putSettings } from "./io";
 import { deliverSecureSetting, keystores, keystoresClean, withdrawSecureSetting } from "./keystores";
 import type { LinkInputs } from "./types";
@@ -36,7 +40,7 @@ import type { LinkInputs } from "./types";
 export type LinkSigning = NonNullable<LinkInputs["signing"]>;
 
 /** The first Elasticsearch version that signs cross-cluster requests. */
-export const MIN_SIGNING_VERSION = "9.3.0";
+export const MIN_SIGNING_VERSION = MIN_STRONG_IDENTITY_VERSION;
 
 const PEM_KEY = /^-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----\s*$/;
 
@@ -119,10 +123,7 @@ export function identityProblem(certPem: string, identity: string | undefined, k
 
 /** Nodes older than {@link MIN_SIGNING_VERSION}, named with their versions, as a failure of `signing`; undefined when all are new enough. */
 export function signingVersionProblem(side: "local" | "remote", urls: string, nodes: Array<{ name: string; version: string }>): CheckFailure | undefined {
-    const old = nodes.filter((n) => {
-        const m = /^(\d+)\.(\d+)/.exec(n.version);
-        return m !== null && (Number(m[1]) < 9 || (Number(m[1]) === 9 && Number(m[2]) < 3));
-    });
+    const old = nodesOlderThan(nodes, MIN_SIGNING_VERSION);
     if (!old.length) return undefined;
     return {
         property: "signing",
@@ -149,26 +150,53 @@ function signingFilesClean(e: unknown): boolean {
     return e instanceof EsRemoteError && e.details.signingFilesClean === true;
 }
 
+/** Whether a failed {@link deliverKeyPair} may have written a file (it failed in the writes, not before them). */
+function mayHaveWritten(e: unknown): boolean {
+    return (e as { details?: { writing?: unknown } } | undefined)?.details?.writing === true;
+}
+
 /**
- * Writes the pair on every node (all hosts at once). If a node cannot be written, the nodes already
- * written get back what they held before this write (`previous`: the pair they held, for a
- * rotation; none: what was there before the first write) before this throws, naming the node.
+ * Puts back on one node what it held before `pems` were written: `previous` where the state recorded
+ * the previous pair (`previousOn`; absent: every node), else what was there before the first write
+ * (a node new to keystoreOn never gets a key the state did not put there).
  */
-export async function placeSigningFiles(i: Pick<LinkInputs, "alias" | "keystoreOn">, pems: LinkSigning, previous?: LinkSigning): Promise<void> {
+function restoreNode(t: KeystoreTarget, alias: string, pems: LinkSigning, previous: LinkSigning | undefined, previousOn: KeystoreTarget[] | undefined): Promise<unknown> {
+    const recorded = previous && (!previousOn || previousOn.some((o) => keystoreKey(o) === keystoreKey(t)));
+    return recorded ? deliverKeyPair(pairTarget(t, alias), previous!) : releaseKeyPair(pairTarget(t, alias), pems);
+}
+
+/**
+ * Writes the pair on every node (all hosts at once). If a node cannot be written, the nodes written
+ * (and a node that failed part-way, which may hold the new key beside the old certificate) get back
+ * what they held before this write ({@link restoreNode}) before this throws, naming the node. A node
+ * that failed before writing anything (unreachable, no certs/ folder) is left as it is: it is clean.
+ */
+export async function placeSigningFiles(i: Pick<LinkInputs, "alias" | "keystoreOn">, pems: LinkSigning, previous?: LinkSigning, previousOn?: KeystoreTarget[]): Promise<void> {
     const targets = keystores(i);
     const results = await Promise.allSettled(targets.map((t) => deliverKeyPair(pairTarget(t, i.alias), pems)));
     const failed = targets.filter((_, k) => results[k].status === "rejected");
     if (!failed.length) return;
     const written = targets.filter((_, k) => results[k].status === "fulfilled");
-    // A node whose write failed may hold the new key beside the old certificate: it is put back too.
-    const undo = await Promise.allSettled(targets.map((t) => (previous ? deliverKeyPair(pairTarget(t, i.alias), previous) : releaseKeyPair(pairTarget(t, i.alias), pems))));
-    const undoFailed = targets.filter((_, k) => undo[k].status === "rejected");
+    const touched = targets.filter((_, k) => results[k].status === "fulfilled" || mayHaveWritten((results[k] as PromiseRejectedResult).reason));
+    const undo = await Promise.allSettled(touched.map((t) => restoreNode(t, i.alias, pems, previous, previousOn)));
+    const undoFailed = touched.filter((_, k) => undo[k].status === "rejected");
     const why = failed.map((t) => `${keystoreWhere(t)}: ${((results[targets.indexOf(t)] as PromiseRejectedResult).reason as Error).message}`).join("; ");
     const back = undoFailed.length === 0
         ? `${written.length ? `the ${written.length} node(s) already written hold ${previous ? "the previous signing files" : "what they held before"} again` : "no node was written"}`
         : `putting the files back failed on ${undoFailed.map(keystoreWhere).join(", ")}`;
     throw new EsRemoteError(`could not write the signing files of remote cluster '${i.alias}' on every node: ${why}; ${back}`,
         { nodes: failed.map(keystoreWhere), signingFilesClean: undoFailed.length === 0 }, { cause: (results.find((r) => r.status === "rejected") as PromiseRejectedResult).reason });
+}
+
+/**
+ * The undo of a write of `pems` that succeeded on every node: each node gets back what it held
+ * before ({@link restoreNode}); never a release of a recorded previous pair, so a node that cannot be
+ * put back leaves the others holding the files their settings name. Throws the first failure.
+ */
+async function restoreSigningFiles(i: Pick<LinkInputs, "alias" | "keystoreOn">, pems: LinkSigning, previous: LinkSigning, previousOn: KeystoreTarget[] | undefined): Promise<void> {
+    const results = await Promise.allSettled(keystores(i).map((t) => restoreNode(t, i.alias, pems, previous, previousOn)));
+    const first = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (first) throw first.reason;
 }
 
 /** Gives up the pair on every node (what was there before the first write back, or removed); throws the first failure after trying all. */
@@ -201,13 +229,28 @@ export async function putSigningSettings(client: Client, i: Pick<LinkInputs, "al
     await putSettings(client, i.local, `${files ? "write" : "remove"} the signing settings of remote cluster '${i.alias}' (PUT _cluster/settings)`, signingSettingsBody(i.alias, files).persistent);
 }
 
+/** Throws, writing nothing, when a node of either side (the remote when its connection is given) is older than 9.3. */
+async function refuseOldNodes(client: Client, i: LinkInputs): Promise<void> {
+    const sides: Array<["local" | "remote", Client, ClusterConnection]> = [["local", client, i.local]];
+    if (i.remote && !containsUnknown(i.remote)) sides.push(["remote", clientFor(i.remote), i.remote]);
+    for (const [side, c, conn] of sides) {
+        const nodes = await nodeVersions(c, side, conn);
+        const p = signingVersionProblem(side, urlsOf(conn), nodes);
+        if (!p) continue;
+        const oldest = nodesOlderThan(nodes, MIN_SIGNING_VERSION).map((n) => n.version).sort()[0];
+        throw new VersionIncompatibilityError(`remote cluster '${i.alias}': ${p.reason}. Nothing of the signing was written`, {
+            localVersion: side === "local" ? oldest : "", remoteVersion: side === "remote" ? oldest : "", rule: `signing needs ${MIN_SIGNING_VERSION}+ on every node of both clusters`,
+        });
+    }
+}
+
 /**
  * The steps that make the link sign as `next` declares, from what `prev` (the state) had, each with
  * its undo on `w`: start (files, passphrase, settings), stop (settings, passphrase, files), or change
  * (new files over the same paths, the passphrase, the settings written again). `force`: after an
  * interrupted write or drift, every step of `next` runs even if `prev` says it is done.
  */
-export async function signingSteps(w: Writes, client: Client, i: LinkInputs, prev: LinkSigning | undefined, next: LinkSigning | undefined, force = false): Promise<void> {
+export async function signingSteps(w: Writes, client: Client, i: LinkInputs, prev: LinkSigning | undefined, next: LinkSigning | undefined, force = false, prevOn?: KeystoreTarget[]): Promise<void> {
     const files = signingFilesFor(i.alias);
     if (!next) {
         if (!prev) return;
@@ -217,14 +260,17 @@ export async function signingSteps(w: Writes, client: Client, i: LinkInputs, pre
                 () => addPassphrase(client, i, prev.keyPassphrase!), { undoIfFailed: () => true, undoneText: "the keystores hold the passphrase again" });
         }
         // Last, once no setting names them; a node that fails gets its files back with the rest.
-        await w.step("remove the signing files", () => releaseSigningFiles(i, prev), () => placeSigningFiles(i, prev),
+        await w.step("remove the signing files", () => releaseSigningFiles(i, prev), () => placeSigningFiles(i, prev, prev),
             { undoIfFailed: () => true, undoneText: "the signing files were written back" });
         return;
     }
+    // The preview's version rule again, before the first write: the connections may not have been
+    // known at preview (clusters made in the same program), and nodes change between preview and up.
+    if (!prev || force) await refuseOldNodes(client, i);
     const same = !force && prev !== undefined && prev.certPem === next.certPem && prev.keyPem === next.keyPem;
     if (!same) {
-        await w.step(prev ? "write the new signing files" : "place the signing files", () => placeSigningFiles(i, next, prev),
-            () => (prev ? placeSigningFiles(i, prev) : releaseSigningFiles(i, next)),
+        await w.step(prev ? "write the new signing files" : "place the signing files", () => placeSigningFiles(i, next, prev, prevOn),
+            () => (prev ? restoreSigningFiles(i, next, prev, prevOn) : releaseSigningFiles(i, next)),
             { undoIfFailed: (e) => !signingFilesClean(e), undoneText: prev ? "the previous signing files were written back" : "the signing files were removed" });
     }
     if (next.keyPassphrase !== undefined && (force || next.keyPassphrase !== prev?.keyPassphrase)) {

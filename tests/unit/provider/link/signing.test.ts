@@ -275,6 +275,38 @@ describe("RemoteClusterLink.signing: lifecycle and undo (a fake local cluster)",
         await link.delete("k1", up.outs);
     });
 
+    it("a node added to keystoreOn whose files cannot be written: the nodes already signing keep their files (the setting names them), and the new node gets no key", async () => {
+        // No certs/ folder on the new node: its delivery fails before writing anything.
+        const added = { esHome: fc.keystore.esHome, configDir: path.join(path.dirname(fc.keystore.configDir), "config-new") };
+        fs.mkdirSync(path.join(added.configDir, "fake-keystore"), { recursive: true });
+        fs.writeFileSync(path.join(added.configDir, "elasticsearch.keystore"), "fake keystore (see fake-keystore/)\n");
+        const cred = fakeCredential();
+        const signing = { certPem: a.certPem, keyPem: a.keyPem };
+        const r = await link.create(inputs("n1", cred, signing));
+        await assert.rejects(link.update("n1", r.outs, { ...inputs("n1", cred, signing), keystoreOn: [fc.keystore, added] }), (e: any) => {
+            assert.match(e.message, /could not write the signing files of remote cluster 'n1' on every node: .*config-new\/certs.* is missing/);
+            assert.doesNotMatch(e.message, /putting the files back failed/);
+            return true;
+        });
+        assert.strictEqual(read("n1", "crt"), a.certPem, "the signing node keeps its certificate");
+        assert.strictEqual(read("n1", "key"), a.keyPem, "and its key");
+        assert.deepStrictEqual(signingKeys("n1"), ["cluster.remote.n1.signing.certificate", "cluster.remote.n1.signing.key"]);
+        assert.strictEqual(fs.existsSync(path.join(added.configDir, "certs")), false);
+        await link.delete("n1", r.outs);
+    });
+
+    it("the write itself refuses a local node older than 9.3 (unknown at preview), naming it, before any signing file is written", async () => {
+        fc.version = "9.2.3";
+        await assert.rejects(link.create(inputs("v1", fakeCredential(), { certPem: a.certPem, keyPem: a.keyPem })), (e: any) => {
+            assert.match(e.message, /needs Elasticsearch 9\.3\.0 or later on every node of both clusters; the local cluster \(https:\/\/127\.0\.0\.1:\d+\) has n1 on 9\.2\.3.*Nothing of the signing was written/);
+            return true;
+        });
+        assert.strictEqual(read("v1", "crt"), undefined);
+        assert.strictEqual(read("v1", "key"), undefined);
+        assert.deepStrictEqual(Object.keys(fc.persistent), [], "the create took the alias back");
+        assert.deepStrictEqual(fc.keystoreSettings(), []);
+    });
+
     it("a certificate link refuses signing at check, naming the property", async () => {
         const r = await link.check({}, { local: fc.conn, alias: "c1", seeds: ["127.0.0.1:9300"], signing: { certPem: a.certPem, keyPem: a.keyPem } });
         assert.deepStrictEqual(r.failures.map((f: any) => f.property), ["signing"]);
