@@ -180,6 +180,7 @@ export async function preflight(olds: Partial<LinkOutputs>, news: LinkInputs): P
     }
     if (containsUnknown(news.remote)) return f;
     const remote = clientFor(news.remote);
+    const readKey = keyReader(remote, news);
     try {
         const remoteNodes = await nodeVersions(remote, "remote", news.remote);
         const v = versionProblem("remote", news.remote, remoteNodes);
@@ -188,7 +189,7 @@ export async function preflight(olds: Partial<LinkOutputs>, news: LinkInputs): P
             const sv = signingVersionProblem("remote", urlsOf(news.remote), remoteNodes);
             if (sv) f.push(sv);
             else {
-                const ip = await signingIdentityCheck(remote, news, signing);
+                const ip = await signingIdentityCheck(readKey, news, signing);
                 if (ip) f.push(ip);
             }
         }
@@ -210,7 +211,7 @@ export async function preflight(olds: Partial<LinkOutputs>, news: LinkInputs): P
     } catch (e) {
         f.push({ property: "remote.urls", reason: (e as Error).message });
     }
-    if (!f.length) await keyAccessWarnings(local, remote, news);
+    if (!f.length) await keyAccessWarnings(local, remote, news, readKey);
     return f;
 }
 
@@ -240,23 +241,39 @@ async function localTrustProblem(local: Client, news: LinkInputs, chain: { issue
     return { ...refusing[0].problem!, reason: `${refusing[0].problem!.reason} (local node${refusing.length > 1 ? "s" : ""} ${refusing.map((v) => v.n.name).join(", ")} of ${nodes.length})` };
 }
 
+/** The key the credential belongs to, as read on the remote: undefined while the credential or the remote is not known. */
+type KeyRead = { id: string; key?: KeyInfo; error?: Error };
+type KeyReader = () => Promise<KeyRead | undefined>;
+
+/** Reads the credential's key on the remote by its id (`GET _security/api_key?id=`) once, however many checks ask. */
+function keyReader(remote: Client, news: LinkInputs): KeyReader {
+    let read: Promise<KeyRead | undefined> | undefined;
+    return () => (read ??= (async () => {
+        if (typeof news.credential !== "string" || containsUnknown(news.credential) || !news.remote) return undefined;
+        const id = keyIdOf(news.credential);
+        try {
+            return { id, key: await getKey(remote, news.remote, id) };
+        } catch (e) {
+            return { id, error: e as Error };
+        }
+    })());
+}
+
 /**
  * The signing certificate's subject DN against the `certificate_identity` of the key the credential
  * belongs to, read on the remote by its id: a failure naming `signing.certPem` when they do not
  * match; a key that cannot be read, or requires no identity, is said in the log (never a failure).
  */
-async function signingIdentityCheck(remote: Client, news: LinkInputs, signing: LinkSigning): Promise<CheckFailure | undefined> {
+async function signingIdentityCheck(readKey: KeyReader, news: LinkInputs, signing: LinkSigning): Promise<CheckFailure | undefined> {
     const tag = `remote cluster '${news.alias}'`;
-    if (typeof news.credential !== "string" || containsUnknown(news.credential) || !news.remote) {
+    const r = await readKey();
+    if (!r) {
         pulumi.log.info(`${tag}: the API key is not known yet; the signing certificate's DN is checked against its certificate_identity when it is`);
         return undefined;
     }
-    const id = keyIdOf(news.credential);
-    let k: KeyInfo | undefined;
-    try {
-        k = await getKey(remote, news.remote, id);
-    } catch (e) {
-        pulumi.log.info(`${tag}: could not read API key ${id} on the remote cluster (${(e as Error).message.split("\n")[0]}); the signing certificate's DN is NOT checked against its certificate_identity`);
+    const { id, key: k } = r;
+    if (r.error) {
+        pulumi.log.info(`${tag}: could not read API key ${id} on the remote cluster (${r.error.message.split("\n")[0]}); the signing certificate's DN is NOT checked against its certificate_identity`);
         return undefined;
     }
     if (!k) {
@@ -282,18 +299,16 @@ export function keyIdOf(credential: string): string {
  * the key is read on the remote by its id (`GET _security/api_key?id=`), the roles on the local
  * cluster (`GET _security/role`). Only the key's id is ever printed.
  */
-export async function keyAccessWarnings(local: Client, remote: Client, news: LinkInputs): Promise<void> {
+export async function keyAccessWarnings(local: Client, remote: Client, news: LinkInputs, readKey: KeyReader = keyReader(remote, news)): Promise<void> {
     const tag = `remote cluster '${news.alias}'`;
-    if (typeof news.credential !== "string" || containsUnknown(news.credential) || !news.remote) {
+    const r = await readKey();
+    if (!r) {
         pulumi.log.info(`${tag}: the API key is not known yet; whether its access covers the local roles is checked when it is`);
         return;
     }
-    const id = keyIdOf(news.credential);
-    let k: KeyInfo | undefined;
-    try {
-        k = await getKey(remote, news.remote, id);
-    } catch (e) {
-        pulumi.log.info(`${tag}: could not read API key ${id} on the remote cluster (${(e as Error).message.split("\n")[0]}); whether its access covers the local roles is not checked (the remote user needs manage_api_key or manage_security)`);
+    const { id, key: k } = r;
+    if (r.error) {
+        pulumi.log.info(`${tag}: could not read API key ${id} on the remote cluster (${r.error.message.split("\n")[0]}); whether its access covers the local roles is not checked (the remote user needs manage_api_key or manage_security)`);
         return;
     }
     const why = unusable(k);
