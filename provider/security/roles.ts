@@ -34,7 +34,7 @@ import type { CrossClusterRoleArgs } from "../../sdk/crossClusterRole";
 import type { CheckFailure } from "../core/validation";
 import { containsUnknown } from "../core/dynamic";
 import { aliasProblem } from "../link/settings";
-import { olderThan } from "../link/compat";
+import { nodesOlderThan } from "../link/compat";
 
 /** The ready-made role pairs. */
 export type RolePreset = "search" | "replication";
@@ -52,14 +52,14 @@ export const ROLE_MODELS: readonly RoleModel[] = ["certificate", "apiKey"];
 export const APIKEY_SEARCH_REMOTE_INDEX_PRIVILEGES: readonly string[] = ["read", "read_cross_cluster", "view_index_metadata"];
 /** `remote_indices` privileges of the replication preset in the API-key model, on the leader indices. */
 export const APIKEY_REPLICATION_REMOTE_INDEX_PRIVILEGES: readonly string[] = ["cross_cluster_replication"];
-/** The cluster privileges a `remote_cluster` entry accepts (8.15: monitor_enrich; 8.17: monitor_stats). */
-export const REMOTE_CLUSTER_PRIVILEGES: readonly string[] = ["monitor_enrich", "monitor_stats"];
 /**
  * The first Elasticsearch version whose roles take each `remote_cluster` privilege: the field came
  * with `monitor_enrich` in 8.15 (elastic/elasticsearch#107493), `monitor_stats` in 8.17 (#114964);
  * an older node has no `remote_cluster` field at all.
  */
 export const REMOTE_CLUSTER_PRIVILEGE_SINCE: Readonly<Record<string, string>> = { monitor_enrich: "8.15.0", monitor_stats: "8.17.0" };
+/** The cluster privileges a `remote_cluster` entry accepts (the keys of {@link REMOTE_CLUSTER_PRIVILEGE_SINCE}). */
+export const REMOTE_CLUSTER_PRIVILEGES: readonly string[] = Object.keys(REMOTE_CLUSTER_PRIVILEGE_SINCE);
 
 /** A role body as the create-or-update roles API takes it (`cluster`, `indices`, `run_as`, …). */
 export type RoleBody = Record<string, unknown>;
@@ -482,7 +482,7 @@ export function remoteClusterVersionProblems(uses: RemoteClusterUse[], nodes: Ar
     for (const u of uses) {
         const since = REMOTE_CLUSTER_PRIVILEGE_SINCE[u.privilege];
         if (!since) continue;
-        const old = nodes.filter((x) => olderThan(x.version, since));
+        const old = nodesOlderThan(nodes, since);
         if (!old.length) continue;
         f.push({
             property: u.property,
