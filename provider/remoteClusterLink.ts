@@ -1,46 +1,49 @@
 /**
  * Hooks of `RemoteClusterLink`: registers a remote cluster on a local cluster and owns exactly the
- * `cluster.remote.<alias>.*` persistent settings it wrote (steps 1 and 3 of Elastic's procedure).
+ * `cluster.remote.<alias>.*` persistent settings it wrote (steps 1 and 3 of Elastic's procedure),
+ * and, with an API key, the keystore entries and signing files that go with them. One lifecycle for
+ * both security models; what differs is the link's model ({@link LinkModel}, provider/link/model.ts:
+ * ./link/certificateModel.ts and ./link/apiKeyModel.ts):
  *
- * - check: validates every input, then (when the connections are known) checks versions,
- *   prerequisites and mutual trust against the real clusters, before anything is written;
- * - create: refuses an existing alias unless `adoptExisting`, writes the settings in one request,
- *   waits for `_remote/info` to say connected, and removes what it wrote if it never does;
- * - update: writes only what changed (a mode switch clears the other mode's keys in the same request);
- * - read: reports the settings as they are on the cluster (hand edits become drift; a removed alias
- *   makes the resource gone);
- * - delete: sets exactly this alias's keys to null; an alias already gone is success.
+ * - check: validates every input, then the model's checks against the real clusters (versions,
+ *   prerequisites, trust, keystores, licenses), before anything is written;
+ * - create: claims the alias in this process, refuses an existing alias unless `adoptExisting`,
+ *   runs the model's write-time refusals, then its writes, the settings in one request, and the wait
+ *   for every local node to connect, each write with its undo: a failure takes them back, and if
+ *   that fails too the engine records the link as not finished, so the next `up` finishes it;
+ * - update: a model switch is a migration (./link/migration.ts); otherwise the model's writes and
+ *   only the settings that changed (a mode switch clears the other mode's keys in the same request);
+ * - read: the settings as the nodes apply them (hand edits become drift; a removed alias makes the
+ *   resource gone), the versions and UUIDs now, and the model's drift (keystores, signing files);
+ * - delete: this alias's keys set to null, then what the model placed on the nodes; an alias
+ *   already gone is success.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Client } from "@elastic/elasticsearch";
 import { clientFor, ClusterConnection, insecureWarnings, validateConnection } from "./core/client";
-import { containsUnknown, HookModule, plain } from "./core/dynamic";
-import {
-    ClusterUnreachableError, ConflictError, CreateInterruptedError, EsRemoteError, RemoteNotConnectedError, VersionIncompatibilityError,
-} from "./core/errors";
+import { containsUnknown, HookModule, plain, plainInputs } from "./core/dynamic";
+import { ConflictError, CreateInterruptedError, EsRemoteError } from "./core/errors";
 import { forgetFact } from "./core/facts";
+import { withUndo } from "./core/steps";
 import { clusterUuidOf } from "./security/identity";
 import { CheckFailure, failOnInvalid, urlsOf } from "./core/validation";
-import {
-    gatewayNodes, hostnameVerdict, hostOf, NameCheck, NodeFacts, nodeTrustVerdict, remoteClientNodes, versionVerdict,
-} from "./link/nodes";
-import { ClusterFacts, probeCluster, transportSans } from "./link/probe";
 import { claimAlias, holdAlias, releaseAlias, releaseClaim } from "./link/claim";
-import { nothingPaused, pausedText, resumeReplication } from "./link/replication";
+import { nothingPaused } from "./link/replication";
 import { desiredSettings, inputsOf, linkOutputs, nextUp, recorded, refuseOtherCluster } from "./link/state";
-import type { LinkInputs, LinkOutputs } from "./link/types";
-import {
-    clearBody, diffSettings, ObservedSettings, RemoteSettings, settingsBody, SETTING_KEYS,
-    validateRemoteArgs,
-} from "./link/settings";
-import { prerequisiteFailures } from "./link/trust";
-import * as apiKeyLink from "./link/apiKeyLink";
-import { aliasConflict, currentStatus, observe, observeForCreate, putSettings, remoteInfoText, RemoteStatus, remoteStatus, waitConnected, warnUnasked } from "./link/io";
+import type { LinkInputs, LinkOutputs, LinkRecordOutputs } from "./link/types";
+import { clearBody, diffSettings, settingsBody, SETTING_KEYS, validateRemoteArgs } from "./link/settings";
+import { validateApiKeyLinkArgs } from "./link/apiKeyModel";
+import { keystoresClean } from "./link/keystores";
+import { isApiKey, LinkModel, modelOf, Sides, Unfinished } from "./link/model";
+import { resumeLeftPaused, switchModel } from "./link/migration";
+import { aliasConflict, currentStatus, observe, observeForCreate, putSettings, RemoteStatus, remoteStatus, waitConnected, warnUnasked } from "./link/io";
 
 /** What to do when a version pair is wire-compatible but not a supported cross-cluster search configuration. */
 export type CcsCompatibility = "enforce" | "warn" | "ignore";
 
 export type { LinkInputs, LinkOutputs } from "./link/types";
+
+/** @internal Forgets the once-per-process warnings (tests run many "processes" in one). */
+export { forgetWarnings } from "./link/certificateModel";
 
 const DEFAULT_TIMEOUT_SECONDS = 60;
 
@@ -73,11 +76,6 @@ function validateOwnArgs(n: Record<string, unknown>): CheckFailure[] {
     return f;
 }
 
-/** Which certificates the link's checks must see: probes from before their delivery are not reused. */
-function generation(i: Partial<LinkInputs>): string {
-    return JSON.stringify(i.waitForCertificates ?? null);
-}
-
 /**
  * Validation without the network (pure): every input, each failure naming the property.
  * @internal
@@ -88,102 +86,13 @@ export function validateLinkInputs(news: Record<string, unknown>): CheckFailure[
     if (news.remote !== undefined && !containsUnknown(news.remote)) failures.push(...validateConnection("remote", news.remote));
     failures.push(...validateRemoteArgs(news));
     failures.push(...validateOwnArgs(news));
-    failures.push(...apiKeyLink.validateApiKeyLinkArgs(news));
+    failures.push(...validateApiKeyLinkArgs(news));
     return failures;
 }
 
 /** A sentence ends with one full stop, whatever the text before it ended with. */
 function sentence(s: string): string {
     return `${s.replace(/[.\s]+$/, "")}.`;
-}
-
-// ------------------------------------------------------------------- once per process
-
-/** Clusters the 9.0 deprecation of certificate trust was already reported for, in this provider process. */
-const deprecationWarned = new Set<string>();
-
-function clusterKey(f: ClusterFacts | undefined, conn: ClusterConnection): string {
-    return f?.clusterUuid ?? urlsOf(conn);
-}
-
-/** @internal Forgets the once-per-process warnings (tests run many "processes" in one). */
-export function forgetWarnings(): void {
-    deprecationWarned.clear();
-}
-
-// ---------------------------------------------------------------------------------- sides
-
-/** Connection facts about both sides, as the hooks that write need them. */
-interface Sides {
-    local: ClusterFacts;
-    remote?: ClusterFacts;
-}
-
-/** What is known of a cluster whose nodes could not be read: one node, reached through the connection. */
-function unknownFacts(): ClusterFacts {
-    return { minVersion: "", versions: [], securityEnabled: true, transportTls: true, transportCertIssuers: [], trustedCaSubjects: [], trustKnown: false, nodes: [] };
-}
-
-async function probeSides(inputs: LinkInputs, localClient: Client): Promise<Sides> {
-    let local: ClusterFacts;
-    try {
-        local = await probeCluster("local", inputs.local, localClient, generation(inputs));
-    } catch (e) {
-        // A cluster that cannot be reached stops the hook; one that answers something unexpected
-        // about its nodes still gets the settings (check judged it), without per-node verdicts.
-        if (e instanceof ClusterUnreachableError) throw e;
-        pulumi.log.warn(`remote cluster '${inputs.alias}': could not read the local cluster's nodes (${(e as Error).message}); its connection is judged through ${urlsOf(inputs.local)} only`);
-        local = unknownFacts();
-    }
-    let remote: ClusterFacts | undefined;
-    if (inputs.remote) {
-        try {
-            remote = await probeCluster("remote", inputs.remote, undefined, generation(inputs));
-        } catch (e) {
-            pulumi.log.warn(`remote cluster '${inputs.alias}': could not read the remote cluster's nodes and version: ${(e as Error).message}`);
-        }
-    }
-    return { local, remote };
-}
-
-// ----------------------------------------------------------------------------- connection
-
-function notConnected(alias: string, inputs: LinkInputs, status: RemoteStatus, sides: Sides, timeoutSeconds: number, cleanup: string): RemoteNotConnectedError {
-    const target = inputs.mode === "proxy" ? `proxy address ${inputs.proxyAddress}` : `seeds ${(inputs.seeds ?? []).join(", ")}`;
-    const down = status.perNode.filter((p) => p.asked && !p.connected);
-    const gateways = sides.remote ? gatewayNodes(sides.remote.nodes, inputs.mode ?? "sniff").map((n) => n.transportAddress).filter((a): a is string => !!a) : [];
-    const nodes = down.length
-        ? `local node${down.length > 1 ? "s" : ""} ${down.map((p) => `${p.node.name} (tried ${p.targets?.join(", ") ?? target}${inputs.mode !== "proxy" && gateways.length ? `, then the gateway addresses ${gateways.join(", ")}` : ""}; ${p.numNodesConnected ?? p.numProxySocketsConnected ?? 0} connected)`).join("; ")} did not connect`
-        : "no local node answered";
-    // Sniff mode dials the seeds to learn the remote's nodes, then dials the addresses those nodes
-    // publish: when the local nodes cannot route there (another network, NAT, containers) the seed
-    // answers and the link still never connects.
-    const seedHosts = new Set((inputs.seeds ?? []).map((s) => s.trim()));
-    const elsewhere = inputs.mode !== "proxy" && gateways.length > 0 && gateways.some((g) => !seedHosts.has(g));
-    const publish = elsewhere
-        ? ` In sniff mode the seeds are only used to discover the remote's gateway nodes; the local nodes then connect to the transport addresses those nodes publish (${gateways.join(", ")}). ` +
-          `If the local nodes cannot reach those addresses, use mode: "proxy" with proxyAddress set to an address that reaches the remote cluster (a TCP proxy or load balancer in front of it; serverName for SNI routing), ` +
-          `or make the remote nodes publish reachable addresses (transport.publish_host).`
-        : "";
-    return new RemoteNotConnectedError(
-        `remote cluster '${alias}' was registered on the local cluster (${urlsOf(inputs.local)}) but did not connect within ${timeoutSeconds}s; ${cleanup}. ` +
-        `${status.nodesConnected} of ${status.nodesTotal} local node(s) with the remote_cluster_client role connected: ${nodes}.${publish} ` +
-        `_remote/info: ${remoteInfoText(status)}. Likely causes: the ${target} cannot be reached from the local cluster's nodes ` +
-        `(transport port, not HTTP); the two clusters do not trust each other's transport CA (see the nodes' logs for 'certificate' errors); ` +
-        `incompatible versions. Set waitForConnection: false to register it without waiting.`,
-        {
-            alias,
-            nodesNotConnected: down.map((p) => p.node.name),
-            gatewayAddresses: gateways,
-            remoteInfo: Object.fromEntries(status.perNode.map((p) => [p.node.name, { connected: p.connected, numNodesConnected: p.numNodesConnected, numProxySocketsConnected: p.numProxySocketsConnected }])),
-        },
-    );
-}
-
-function outputs(inputs: LinkInputs, status: RemoteStatus | undefined, sides: Partial<Sides>, adoptedFrom?: RemoteSettings): LinkOutputs {
-    return linkOutputs(inputs, status, { local: sides.local?.minVersion ?? "", remote: sides.remote?.minVersion }, undefined, {
-        localClusterUuid: sides.local?.clusterUuid, remoteClusterUuid: sides.remote?.clusterUuid, adoptedFrom,
-    });
 }
 
 /** Every run that uses an unverified TLS connection says so. */
@@ -193,174 +102,52 @@ export function warnInsecure(i: { local?: ClusterConnection; remote?: ClusterCon
     }
 }
 
-// ------------------------------------------------------------------------------- verdicts
-
-/** The version verdict over node pairs; refusals as check failures. */
-function versionFailures(news: LinkInputs, local: ClusterFacts, remote: ClusterFacts, warn = true): { failures: CheckFailure[]; rule?: string } {
-    const outcome = versionVerdict(local.nodes, remote.nodes, news.mode ?? "sniff");
-    if (warn) outcome.warnings.forEach((w) => pulumi.log.warn(`remote cluster '${news.alias}': ${w}`));
-    if (outcome.failures.length) {
-        const rule = outcome.pairs.find((p) => !p.verdict.wireCompatible)?.verdict.rule;
-        if (local.nodes.length === 1 && remote.nodes.length === 1 && rule) {
-            // One node each: the pair is the clusters; the message names the two versions.
-            const verdict = outcome.pairs[0].verdict;
-            return { failures: [{ property: "remote.urls", reason: `${sentence(verdict.reason)} Nothing was written.` }], rule };
-        }
-        return { failures: outcome.failures, rule };
-    }
-    if (!outcome.ccs.supported) {
-        const mode = news.ccsCompatibility ?? "warn";
-        if (mode === "enforce") {
-            return { failures: [{ property: "ccsCompatibility", reason: `${outcome.ccs.reason} (ccsCompatibility: enforce; set it to warn or ignore to link anyway)` }] };
-        } else if (mode === "warn" && warn) {
-            pulumi.log.warn(`remote cluster '${news.alias}': ${outcome.ccs.reason} (set ccsCompatibility: ignore to silence this, or enforce to refuse)`);
-        }
-    }
-    return { failures: [] };
-}
-
-/** The TLS handshake the local nodes make checks the names they dial against the remote's certificates. */
-async function hostnameWarnings(news: LinkInputs, local: ClusterFacts, remote: ClusterFacts): Promise<void> {
-    // Elasticsearch's default is `full`. The local nodes verify the names they dial; a remote
-    // running `full` is the usual sign that the pair uses hostname verification.
-    const full = (n: NodeFacts) => (n.verificationMode ?? "full").toLowerCase() === "full";
-    if (!remoteClientNodes(local.nodes).some(full) && !remote.nodes.some(full)) return;
-    const checks: Array<Promise<NameCheck>> = [];
-    const check = async (name: string, source: string, address: string, serverName?: string): Promise<NameCheck> => {
-        const r = await transportSans(address, serverName);
-        return { name, source, sans: r.sans, error: r.error };
-    };
-    if (news.mode === "proxy" && news.proxyAddress) {
-        checks.push(check(news.serverName ?? hostOf(news.proxyAddress), news.serverName ? "serverName" : "proxyAddress", news.proxyAddress, news.serverName));
-    } else {
-        (news.seeds ?? []).forEach((s, i) => checks.push(check(hostOf(s), `seeds[${i}]`, s)));
-        for (const g of gatewayNodes(remote.nodes, "sniff")) {
-            if (g.transportAddress && !(news.seeds ?? []).includes(g.transportAddress)) {
-                checks.push(check(hostOf(g.transportAddress), `the publish address of remote node ${g.name}`, g.transportAddress));
-            }
-        }
-    }
-    const verdict = hostnameVerdict(await Promise.all(checks));
-    if (verdict.missing.length) {
-        pulumi.log.warn(`remote cluster '${news.alias}': transport TLS runs with verification_mode: full (hostname verification), and ${verdict.missing.join("; ")}. ` +
-            "The local nodes will refuse those connections: issue the remote nodes' transport certificates with those names in subjectAltName (NodeCertificate dnsNames/ipAddresses), or dial names the certificates hold.");
-    }
-    if (verdict.unchecked.length) {
-        pulumi.log.info(`remote cluster '${news.alias}': hostname verification not checked for ${verdict.unchecked.join("; ")}`);
-    }
-}
-
 /**
- * The preview-time checks against the real clusters: the alias is free (on create), every local
- * remote_cluster_client node can talk to the remote's gateway nodes (and the pairs are supported
- * CCS configurations, per `ccsCompatibility`), security and transport TLS are on, and each node
- * trusts the other side's transport CAs. Never writes.
- *
- * Seam for API-key links: the checks after the version verdict are certificate trust's. A link
- * that authenticates with a cross-cluster API key (provider/link/apiKey*.ts) dispatches to its own
- * checks there instead of `certificateTrustChecks`.
- * @internal
+ * The inputs the engine hands a writing hook, validated (a failure names the property; nothing is
+ * written), with the engine's serialized provider kept for a recorded state (see `recorded`).
  */
-export async function preflight(olds: Partial<LinkInputs>, news: LinkInputs): Promise<CheckFailure[]> {
-    const failures: CheckFailure[] = [];
-    if (containsUnknown(news.local)) {
-        pulumi.log.info(`remote cluster '${news.alias}': the local cluster's connection is not known yet; version and trust checks run at update time`);
-        return failures;
-    }
-    const isCreate = olds.alias !== news.alias;
-    const localClient = clientFor(news.local);
-    let localFacts: ClusterFacts;
-    try {
-        localFacts = await probeCluster("local", news.local, localClient, generation(news));
-    } catch (e) {
-        // Failures about a cluster name `<side>.urls`, never the whole connection: the engine
-        // prints the named property's value, and a connection holds credentials.
-        return [{ property: "local.urls", reason: (e as Error).message }];
-    }
-    if (!remoteClientNodes(localFacts.nodes).length) {
-        return versionVerdict(localFacts.nodes, [], news.mode ?? "sniff").failures;
-    }
-    if (isCreate) {
-        const conflict = aliasConflict(news, await observeForCreate(localClient, news.local, news.alias));
-        if (conflict) failures.push({ property: "alias", reason: conflict });
-    }
-    if (news.remote === undefined) {
-        pulumi.log.info(`remote cluster '${news.alias}': no 'remote' connection given, so version and trust checks are skipped`);
-        return failures;
-    }
-    if (containsUnknown(news.remote)) {
-        pulumi.log.info(`remote cluster '${news.alias}': the remote cluster's connection is not known yet; version and trust checks run at update time`);
-        return failures;
-    }
-    let remoteFacts: ClusterFacts;
-    try {
-        remoteFacts = await probeCluster("remote", news.remote, undefined, generation(news));
-    } catch (e) {
-        return [...failures, { property: "remote.urls", reason: (e as Error).message }];
-    }
-    const versions = versionFailures(news, localFacts, remoteFacts);
-    failures.push(...versions.failures);
-    if (versions.rule) {
-        return failures;
-    }
-    failures.push(...await certificateTrustChecks(news, localFacts, remoteFacts));
-    return failures;
+function writable(news: unknown): LinkInputs {
+    const i = plainInputs<LinkInputs>(news);
+    failOnInvalid(validateLinkInputs(i as unknown as Record<string, unknown>));
+    const provider = (news as { __provider?: string } | undefined)?.__provider;
+    if (provider !== undefined) i.__provider = provider;
+    return i;
 }
 
-/** Certificate trust (Elastic's step 2) for a link that authenticates with transport certificates. */
-async function certificateTrustChecks(news: LinkInputs, localFacts: ClusterFacts, remoteFacts: ClusterFacts): Promise<CheckFailure[]> {
-    for (const [f, conn] of [[localFacts, news.local], [remoteFacts, news.remote!]] as const) {
-        const key = clusterKey(f, conn);
-        if (f.nodes.some((n) => Number(n.version.split(".")[0]) >= 9) && !deprecationWarned.has(key)) {
-            deprecationWarned.add(key);
-            pulumi.log.warn(`the cluster at ${urlsOf(conn)} runs Elasticsearch 9: certificate-based remote clusters are deprecated since 9.0 in favour of API-key remote clusters (remote cluster server port 9443); they still work`);
-        }
-    }
-    if (containsUnknown(news.waitForCertificates)) {
-        pulumi.log.info(`remote cluster '${news.alias}': the node certificates in waitForCertificates do not exist yet; the trust check runs at update time, once they are on the nodes`);
-        return [];
-    }
-    const where = { local: urlsOf(news.local), remote: urlsOf(news.remote) };
-    const prerequisites = prerequisiteFailures(localFacts, remoteFacts, where);
-    if (prerequisites.length) return prerequisites;
-    const trust = nodeTrustVerdict(remoteClientNodes(localFacts.nodes), gatewayNodes(remoteFacts.nodes, news.mode ?? "sniff"), where);
-    if (trust.unchecked.length) {
-        pulumi.log.warn(`remote cluster '${news.alias}': trust NOT checked for ${trust.unchecked.length} node(s): ${trust.unchecked.join("; ")}`);
-    }
-    await hostnameWarnings(news, localFacts, remoteFacts).catch((e) =>
-        pulumi.log.info(`remote cluster '${news.alias}': hostname verification not checked: ${(e as Error).message}`));
-    return trust.failures;
+/** What the state records beyond the inputs, from the sides read now (a side not read keeps the state's). */
+function record(sides: Sides, olds?: Partial<LinkOutputs>): LinkRecordOutputs {
+    return {
+        localClusterUuid: sides.local.clusterUuid ?? olds?.localClusterUuid,
+        remoteClusterUuid: sides.remote?.clusterUuid ?? olds?.remoteClusterUuid,
+        adoptedFrom: olds?.adoptedFrom,
+    };
 }
 
-/** Refuses, outside check, a version pair that cannot talk (create and update, before writing). */
-function refuseVersions(news: LinkInputs, sides: Sides): void {
-    if (!sides.remote) return;
-    // The preview already warned; here only a refusal matters.
-    const v = versionFailures(news, sides.local, sides.remote, false);
-    if (v.rule) {
-        throw new VersionIncompatibilityError(`remote cluster '${news.alias}': ${v.failures[0].reason}`, {
-            localVersion: sides.local.minVersion, remoteVersion: sides.remote.minVersion, rule: v.rule,
-        });
-    }
+/** The link's outputs from the status and the sides read now. */
+function outputs(model: LinkModel, i: LinkInputs, s: RemoteStatus | undefined, sides: Sides, rec: LinkRecordOutputs, olds?: Partial<LinkOutputs>): LinkOutputs {
+    return linkOutputs(i, s, { local: sides.local.minVersion || olds?.localVersion || "", remote: sides.remote?.minVersion || olds?.remoteVersion },
+        model.withCredentials ? s !== undefined : undefined, rec);
+}
+
+/** The wait for every local node to connect (or, with waitForConnection: false, the status now). */
+async function connection(client: ReturnType<typeof clientFor>, model: LinkModel, i: LinkInputs, sides: Sides): Promise<RemoteStatus> {
+    const opts = { apiKey: model.withCredentials };
+    if (!(i.waitForConnection ?? true)) return remoteStatus(client, i.local, i.alias, sides.local, opts);
+    return waitConnected(client, i.local, i.alias, sides.local, i.connectionTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, opts);
 }
 
 // ---------------------------------------------------------------------------------------- hooks
 
 /** The engine hands check the program's values as JSON: they are LinkInputs once validated. */
 export async function check(olds: unknown, news: unknown): Promise<{ inputs: LinkInputs; failures: CheckFailure[] }> {
-    // Dispatched on the model the program declares: a link going back from an API key to
-    // certificate trust gets every certificate check, as a new one would.
-    if (apiKeyLink.isApiKey(news as { security?: unknown })) return apiKeyLink.check(olds, news);
-    const raw = (news !== null && typeof news === "object" ? news : {}) as Record<string, unknown>;
-    const failures = validateLinkInputs(raw);
-    if (failures.length) {
-        return { inputs: raw as unknown as LinkInputs, failures };
-    }
-    const valid = raw as unknown as LinkInputs;
-    const inputs: LinkInputs = { ...valid, mode: valid.mode ?? "sniff" };
+    const n = plainInputs<LinkInputs>(news);
+    const failures = validateLinkInputs(n as unknown as Record<string, unknown>);
+    if (failures.length) return { inputs: n, failures };
+    const inputs: LinkInputs = { ...n, mode: n.mode ?? "sniff" };
     warnInsecure(inputs);
-    const previous = (olds !== null && typeof olds === "object" ? olds : {}) as Partial<LinkInputs>;
-    return { inputs, failures: await preflight(previous, inputs) };
+    // The checks of the model the program declares: a link going back from an API key to
+    // certificate trust gets every certificate check, as a new one would.
+    return { inputs, failures: await modelOf(inputs).preflight(plainInputs<LinkOutputs>(olds), inputs) };
 }
 
 /** `cluster_uuid` of the cluster behind a connection, or undefined when it cannot be told now. */
@@ -415,86 +202,66 @@ export async function diff(_id: string, olds: LinkOutputs, news: LinkInputs): Pr
     return { changes: changed.size > 0 || replaces.length > 0, replaces, deleteBeforeReplace };
 }
 
+/**
+ * Creates the link: the model's writes (an API key: the credential into every keystore and reload,
+ * the signing files), the settings, the wait. Each write is paired with its undo
+ * ({@link withUndo}); a failure after the first write takes them back (an adopted alias gets its
+ * previous settings and keystore credential back), and if that fails too the engine records the
+ * link as not finished, so nothing is left on the cluster the state does not know.
+ */
 export async function create(news: LinkInputs): Promise<{ id: string; outs: LinkOutputs }> {
-    if (apiKeyLink.isApiKey(news)) return apiKeyLink.create(news);
-    failOnInvalid(validateLinkInputs(news as unknown as Record<string, unknown>));
-    const inputs = news;
-    const alias = inputs.alias;
-    const client = clientFor(inputs.local);
-    let existing: ObservedSettings | undefined;
-    let written = false;
-    let sides: Partial<Sides> = {};
-    let claim: string | undefined;
+    const i = writable(news);
+    const model = modelOf(i);
+    const alias = i.alias;
+    const client = clientFor(i.local);
+    const sides = await model.sides(i, client, true);
+    const claim = claimAlias(sides.local.clusterUuid, i.local, alias);
     try {
-        const probed = await probeSides(inputs, client);
-        sides = probed;
-        claim = claimAlias(probed.local.clusterUuid, inputs.local, alias);
-        existing = await observeForCreate(client, inputs.local, alias);
-        forgetFact(inputs.local, `remote:${alias}`);
-        const conflict = aliasConflict(inputs, existing);
-        if (conflict) {
-            throw new ConflictError(`${sentence(conflict)} Nothing was written.`, { kind: "remote cluster alias", name: alias });
-        }
-        refuseVersions(inputs, probed);
-        const desired = desiredSettings(inputs);
-        // No `previous`: the body names every key, so an adopted alias ends up exactly as declared.
-        try {
-            await putSettings(client, inputs.local, `register remote cluster '${alias}' (PUT _cluster/settings)`, settingsBody(alias, desired));
-        } catch (e) {
-            // The connection broke after the request left: the cluster may have applied it.
-            written = e instanceof ClusterUnreachableError && e.details.outcomeUnknown === true;
-            throw e;
-        }
-        written = true;
-        let status: RemoteStatus;
-        const timeout = inputs.connectionTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-        if (inputs.waitForConnection ?? true) {
-            status = await waitConnected(client, inputs.local, alias, probed.local, timeout);
-            if (!status.connected) {
-                const s = status;
-                return await undoCreate(client, news, existing?.byLayer.persistent, sides, (cleanup) => notConnected(alias, inputs, s, probed, timeout, cleanup));
-            }
-        } else {
-            status = await remoteStatus(client, inputs.local, alias, probed.local);
-            if (!status.connected) {
-                pulumi.log.info(`remote cluster '${alias}' is registered but not connected yet (waitForConnection: false)`);
-            }
-        }
-        return { id: alias, outs: outputs(inputs, status, sides, existing?.effective) };
-    } catch (err) {
-        // A failed create leaves the alias free, unless its settings may still be on the cluster.
-        if (!(err instanceof CreateInterruptedError)) releaseClaim(claim);
-        if (!written || err instanceof RemoteNotConnectedError || err instanceof CreateInterruptedError) {
-            throw err;
-        }
-        // Something failed after the settings were written, most likely the local cluster stopped
-        // answering: take them back, or (if that fails too) tell the engine they exist.
-        return await undoCreate(client, news, existing?.byLayer.persistent, sides, (cleanup) => new EsRemoteError(
-            `the settings of remote cluster '${alias}' were sent to the local cluster (${urlsOf(inputs.local)}), then creating it failed: ${(err as Error).message}; ${cleanup}`,
-            { alias }, { cause: err })).catch((e) => {
-            if (!(e instanceof CreateInterruptedError)) releaseClaim(claim);
-            throw e;
+        const observed = await observeForCreate(client, i.local, alias);
+        forgetFact(i.local, `remote:${alias}`);
+        const conflict = aliasConflict(i, observed);
+        if (conflict) throw new ConflictError(`${sentence(conflict)} Nothing was written.`, { kind: "remote cluster alias", name: alias });
+        await model.refuse(i, sides);
+        // What the persistent layer held (an adopted alias) is what a failed create puts back.
+        const existing = observed?.byLayer.persistent;
+        const rec: LinkRecordOutputs = { ...record(sides), adoptedFrom: observed?.effective };
+        const timeout = i.connectionTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+        const failed = (err: Error, cleanup: string): Error => err instanceof Unfinished ? err.make(cleanup) : new EsRemoteError(model.withCredentials
+            ? `creating remote cluster '${alias}' (security: apiKey) failed: ${err.message}; ${cleanup}`
+            : `the settings of remote cluster '${alias}' were sent to the local cluster (${urlsOf(i.local)}), then creating it failed: ${err.message}; ${cleanup}`,
+        { alias }, { cause: err });
+        const outs = await withUndo(async (w) => {
+            await model.createWrites(w, client, i, observed !== undefined);
+            // No `previous`: the body names every key, so an adopted alias ends up exactly as declared.
+            await w.step("write the settings", () => putSettings(client, i.local, `register remote cluster '${alias}' (PUT _cluster/settings)`, settingsBody(alias, desiredSettings(i))),
+                () => putSettings(client, i.local, `remove remote cluster '${alias}' after the failed create`, existing ? settingsBody(alias, existing) : clearBody(alias)),
+                { undoneText: existing ? "its previous settings were restored" : "the settings this link wrote were removed" });
+            const s = await connection(client, model, i, sides);
+            if ((i.waitForConnection ?? true) && !s.connected) throw new Unfinished((cleanup) => model.notConnected(i, s, sides, timeout, cleanup));
+            if (!s.connected) pulumi.log.info(`remote cluster '${alias}' is registered but not connected yet (waitForConnection: false)`);
+            return outputs(model, i, s, sides, rec);
+        }, {
+            undone: failed,
+            interrupted: (err, _failed, cleanup) => recorded(
+                `${failed(err, cleanup).message.replace(/[.\s]+$/, "")}. What it wrote may still be on the cluster, so the stack records the link as not finished: ${nextUp(model.nextUpWhen, model.nextUpWrites)}`,
+                i, { ...linkOutputs(i, undefined, { local: sides.local.minVersion, remote: sides.remote?.minVersion }, model.withCredentials ? false : undefined, rec), createInterrupted: true }, err),
         });
-    }
-}
-
-/** Puts back what the alias had before the create (or removes it); throws `failure(what happened)`. */
-async function undoCreate(client: Client, news: LinkInputs, existing: RemoteSettings | undefined, sides: Partial<Sides>, failure: (cleanup: string) => Error): Promise<never> {
-    const inputs = news;
-    const alias = inputs.alias;
-    try {
-        await putSettings(client, inputs.local, `remove remote cluster '${alias}' after the failed create`, existing ? settingsBody(alias, existing) : clearBody(alias));
+        return { id: alias, outs };
     } catch (e) {
-        const cause = failure(`removing what it wrote failed too (${(e as Error).message})`);
-        throw recorded(`${cause.message}. What it wrote may still be on the cluster, so the stack records the link as not finished: ${nextUp("the local cluster answers", "every setting")}`,
-            news, { ...outputs(inputs, undefined, sides, existing), createInterrupted: true }, cause);
+        if (keystoresClean(e)) {
+            releaseClaim(claim);
+            // Nothing else was written yet, and every keystore written has given the credential back.
+            throw new EsRemoteError(`creating remote cluster '${alias}' (security: apiKey) failed: ${(e as Error).message}. Nothing is left on the cluster`, { alias }, { cause: e });
+        }
+        // A failed create leaves the alias free, unless what it wrote may still be on the cluster.
+        if (!(e instanceof CreateInterruptedError)) releaseClaim(claim);
+        throw e;
     }
-    throw failure(existing ? "its previous settings were restored" : "the settings this link wrote were removed");
 }
 
 export async function read(id: string, props: LinkOutputs): Promise<pulumi.dynamic.ReadResult<LinkOutputs>> {
-    if (apiKeyLink.isApiKey(props)) return apiKeyLink.read(id, props);
     const state = props;
+    const model = modelOf(state);
     const alias = state.alias ?? id;
     const client = clientFor(state.local);
     const observed = await observe(client, state.local, alias);
@@ -502,88 +269,66 @@ export async function read(id: string, props: LinkOutputs): Promise<pulumi.dynam
         // Removed by hand: the resource is gone, and the next `up` creates it again.
         return {};
     }
-    // Versions change with upgrades (and diff takes skip_unavailable's default from the local one).
-    const sides = await probeSides(state, client);
-    const status = await currentStatus(client, state.local, alias, sides.local);
+    // Versions change with upgrades (and diff takes skip_unavailable's default from the local one);
+    // states of releases before the UUIDs were recorded get them now.
+    const sides = await model.sides(state, client, false);
+    // A node that lost the remote is asked to try once before it is reported.
+    const status = await currentStatus(client, state.local, alias, sides.local, { apiKey: model.withCredentials });
     warnUnasked(alias, status);
-    // The settings as the nodes apply them (transient over persistent over elasticsearch.yml),
-    // under the input names: after a refresh, `pulumi preview --diff` shows each changed key as
+    const drift = await model.drift(state);
+    // The settings as the nodes apply them (transient over persistent over elasticsearch.yml), under
+    // the input names: after a refresh, `pulumi preview --diff` shows each changed key as
     // old => new, and keys removed by hand as removed.
     const settingsNow: Record<string, unknown> = {};
     for (const [k] of SETTING_KEYS) settingsNow[k] = undefined;
     Object.assign(settingsNow, observed.effective);
     const inputs = plain({ ...inputsOf(state), ...settingsNow }) as LinkInputs;
-    const fresh = outputs(inputs, status, {
-        local: sides.local,
-        remote: sides.remote,
-    }, state.adoptedFrom);
-    // A remote that could not be probed keeps what the state knew.
-    if (!sides.remote) {
-        fresh.remoteVersion = state.remoteVersion;
-        fresh.remoteClusterUuid = state.remoteClusterUuid;
-    }
-    if (state.createInterrupted) fresh.createInterrupted = true;
-    if (!nothingPaused(state.pausedReplication)) fresh.pausedReplication = state.pausedReplication;
+    const fresh = plain({
+        ...outputs(model, inputs, status, sides, {
+            ...record(sides, state), createInterrupted: state.createInterrupted, pausedReplication: state.pausedReplication, signingInSync: drift.signingInSync,
+        }, state),
+        keystoresInSync: drift.keystoresInSync, keystoreDrift: drift.keystoreDrift, signingDrift: drift.signingDrift,
+    }) as LinkOutputs;
     // ReadResult types `inputs` as the outputs' type; they are the inputs (see the engine's ReadResult doc).
-    return { id: alias, props: plain(fresh), inputs: inputs as unknown as LinkOutputs };
+    return { id: alias, props: fresh, inputs: inputs as unknown as LinkOutputs };
 }
 
 export async function update(_id: string, olds: LinkOutputs, news: LinkInputs): Promise<{ outs: LinkOutputs }> {
-    // Either side an API key: an API-key update, or a switch of the model (with its checks and rollback).
-    if (apiKeyLink.isApiKey(olds) || apiKeyLink.isApiKey(news)) {
-        if (!apiKeyLink.isApiKey(news)) {
-            // Back to certificate trust: that model's version rule, read now as a certificate update
-            // reads it (versions may have changed since the preview), before anything is paused or nulled.
-            failOnInvalid(validateLinkInputs(news as unknown as Record<string, unknown>));
-            refuseVersions(news, await probeSides(news, clientFor(news.local)));
-        }
-        return apiKeyLink.update(_id, olds, news);
+    const i = writable(news);
+    const model = modelOf(i);
+    const alias = i.alias;
+    const client = clientFor(i.local);
+    const sides = await model.sides(i, client, true);
+    refuseOtherCluster(olds, sides.local.clusterUuid);
+    const rec = record(sides, olds);
+    const timeout = i.connectionTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+    if (isApiKey(i) !== isApiKey(olds)) {
+        return { outs: await switchModel(client, olds, i, sides, rec, timeout) };
     }
-    failOnInvalid(validateLinkInputs(news as unknown as Record<string, unknown>));
-    const o = olds;
-    const inputs = news;
-    const alias = inputs.alias;
-    const client = clientFor(inputs.local);
-    const sides = await probeSides(inputs, client);
-    refuseOtherCluster(o, sides.local.clusterUuid);
-    const desired = desiredSettings(inputs);
     // After an interrupted create nobody knows what is on the cluster: write every key.
-    const previous = o.createInterrupted ? undefined : desiredSettings(o);
-    const body = settingsBody(alias, desired, previous);
-    const wrote = Object.keys(body).length > 0;
-    if (wrote) {
-        refuseVersions(inputs, sides);
-        await putSettings(client, inputs.local, `update remote cluster '${alias}' (PUT _cluster/settings)`, body);
-    }
-    const timeout = inputs.connectionTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-    const status = wrote && (inputs.waitForConnection ?? true)
-        ? await waitConnected(client, inputs.local, alias, sides.local, timeout)
-        : await remoteStatus(client, inputs.local, alias, sides.local);
-    if (wrote && (inputs.waitForConnection ?? true) && !status.connected) {
+    const body = settingsBody(alias, desiredSettings(i), olds.createInterrupted ? undefined : desiredSettings(olds));
+    const settingsChange = Object.keys(body).length > 0;
+    if (settingsChange || model.updateWrites(olds, i)) await model.refuse(i, sides);
+    const credentialWritten = await model.updateBefore(client, olds, i);
+    if (settingsChange) await putSettings(client, i.local, `update remote cluster '${alias}' (PUT _cluster/settings)`, body);
+    await model.updateAfter(client, olds, i, rec);
+    const wrote = credentialWritten || settingsChange;
+    const s = wrote ? await connection(client, model, i, sides) : await remoteStatus(client, i.local, alias, sides.local, { apiKey: model.withCredentials });
+    if (wrote && (i.waitForConnection ?? true) && !s.connected) {
         // The settings stay as declared (the state says so); the update fails so the user sees it.
-        throw notConnected(alias, inputs, status, sides, timeout, "the new settings stay in place");
+        throw model.notConnected(i, s, sides, timeout, model.withCredentials ? "the new settings and credential stay in place" : "the new settings stay in place");
     }
-    holdAlias(sides.local.clusterUuid, inputs.local, alias);
-    const outs = outputs(inputs, status, sides, o.adoptedFrom);
-    // Replication an earlier switch from an API key left paused resumes once the link is connected.
-    if (!nothingPaused(o.pausedReplication)) {
-        if (!status.connected) return { outs: { ...outs, pausedReplication: o.pausedReplication } };
-        try {
-            await resumeReplication(client, alias, o.pausedReplication);
-        } catch (e) {
-            pulumi.log.warn(`remote cluster '${alias}': resuming ${pausedText(o.pausedReplication!)} failed (${(e as Error).message}); the next 'pulumi up' tries again`);
-            return { outs: { ...outs, pausedReplication: o.pausedReplication } };
-        }
-    }
-    return { outs };
+    holdAlias(rec.localClusterUuid, i.local, alias);
+    // Replication an earlier switch of the model left paused resumes once the link is connected.
+    return { outs: await resumeLeftPaused(client, olds, i, s, outputs(model, i, s, sides, rec, olds)) };
 }
 
 export async function delete_(_id: string, props: LinkOutputs): Promise<void> {
-    if (apiKeyLink.isApiKey(props)) return apiKeyLink.delete(_id, props);
-    const state = props;
-    const client = clientFor(state.local);
-    await putSettings(client, state.local, `remove remote cluster '${state.alias}' (PUT _cluster/settings)`, clearBody(state.alias));
-    releaseAlias(state.localClusterUuid, state.local, state.alias);
+    const model = modelOf(props);
+    const client = clientFor(props.local);
+    await putSettings(client, props.local, `remove remote cluster '${props.alias}' (PUT _cluster/settings)`, { ...clearBody(props.alias), ...model.clearedWithAlias(props) });
+    await model.release(client, props);
+    releaseAlias(props.localClusterUuid, props.local, props.alias);
 }
 export { delete_ as delete };
 

@@ -3,7 +3,7 @@
  * the local cluster has for an alias (the persistent, transient and elasticsearch.yml layers), the
  * write of its persistent settings, and whether each local `remote_cluster_client` node is
  * connected (each asked at its own HTTP address, since `_remote/info` describes only the node that
- * answers), with the wait for it. The hook files and `apiKeyLink.ts` call these; nothing here
+ * answers), with the wait for it. The hook files and the link's models call these; nothing here
  * decides what to write.
  */
 import * as pulumi from "@pulumi/pulumi";

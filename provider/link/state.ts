@@ -4,7 +4,7 @@
  * the outputs assembled from the inputs, the connection's status, the versions and what the state
  * records, the refusal of a `local` connection that now reaches another cluster, and the state recorded when
  * taking back what a create or migration wrote failed. One copy, used by the hook
- * file (provider/remoteClusterLink.ts) and the API-key steps (./apiKeyLink.ts); it imports neither.
+ * file (provider/remoteClusterLink.ts) and the switch between the models (./migration.ts); it imports neither.
  */
 import { plain } from "../core/dynamic";
 import { CreateInterruptedError, EsRemoteError } from "../core/errors";

@@ -1,6 +1,6 @@
 /**
  * The link's inputs and outputs, one shape for both security models (certificate trust and API
- * keys): the hook file (provider/remoteClusterLink.ts) and the API-key steps (apiKeyLink.ts) use
+ * keys): the hook file (provider/remoteClusterLink.ts) and the link's models (./model.ts) use
  * these, so the engine's JSON is narrowed once and no cast switches off the HookModule check.
  */
 import type * as pulumi from "@pulumi/pulumi";

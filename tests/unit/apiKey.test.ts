@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { removeCredential, validateKeystoreTargets } from "../../provider/apikey/keystore";
 import { dnKey, serverProblems, trustProblem, versionProblem } from "../../provider/apikey/checks";
-import { keyIdOf, validateApiKeyLinkArgs } from "../../provider/link/apiKeyLink";
+import { keyIdOf, validateApiKeyLinkArgs } from "../../provider/link/apiKeyModel";
 import { clusterRoleWarnings } from "../../provider/apikey/roleAccess";
 import { validateApiKeyInputs } from "../../provider/crossClusterApiKey";
 

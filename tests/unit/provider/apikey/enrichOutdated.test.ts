@@ -10,7 +10,7 @@
  */
 import * as assert from "assert";
 import * as key from "../../../../provider/crossClusterApiKey";
-import { keyAccessWarnings } from "../../../../provider/link/apiKeyLink";
+import { keyAccessWarnings } from "../../../../provider/link/apiKeyModel";
 import { clientFor } from "../../../../provider/core/client";
 import { clearClusterUuidMemo } from "../../../../provider/security/identity";
 import { Double, elastic, SeenRequest, startDouble } from "../../../support/flakyProxy";

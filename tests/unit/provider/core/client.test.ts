@@ -455,7 +455,7 @@ describe("provider/core/client", function () {
                 assert.strictEqual(e.properties.connected, false);
                 assert.strictEqual(e.properties.alias, "garbage");
                 assert.deepStrictEqual(e.reasons, [e.message]);
-                assert.match(e.message, /removing what it wrote failed too .*run 'pulumi up' again once the local cluster answers/);
+                assert.match(e.message, /taking back what it wrote failed: write the settings .*run 'pulumi up' again once the local cluster answers/);
                 assert.ok(!JSON.stringify(e.properties).includes("undefined"));
                 return true;
             });

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as link from "../../../../provider/remoteClusterLink";
 import { clearFacts } from "../../../../provider/core/facts";
-import { inputsOf } from "../../../../provider/link/apiKeyLink";
+import { inputsOf } from "../../../../provider/link/state";
 import { elastic } from "../../../support/flakyProxy";
 import { fakeCredential, FakeCluster, startFakeCluster } from "./fakeCluster";
 
@@ -49,7 +49,7 @@ describe("RemoteClusterLink lifecycle (a fake local cluster)", function () {
             fc.double.script.push({ when: isRemoteInfo, times: 99, reply: failing });
             await assert.rejects(link.create(apiKeyInputs(fc, "ak1", cred)), (e: any) => {
                 assert.strictEqual(e.name, "EsRemoteError");
-                assert.match(e.message, /^creating remote cluster 'ak1' \(security: apiKey\) failed: .*the credential was removed from the keystores, the settings it wrote were removed$/);
+                assert.match(e.message, /^creating remote cluster 'ak1' \(security: apiKey\) failed: .*the credential was removed from the keystores, the settings this link wrote were removed$/);
                 assert.strictEqual(e.id, undefined, "nothing left, nothing recorded");
                 return true;
             });
@@ -61,9 +61,23 @@ describe("RemoteClusterLink lifecycle (a fake local cluster)", function () {
             await link.delete(r.id, r.outs);
         });
 
-        it("the node listing fails after the writes and the undo fails too: CreateInterruptedError records the link (with its UUID and the provider), and the next up finishes it", async () => {
+        it("the node listing fails: it is read before the first write, so the create fails with nothing written and the alias free", async () => {
             const cred = fakeCredential();
             fc.double.script.push({ when: (r) => r.path.startsWith("/_nodes?") || r.path === "/_nodes", times: 99, reply: failing });
+            const writes = () => fc.double.requests.filter((r) => r.method === "PUT" || r.path.includes("reload_secure_settings")).length;
+            const before = writes();
+            await assert.rejects(link.create(apiKeyInputs(fc, "ak-nodes", cred)), (e: any) => e.name !== "CreateInterruptedError");
+            assert.strictEqual(writes(), before, "no settings written and no reload");
+            assert.deepStrictEqual(aliasKeys(fc, "ak-nodes"), []);
+            assert.strictEqual(held(fc, "ak-nodes"), undefined, "no credential in the keystore");
+            fc.heal();
+            const r = await link.create(apiKeyInputs(fc, "ak-nodes", cred));
+            await link.delete(r.id, r.outs);
+        });
+
+        it("the wait fails after the writes and the undo fails too: CreateInterruptedError records the link (with its UUID and the provider), and the next up finishes it", async () => {
+            const cred = fakeCredential();
+            fc.double.script.push({ when: (r) => r.path.startsWith("/_remote/info"), times: 99, reply: failing });
             // Every write after the settings' own fails: the undo of the settings.
             fc.double.script.push({ when: (r) => isPut(r) && aliasKeys(fc, "ak2").length > 0, times: 99, reply: failing });
             let recorded: any;
