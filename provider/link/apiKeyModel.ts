@@ -28,8 +28,8 @@ import { withUndo, Writes } from "../core/steps";
 import { CheckFailure, urlsOf } from "../core/validation";
 import {
     addCredential, credentialSetting, credentialState, heldCredential, keystoreKey, keystoreProblem, keystoreWhere, removeCredential, validateKeystoreTargets,
-} from "../apikey/keystore";
-import { reloadSecureSettings } from "../apikey/reload";
+} from "./keystoreTool";
+import { reloadSecureSettings } from "./reload";
 import { getKey, KeyInfo, unusable } from "../apikey/key";
 import { clusterRoleWarnings } from "../apikey/roleAccess";
 import {

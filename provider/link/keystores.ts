@@ -2,14 +2,14 @@
  * One secure setting of the link (the API-key credential, the signing key's passphrase) in every
  * local keystore of `keystoreOn`, then the reload that makes the nodes read it, and the proof that
  * each node holds it from the keystore just written. Values go to the keystore tool on its standard
- * input only (provider/apikey/keystore.ts), never on a command line, and are never printed.
+ * input only (./keystoreTool.ts), never on a command line, and are never printed.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Client } from "@elastic/elasticsearch";
 import { EsRemoteError } from "../core/errors";
 import { urlsOf } from "../core/validation";
-import { addSecureSetting, KeystoreTarget, keystoreFileDigest, keystoreWhere, removeSecureSetting } from "../apikey/keystore";
-import { nodesMissing, nodesOnOtherKeystore, reloadSecureSettings } from "../apikey/reload";
+import { addSecureSetting, KeystoreTarget, keystoreFileDigest, keystoreWhere, removeSecureSetting } from "./keystoreTool";
+import { nodesMissing, nodesOnOtherKeystore, reloadSecureSettings } from "./reload";
 import type { LinkInputs } from "./types";
 
 type On = Pick<LinkInputs, "alias" | "local" | "keystoreOn">;

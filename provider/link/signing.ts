@@ -28,7 +28,7 @@ import type { CheckFailure } from "../core/validation";
 import { isPemCertificate } from "../certs/pem";
 import { deliverKeyPair, KeyPairTarget, readKeyPair, releaseKeyPair } from "../certs/delivery";
 import { onLocation } from "../access/node";
-import { keystoreKey, KeystoreTarget, keystoreWhere, secureSettingState } from "../apikey/keystore";
+import { keystoreKey, KeystoreTarget, keystoreWhere, secureSettingState } from "./keystoreTool";
 import { identityMatches, signingCertificateProblems, subjectDnRfc2253 } from "../signing/certificate";
 import { MIN_STRONG_IDENTITY_VERSION, signingFilesFor, SigningFiles, signingPassphraseSetting, signingSettingsBody } from "../signing/settings";
 import { nodesOlderThan } from "./compat";

@@ -8,7 +8,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { pulumi, runPulumi } from "../../rig/pulumi";
-import { credentialSetting, listSettings, removeCredential } from "../../provider/apikey/keystore";
+import { credentialSetting, listSettings, removeCredential } from "../../provider/link/keystoreTool";
 import { connectionTo, remoteKeys, withClient } from "../support/connections";
 import { ApiKeyCluster, apiKeyPool, stopApiKeyPool } from "../support/apiKeyClusters";
 import { tempProject, TempProject } from "../support/project";

@@ -15,7 +15,7 @@ import { Client } from "@elastic/elasticsearch";
 import { clientFor, ClusterConnection, createClient } from "../../provider/core/client";
 import * as key from "../../provider/crossClusterApiKey";
 import * as link from "../../provider/remoteClusterLink";
-import { credentialSetting, listSettings } from "../../provider/apikey/keystore";
+import { credentialSetting, listSettings } from "../../provider/link/keystoreTool";
 import { nodeVersions } from "../../provider/apikey/checks";
 import { clearProbeMemo } from "../../provider/link/probe";
 import { connectionTo, remoteKeys, withClient } from "../support/connections";

@@ -27,7 +27,7 @@ import * as link from "../../provider/remoteClusterLink";
 import * as nodeCertificate from "../../provider/nodeCertificate";
 import * as sharedCa from "../../provider/sharedCa";
 import { NodeCertificateInputs, NodeCertificateOutputs } from "../../provider/nodeCertificate";
-import { credentialSetting, KeystoreTarget } from "../../provider/apikey/keystore";
+import { credentialSetting, KeystoreTarget } from "../../provider/link/keystoreTool";
 import { clearProbeMemo } from "../../provider/link/probe";
 import { shellOn } from "../../provider/access/node";
 import { closeAll } from "../../provider/access/ssh";

@@ -20,7 +20,7 @@ import * as path from "path";
 import * as key from "../../provider/crossClusterApiKey";
 import * as trust from "../../provider/remoteSigningTrust";
 import * as link from "../../provider/remoteClusterLink";
-import { addCredential, removeCredential } from "../../provider/apikey/keystore";
+import { addCredential, removeCredential } from "../../provider/link/keystoreTool";
 import { generateCa, issueNodeCertificate } from "../../provider/certs/pem";
 import {
     mergeSigningCas, signingCaFileFor, signingCasBody, signingCasIn, signingFilesFor, signingPassphraseSetting, signingSettingsBody,

@@ -8,7 +8,7 @@ import { accessBody, accessFromBody, normaliseAccess, validateAccess, validateKe
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { removeCredential, validateKeystoreTargets } from "../../provider/apikey/keystore";
+import { removeCredential, validateKeystoreTargets } from "../../provider/link/keystoreTool";
 import { dnKey, serverProblems, trustProblem, versionProblem } from "../../provider/apikey/checks";
 import { keyIdOf, validateApiKeyLinkArgs } from "../../provider/link/apiKeyModel";
 import { clusterRoleWarnings } from "../../provider/apikey/roleAccess";

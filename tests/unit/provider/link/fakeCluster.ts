@@ -12,7 +12,7 @@
  *   cluster UUID, and CCR pause/resume of followers and auto-follow patterns;
  * - keystore: a shell script in place of `bin/elasticsearch-keystore` (add --stdin, remove, show,
  *   list, has-passwd; exit 78 when a setting is not there) keeping each setting in a file, run by
- *   the real keystore code (provider/apikey/keystore.ts) through the local shell. A file
+ *   the real keystore code (provider/link/keystoreTool.ts) through the local shell. A file
  *   `fail-<command>` in the config directory makes that command fail.
  */
 import * as fs from "fs";
