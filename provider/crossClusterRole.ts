@@ -12,14 +12,16 @@
  * - diff: a new name or model replaces the role; so do connection URLs that now reach another
  *   cluster (the `cluster_uuid` recorded at create differs); a side changed by hand is an update;
  * - create: refuses a name that already exists on either side unless `adoptExisting`
- *   ({@link ConflictError}); writes the remote side first, then the local side; if the local side
- *   fails, the remote side is removed again (or restored, when adopted), so no half-created pair is
- *   left. A write whose outcome is unknown (connection broken after the request was sent), or an
- *   undo that fails, is recorded as an interrupted create, which the next `up` finishes;
+ *   ({@link ConflictError}); writes the remote side first, then the local side, each with its undo
+ *   ({@link withUndo}): if the local side fails, the remote side is removed again (or restored, when
+ *   adopted), so no half-created pair is left; a write whose outcome is unknown (connection broken
+ *   after the request was sent) is taken back too. An undo that fails is recorded as an interrupted
+ *   create, which the next `up` finishes;
  * - read: reads each side; a side changed or deleted by hand becomes drift (in the outputs and, in
  *   input names, in `inputs`, so `pulumi preview --diff` shows old => new) that the next update
  *   repairs; no side left = resource gone;
- * - update: writes each side (remote first);
+ * - update: writes each side (remote first), each with its undo: a failure puts back what the sides
+ *   held before the update, so the pair is never left half-updated;
  * - delete: deletes each side; a side already absent is success.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -28,6 +30,7 @@ import type { CrossClusterRoleArgs } from "../sdk/crossClusterRole";
 import { callCluster, clientFor, ClusterConnection, insecureWarnings, redactUrl, validateConnection } from "./core/client";
 import { containsUnknown, HookModule, plain } from "./core/dynamic";
 import { ClusterUnreachableError, ConflictError, EsRemoteError, reasonOf } from "./core/errors";
+import { outcomeUnknown, withUndo, Writes } from "./core/steps";
 import { CheckFailure, failOnInvalid, urlsOf } from "./core/validation";
 import { clusterUuidOf, urlsDiffer } from "./security/identity";
 import type { CrossClusterAccess } from "./apikey/keyBody";
@@ -89,9 +92,80 @@ function wrap(message: string, err: unknown, details: Record<string, unknown>): 
     return new EsRemoteError(message, details, { cause: err });
 }
 
-/** True if the request behind `err` may have been executed (the connection broke after it was sent). */
-function mayHaveLanded(err: unknown): boolean {
-    return err instanceof EsRemoteError && err.details.outcomeUnknown === true;
+/** One side's write in a create or update, and what that side held before (its undo restores it; none: the undo deletes the role). */
+interface SideWrite {
+    conn: ClusterConnection;
+    client: Client;
+    body: RoleBody;
+    before?: RoleBody;
+}
+
+/** The sides a create or update writes (no remote in the API-key model). */
+interface SideWrites {
+    remote?: SideWrite;
+    local: SideWrite;
+}
+
+/** A failed write of one side: `text` says which side and why; the hook's message adds what is left. */
+class SideWriteFailed extends Error {
+    constructor(readonly side: Side, readonly text: string, readonly cause: unknown) {
+        super(text);
+        this.name = "SideWriteFailed";
+    }
+}
+
+const STEP: Record<Side, string> = { remote: "write the remote side", local: "write the local side" };
+
+function sideOf(what: string): Side {
+    return what === STEP.remote ? "remote" : "local";
+}
+
+function asSideFailure(err: Error): SideWriteFailed {
+    return err instanceof SideWriteFailed ? err : new SideWriteFailed("local", err.message, err);
+}
+
+/** The message part for a write whose request left without an answer. */
+function landed(f: SideWriteFailed): string {
+    return outcomeUnknown(f.cause) ? "; the request was sent, so it may have been applied" : "";
+}
+
+/** Whether `side`'s write surely landed (it succeeded), rather than may have (its request broke). */
+function certain(f: SideWriteFailed, side: Side): boolean {
+    return f.side !== side;
+}
+
+function undoVerb(s: SideWrite, side: Side): string {
+    return s.before ? `restore the ${side} side's previous definition` : `remove the ${side} side again`;
+}
+
+function capitalised(text: string): string {
+    return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * Writes the sides, remote first (a local role whose remote counterpart is missing would let the
+ * user in locally and fail on every cross-cluster request), each paired with its undo: a failure
+ * of the local side takes the remote side back, and a write whose outcome is unknown is taken back
+ * too. A failed write throws {@link SideWriteFailed}.
+ */
+async function writeSides(w: Writes, name: string, sides: SideWrites, done: "written" | "updated"): Promise<void> {
+    for (const side of ["remote", "local"] as const) {
+        const s = sides[side];
+        if (!s) continue;
+        await w.step(STEP[side], async () => {
+            try {
+                await putRole(s.client, side, s.conn, name, s.body);
+            } catch (e) {
+                throw new SideWriteFailed(side, `role '${name}' could not be ${done} on the ${side} cluster (${urlsOf(s.conn)}): ${reasonWithHint(e)}`, e);
+            }
+        }, async () => {
+            if (s.before) await putRole(s.client, side, s.conn, name, s.before);
+            else await deleteRole(s.client, side, s.conn, name);
+        }, {
+            undoneText: s.before ? `the ${side} side's previous definition was restored` : `the ${side} side was removed again`,
+            undoIfFailed: (e) => outcomeUnknown((e as SideWriteFailed).cause),
+        });
+    }
 }
 
 function rolePath(name: string): string {
@@ -337,43 +411,37 @@ export async function create(news: RoleInputs): Promise<pulumi.dynamic.CreateRes
         { name },
         cause,
     );
-
-    // Remote first: a local role whose remote counterpart is missing would let the user in
-    // locally and fail on every cross-cluster request.
-    if (remote) {
-        try {
-            await putRole(remote.client, "remote", remote.conn, name, remote.body);
-        } catch (e) {
-            const msg = `role '${name}' could not be written on the remote cluster (${urlsOf(remote.conn)}): ${reasonWithHint(e)}`;
-            if (mayHaveLanded(e)) throw interrupted(`${msg}; the request was sent, so it may have been applied`, e);
-            throw wrap(`${msg}. Nothing was written.`, e, { name, localExists: !!existingLocal, remoteExists: !!existingRemote });
-        }
-    }
+    const details = remote ? { name, localExists: !!existingLocal, remoteExists: !!existingRemote } : { name, localExists: !!existingLocal };
+    const sides: SideWrites = {
+        remote: remote && { conn: remote.conn, client: remote.client, body: remote.body, before: adoptedFrom?.remote },
+        local: { conn: inputs.local, client: localClient, body: bodies.local, before: adoptedFrom?.local },
+    };
     try {
-        await putRole(localClient, "local", inputs.local, name, bodies.local);
-    } catch (localErr) {
-        const why = reasonWithHint(localErr);
-        const msg = `role '${name}' could not be written on the local cluster (${urlsOf(inputs.local)}): ${why}`;
-        if (mayHaveLanded(localErr)) throw interrupted(`${msg}; the request was sent, so it may have been applied`, localErr);
-        if (!remote) throw wrap(`${msg}. Nothing was written.`, localErr, { name, localExists: !!existingLocal });
-        const undo = adoptedFrom?.remote ? "restore the remote side's previous definition" : "remove the remote side again";
-        try {
-            if (adoptedFrom?.remote) await putRole(remote.client, "remote", remote.conn, name, adoptedFrom.remote);
-            else await deleteRole(remote.client, "remote", remote.conn, name);
-        } catch (undoErr) {
-            throw interrupted(
-                `${msg}. Trying to ${undo} failed too (${reasonOf(undoErr)}), so role '${name}' now EXISTS on the remote cluster (${urlsOf(remote.conn)}) ` +
-                `with the new definition and ${existingLocal ? "keeps its previous definition" : "does NOT exist"} on the local cluster`,
-                localErr,
-            );
-        }
-        throw wrap(
-            `${msg}. ` + (adoptedFrom?.remote
-                ? `The remote side's previous definition was restored, so both clusters are as before.`
-                : `The remote side was removed again, so neither cluster has the role (nothing half-created).`),
-            localErr,
-            { name, localExists: !!existingLocal, remoteExists: !!existingRemote },
-        );
+        await withUndo((w) => writeSides(w, name, sides, "written"), {
+            undone: (err, cleanup) => {
+                const f = asSideFailure(err);
+                const as = adoptedFrom?.local || adoptedFrom?.remote
+                    ? (remote ? "both clusters are as before" : "the local cluster is as before")
+                    : (remote ? "neither cluster has the role (nothing half-created)" : "the local cluster does not have the role");
+                return wrap(`${f.text}${landed(f)}. ${capitalised(cleanup)}, so ${as}.`, f.cause, details);
+            },
+            interrupted: (err, failed) => {
+                const f = asSideFailure(err);
+                const left = failed.map((x) => sideOf(x.what));
+                const stays = left.map((side) => `${certain(f, side) ? "now EXISTS" : "may EXIST"} on the ${side} cluster (${urlsOf(sides[side]!.conn)}) with the new definition`);
+                // The local side, never written or taken back, is as it was.
+                if (!left.includes("local")) stays.push(`${existingLocal ? "keeps its previous definition" : "does NOT exist"} on the local cluster`);
+                return interrupted(
+                    `${f.text}${landed(f)}. Trying to ${left.map((side) => undoVerb(sides[side]!, side)).join(" and to ")} ` +
+                    `failed too (${failed.map((x) => reasonOf(x.error)).join("; ")}), so role '${name}' ${stays.join(" and ")}`,
+                    f.cause,
+                );
+            },
+        });
+    } catch (e) {
+        // Nothing was written (the first write failed and its request never landed).
+        if (e instanceof SideWriteFailed) throw wrap(`${e.text}. Nothing was written.`, e.cause, details);
+        throw e;
     }
     return { id: name, outs: outputs(inputs, bodies, extra) };
 }
@@ -414,23 +482,44 @@ export async function update(_id: string, olds: RoleOutputs, news: RoleInputs): 
     const ids = await uuids(inputs);
     await assertSameClusters(o, inputs, ids);
     const extra: Partial<RoleOutputs> = { adoptedFrom: o.adoptedFrom, localClusterUuid: ids.local, remoteClusterUuid: ids.remote };
-    if (twoSided(inputs)) {
-        try {
-            await putRole(clientFor(inputs.remote!), "remote", inputs.remote!, name, bodies.remote!);
-        } catch (e) {
-            throw wrap(
-                `role '${name}' could not be updated on the remote cluster (${urlsOf(inputs.remote)}): ${reasonWithHint(e)}. ` +
-                (mayHaveLanded(e) ? `The request was sent and may have been applied; the local side was not changed. Run pulumi up again.` : `Neither side was changed.`),
-                e, { name, remoteUpdated: false, localUpdated: false });
-        }
-    }
+    const remoteConn = twoSided(inputs) ? inputs.remote! : undefined;
+    const remoteClient = remoteConn && clientFor(remoteConn);
+    const localClient = clientFor(inputs.local);
+    // What each side holds now is what a failed update puts back, so the pair is never left
+    // half-updated (the remote side new, the local side old).
+    const [localNow, remoteNow] = await Promise.all([
+        getRole(localClient, "local", inputs.local, name),
+        remoteConn ? getRole(remoteClient!, "remote", remoteConn, name) : Promise.resolve(undefined),
+    ]);
+    const sides: SideWrites = {
+        remote: remoteConn && { conn: remoteConn, client: remoteClient!, body: bodies.remote!, before: remoteNow && writableRole(remoteNow) },
+        local: { conn: inputs.local, client: localClient, body: bodies.local, before: localNow && writableRole(localNow) },
+    };
+    const unchanged = { name, remoteUpdated: false, localUpdated: false };
     try {
-        await putRole(clientFor(inputs.local), "local", inputs.local, name, bodies.local);
+        // A failed update keeps the state it started from, whose diff against the program asks for
+        // this update again: the next `up` writes both sides, also after an undo that failed.
+        await withUndo((w) => writeSides(w, name, sides, "updated"), {
+            undone: (err, cleanup) => {
+                const f = asSideFailure(err);
+                return wrap(`${f.text}${landed(f)}. ${capitalised(cleanup)}, so ${remoteConn ? "neither side was changed" : "the local side keeps its previous definition"}; fix the cause and run pulumi up again.`, f.cause, unchanged);
+            },
+            interrupted: (err, failed, cleanup) => {
+                const f = asSideFailure(err);
+                const left = failed.map((x) => sideOf(x.what));
+                return wrap(
+                    `${f.text}${landed(f)}. ${capitalised(cleanup)}, so role '${name}' ${left.map((side) => `${certain(f, side) ? "has" : "may have"} the new definition on the ${side} cluster (${urlsOf(sides[side]!.conn)})`).join(" and ")}; ` +
+                    `fix the cause and run pulumi up again (it writes every side).`,
+                    f.cause, { name, remoteUpdated: left.includes("remote"), localUpdated: left.includes("local") });
+            },
+        });
     } catch (e) {
-        throw wrap(
-            (twoSided(inputs) ? `role '${name}' was updated on the remote cluster (${urlsOf(inputs.remote)}) but not on the local cluster (${urlsOf(inputs.local)}): ` : `role '${name}' could not be updated on the local cluster (${urlsOf(inputs.local)}): `) +
-            `${reasonWithHint(e)}. The local side ${o.localExists === false || o.createInterrupted ? "may still be missing" : "keeps its previous definition"}; fix the cause and run pulumi up again.`,
-            e, { name, remoteUpdated: twoSided(inputs), localUpdated: false });
+        if (!(e instanceof SideWriteFailed)) throw e;
+        // The first write failed and its request never landed: nothing was written.
+        throw wrap(remoteConn
+            ? `${e.text}. Neither side was changed.`
+            : `${e.text}. The local side ${o.localExists === false || o.createInterrupted ? "may still be missing" : "keeps its previous definition"}; fix the cause and run pulumi up again.`,
+        e.cause, unchanged);
     }
     return { outs: outputs(inputs, bodies, extra) };
 }

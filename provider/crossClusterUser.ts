@@ -28,6 +28,7 @@ import type { CrossClusterUserArgs } from "../sdk/crossClusterUser";
 import { asClusterError, callCluster, clientFor, ClusterConnection, insecureWarnings, validateConnection } from "./core/client";
 import { containsUnknown, HookModule, plain } from "./core/dynamic";
 import { ClusterUnreachableError, ConflictError, EsRemoteError, reasonOf } from "./core/errors";
+import { outcomeUnknown } from "./core/steps";
 import { CheckFailure, failOnInvalid, urlsOf } from "./core/validation";
 import { clusterUuidOf, urlsDiffer } from "./security/identity";
 import { CreateInterruptedError, interruptedAdvice } from "./security/interrupted";
@@ -291,13 +292,13 @@ export async function create(news: UserInputs): Promise<pulumi.dynamic.CreateRes
     try {
         await putUser(client, inputs, password);
     } catch (e) {
-        if (e instanceof EsRemoteError && e.details.outcomeUnknown === true) {
+        if (outcomeUnknown(e)) {
             // Recorded without any password: the state of an unfinished user holds no secret beyond
             // its inputs, and the next update writes the user with the input or a new generated one.
             const { password: _pw, ...recorded } = outputs(inputs, password, false, { localClusterUuid, createInterrupted: true });
             const p = (news as { __provider?: unknown }).__provider;
             throw new CreateInterruptedError(
-                `${e.message}. The request was sent, so the user may exist on the cluster, ${interruptedAdvice("user")}`,
+                `${(e as Error).message}. The request was sent, so the user may exist on the cluster, ${interruptedAdvice("user")}`,
                 inputs.username,
                 p === undefined ? recorded : { ...recorded, __provider: p },
                 { username: inputs.username },
