@@ -4,10 +4,10 @@
  * the remote cluster server (enabled, and the seeds pointing at its port, not at the transport port),
  * and the local nodes' trust in the server's certificate. Never writes.
  */
-import * as net from "net";
 import * as tls from "tls";
 import { Client } from "@elastic/elasticsearch";
 import { callCluster, ClusterConnection } from "../core/client";
+import { peerCertificates, readNodes, splitHostPort } from "../core/nodes";
 import type { CheckFailure } from "../core/validation";
 import { urlsOf } from "../core/validation";
 import { nodesOlderThan } from "../link/compat";
@@ -25,10 +25,7 @@ type Side = "local" | "remote";
 export async function nodeVersions(client: Client, side: Side, conn: ClusterConnection): Promise<Array<{ name: string; version: string }>> {
     // Not nodes.info({ metric: "_none" }): GET /_nodes/_none is read as a node filter and lists no
     // nodes at all (seen on 8.19.21 and 9.5.4), which passed every node as new enough.
-    const res = await callCluster(side, conn, "read the nodes' versions (GET _nodes)", () =>
-        client.transport.request<{ nodes?: Record<string, { name: string; version: string }> }>(
-            { method: "GET", path: "/_nodes", querystring: { filter_path: "nodes.*.name,nodes.*.version" } }));
-    const nodes = Object.values(res.nodes ?? {});
+    const nodes = Object.values(await readNodes<{ name: string; version: string }>(side, conn, client, "read the nodes' versions (GET _nodes)", { filterPath: "nodes.*.name,nodes.*.version" }));
     if (!nodes.length) throw new Error(`${side} cluster (${urlsOf(conn)}): GET _nodes listed no nodes`);
     return nodes;
 }
@@ -67,10 +64,9 @@ export interface RemoteServerFacts {
 }
 
 export async function remoteServerFacts(client: Client, conn: ClusterConnection): Promise<RemoteServerFacts> {
-    const res = await callCluster("remote", conn, "read the remote cluster server's addresses (GET _nodes/remote_cluster_server,transport)", () =>
-        client.transport.request<{ nodes?: Record<string, { remote_cluster_server?: { publish_address?: string; bound_address?: string[] }; transport?: { publish_address?: string; bound_address?: string[] } }> }>(
-            { method: "GET", path: "/_nodes/remote_cluster_server,transport" }));
-    const nodes = Object.values(res.nodes ?? {});
+    type Listener = { publish_address?: string; bound_address?: string[] };
+    const nodes = Object.values(await readNodes<{ remote_cluster_server?: Listener; transport?: Listener }>(
+        "remote", conn, client, "read the remote cluster server's addresses (GET _nodes/remote_cluster_server,transport)", { path: "/_nodes/remote_cluster_server,transport" }));
     const addrs = (f: (n: typeof nodes[number]) => { publish_address?: string; bound_address?: string[] } | undefined) =>
         nodes.flatMap((n) => {
             const x = f(n);
@@ -117,33 +113,12 @@ export function serverProblems(facts: RemoteServerFacts, targets: Array<{ proper
 }
 
 /** The certificate chain a remote cluster server presents at `address` (a TLS handshake, no data), or why not. */
-export function serverChain(address: string, serverName?: string, timeoutMs = 10_000): Promise<{ issuers: string[]; subjects: string[] } | { error: string }> {
-    const m = /^\[?(.+?)\]?:(\d+)$/.exec(address);
-    if (!m) return Promise.resolve({ error: `${address} is not host:port` });
-    return new Promise((resolve) => {
-        const socket = tls.connect({
-            host: m[1], port: Number(m[2]), rejectUnauthorized: false, timeout: timeoutMs,
-            servername: serverName ?? (net.isIP(m[1]) ? undefined : m[1]),
-        }, () => {
-            const issuers: string[] = [];
-            const subjects: string[] = [];
-            let c: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
-            const seen = new Set<string>();
-            while (c && c.raw && !seen.has(c.fingerprint256)) {
-                seen.add(c.fingerprint256);
-                issuers.push(dn(c.issuer));
-                subjects.push(dn(c.subject));
-                c = c.issuerCertificate;
-            }
-            socket.destroy();
-            resolve({ issuers, subjects });
-        });
-        socket.on("error", (e) => resolve({ error: e.message }));
-        socket.on("timeout", () => {
-            socket.destroy();
-            resolve({ error: "timed out" });
-        });
-    });
+export async function serverChain(address: string, serverName?: string, timeoutMs = 10_000): Promise<{ issuers: string[]; subjects: string[] } | { error: string }> {
+    const hp = splitHostPort(address);
+    if (!hp) return { error: `${address} is not host:port` };
+    const r = await peerCertificates(hp.host, hp.port, { servername: serverName, timeoutMs });
+    if (!r.secure) return { error: r.timedOut ? "timed out" : r.error?.message ?? "no handshake" };
+    return { issuers: r.chain.map((c) => dn(c.issuer)), subjects: r.chain.map((c) => dn(c.subject)) };
 }
 
 /** The DN comparison key of every trust check ({@link normalDn}, one copy for both models). */

@@ -18,6 +18,7 @@
  */
 import type { Client } from "@elastic/elasticsearch";
 import { callCluster, ClusterConnection } from "../core/client";
+import { readNodes } from "../core/nodes";
 import type { CheckFailure } from "../core/validation";
 import { urlsOf } from "../core/validation";
 import { parseVersion } from "../link/compat";
@@ -40,10 +41,9 @@ export interface NodeFacts {
 
 /** Every node's name, version and modules (`GET _nodes/plugins`). */
 export async function nodeFacts(client: Client, side: Side, conn: ClusterConnection): Promise<NodeFacts[]> {
-    const r = await callCluster(side, conn, "read the nodes' modules (GET _nodes/plugins)", () =>
-        client.transport.request<{ nodes?: Record<string, { name: string; version: string; modules?: Array<{ name: string }> }> }>(
-            { method: "GET", path: "/_nodes/plugins", querystring: { filter_path: "nodes.*.name,nodes.*.version,nodes.*.modules.name" } }));
-    return Object.values(r.nodes ?? {}).map((n) => ({ name: n.name, version: n.version, modules: (n.modules ?? []).map((m) => m.name) }));
+    const listed = await readNodes<{ name: string; version: string; modules?: Array<{ name: string }> }>(side, conn, client, "read the nodes' modules (GET _nodes/plugins)",
+        { path: "/_nodes/plugins", filterPath: "nodes.*.name,nodes.*.version,nodes.*.modules.name" });
+    return Object.values(listed).map((n) => ({ name: n.name, version: n.version, modules: (n.modules ?? []).map((m) => m.name) }));
 }
 
 /** Why a side cannot replicate for want of the module, or undefined. Pure. */

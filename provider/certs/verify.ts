@@ -7,10 +7,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { NodeCertificateVerifyArgs } from "../../sdk/nodeCertificate";
 import type { Client } from "@elastic/elasticsearch";
-import * as net from "net";
-import * as tls from "tls";
 import { normalizeSerial } from "./pem";
 import { ClusterConnection, callCluster, clientFor } from "../core/client";
+import { peerCertificates, publishAddress, readNodes } from "../core/nodes";
 import { NodeNotFoundError, TrustError, describeError } from "../core/errors";
 import { urlsOf } from "../core/validation";
 
@@ -57,8 +56,9 @@ const LABEL = "verifyOn";
  */
 const NODE_POLL = { failFastWhenDown: false } as const;
 
-interface NodesInfo {
-    nodes?: Record<string, { name?: string; http?: { publish_address?: string } }>;
+interface HttpNode {
+    name?: string;
+    http?: { publish_address?: string };
 }
 
 /**
@@ -75,9 +75,8 @@ export async function clientForNode(v: VerifyOn): Promise<Client> {
         const conn = { ...v.connection, urls: [url] };
         const client = clientFor(conn);
         try {
-            const r = await callCluster(LABEL, conn, `find node ${v.nodeName}`, () =>
-                client.transport.request<NodesInfo>({ method: "GET", path: "/_nodes/_local/http" }), NODE_POLL);
-            const names = Object.values(r.nodes ?? {}).map((n) => n.name ?? "");
+            const r = await readNodes<HttpNode>(LABEL, conn, client, `find node ${v.nodeName}`, { path: "/_nodes/_local/http" }, NODE_POLL);
+            const names = Object.values(r).map((n) => n.name ?? "");
             if (names.includes(v.nodeName)) {
                 return client;
             }
@@ -94,9 +93,8 @@ export async function clientForNode(v: VerifyOn): Promise<Client> {
         throw lastError instanceof Error ? lastError : new Error(`no URL of verifyOn.connection answered`);
     }
     const conn = { ...v.connection, urls: [anyClient.url] };
-    const r = await callCluster(LABEL, conn, `find node ${v.nodeName}`, () =>
-        anyClient!.client.transport.request<NodesInfo>({ method: "GET", path: `/_nodes/${encodeURIComponent(v.nodeName)}/http` }), NODE_POLL);
-    const node = Object.values(r.nodes ?? {}).find((n) => n.name === v.nodeName);
+    const r = await readNodes<HttpNode>(LABEL, conn, anyClient.client, `find node ${v.nodeName}`, { path: `/_nodes/${encodeURIComponent(v.nodeName)}/http` }, NODE_POLL);
+    const node = Object.values(r).find((n) => n.name === v.nodeName);
     const address = node?.http?.publish_address;
     if (!address) {
         throw new NodeNotFoundError(
@@ -104,19 +102,7 @@ export async function clientForNode(v: VerifyOn): Promise<Client> {
             { nodeName: v.nodeName });
     }
     const scheme = new URL(anyClient.url).protocol;
-    return clientFor({ ...v.connection, urls: [`${scheme}//${hostPort(address)}`] });
-}
-
-/** `host/1.2.3.4:9200` → `host:9200`; `1.2.3.4:9200` and `[::1]:9200` as they are. @internal */
-export function hostPort(publishAddress: string): string {
-    const slash = publishAddress.indexOf("/");
-    if (slash < 0) {
-        return publishAddress;
-    }
-    const host = publishAddress.slice(0, slash);
-    const rest = publishAddress.slice(slash + 1);
-    const port = rest.slice(rest.lastIndexOf(":") + 1);
-    return host ? `${host}:${port}` : rest;
+    return clientFor({ ...v.connection, urls: [`${scheme}//${publishAddress(address)}`] });
 }
 
 /** Serial numbers (normalized) of the certificates with a private key that node `v.nodeName` reads from its files. @internal */
@@ -136,10 +122,9 @@ export async function servedSerials(v: VerifyOn, client?: Client): Promise<strin
  */
 export async function listenerAddress(v: VerifyOn, client: Client, purpose: CertificatePurpose = "transport"): Promise<string> {
     const l = LISTENERS[purpose];
-    const r = await callCluster(LABEL, v.connection, `find node ${v.nodeName}'s ${l.name} address`, () =>
-        client.transport.request<{ nodes?: Record<string, { name?: string } & Record<string, { publish_address?: string } | string | undefined>> }>(
-            { method: "GET", path: `/_nodes/${encodeURIComponent(v.nodeName)}/${l.metric}` }), NODE_POLL);
-    const node = Object.values(r.nodes ?? {}).find((n) => n.name === v.nodeName);
+    const r = await readNodes<{ name?: string } & Record<string, { publish_address?: string } | string | undefined>>(
+        LABEL, v.connection, client, `find node ${v.nodeName}'s ${l.name} address`, { path: `/_nodes/${encodeURIComponent(v.nodeName)}/${l.metric}` }, NODE_POLL);
+    const node = Object.values(r).find((n) => n.name === v.nodeName);
     if (!node) {
         throw new NodeNotFoundError(`node ${v.nodeName} is not in the cluster at ${urlsOf(v.connection)}; check verifyOn.nodeName`, { nodeName: v.nodeName });
     }
@@ -175,36 +160,17 @@ const UNREACHABLE = new Set(["ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH", "ENETU
  * certificate's fingerprint with its own, which is stricter than any chain check.
  * @internal
  */
-export function transportHandshake(address: string, timeoutMs = 5000): Promise<HandshakeResult> {
+export async function transportHandshake(address: string, timeoutMs = 5000): Promise<HandshakeResult> {
     const colon = address.lastIndexOf(":");
     const host = address.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
     const port = Number(address.slice(colon + 1));
-    return new Promise((resolve) => {
-        let tcpUp = false;
-        let done = false;
-        const finish = (r: HandshakeResult) => {
-            if (!done) {
-                done = true;
-                clearTimeout(timer);
-                socket.destroy();
-                resolve(r);
-            }
-        };
-        const socket = tls.connect({ host, port, rejectUnauthorized: false, servername: net.isIP(host) ? undefined : host });
-        socket.once("connect", () => {
-            tcpUp = true;
-        });
-        socket.once("secureConnect", () => {
-            const c = socket.getPeerCertificate();
-            finish(c && c.fingerprint256
-                ? { fingerprintSha256: c.fingerprint256, serialNumber: normalizeSerial(c.serialNumber) }
-                : { error: "the node presented no certificate" });
-        });
-        socket.once("error", (err: NodeJS.ErrnoException) => {
-            finish({ error: err.code ?? err.message, unreachable: !tcpUp && UNREACHABLE.has(err.code ?? "") });
-        });
-        const timer = setTimeout(() => finish({ error: "timed out", unreachable: !tcpUp }), timeoutMs);
-    });
+    const r = await peerCertificates(host, port, { timeoutMs });
+    if (r.timedOut) return { error: "timed out", unreachable: !r.tcpUp };
+    if (!r.secure) return { error: r.error?.code ?? r.error?.message ?? "no handshake", unreachable: !r.tcpUp && UNREACHABLE.has(r.error?.code ?? "") };
+    const c = r.chain[0];
+    return c && c.fingerprint256
+        ? { fingerprintSha256: c.fingerprint256, serialNumber: normalizeSerial(c.serialNumber) }
+        : { error: "the node presented no certificate" };
 }
 
 /** @internal Whether a node serves a certificate, and how we know. */

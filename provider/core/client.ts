@@ -7,6 +7,7 @@ import * as crypto from "crypto";
 import * as net from "net";
 import * as tls from "tls";
 import { ClusterUnreachableError } from "./errors";
+import { peerCertificates } from "./tls";
 import { knownDown, markDown, markUp, Suspect, suspectDown, unreachableAgain } from "./facts";
 import type { CheckFailure } from "./validation";
 
@@ -308,32 +309,21 @@ function fingerprintConnector(fingerprint: string, timeoutMs: number) {
 }
 
 /** The CA certificate (PEM) with SHA-256 fingerprint `want` from the chain `host:port` presents. */
-function caFromChain(host: string, port: number, servername: string | undefined, want: string, timeoutMs: number): Promise<string> {
-    return new Promise((resolve, reject) => {
-        // Verification off for this one handshake only: it reads the chain, sends nothing, and
-        // what it finds is trusted only if its fingerprint is the one given.
-        const socket = tls.connect({ host, port, servername, rejectUnauthorized: false });
-        socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`TLS handshake with ${host}:${port} timed out`)));
-        socket.once("error", reject);
-        socket.once("secureConnect", () => {
-            const chain: crypto.X509Certificate[] = [];
-            let c: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
-            while (c && c.raw && !chain.some((x) => x.raw.equals(c!.raw))) {
-                chain.push(new crypto.X509Certificate(c.raw));
-                c = c.issuerCertificate;
-            }
-            socket.destroy();
-            const ca = chain.find((x) => normalizeFingerprint(x.fingerprint256) === want);
-            if (!ca) {
-                reject(new Error(`the certificate chain ${host}:${port} presents (${chain.map((x) => `"${x.subject.replace(/\n/g, ", ")}"`).join(" ← ") || "empty"}) holds no certificate with the caFingerprint given; ` +
-                    `Elasticsearch sends its CA only when its HTTP certificate file holds the whole chain: give caPem (the CA's certificate) instead`));
-            } else if (!ca.ca) {
-                reject(new Error(`the certificate with the caFingerprint given ("${ca.subject.replace(/\n/g, ", ")}") is not a CA certificate; give the fingerprint of the CA that signed the HTTP certificate`));
-            } else {
-                resolve(ca.toString());
-            }
-        });
-    });
+async function caFromChain(host: string, port: number, servername: string | undefined, want: string, timeoutMs: number): Promise<string> {
+    // Verification off for this one handshake only: it reads the chain, sends nothing, and
+    // what it finds is trusted only if its fingerprint is the one given.
+    const r = await peerCertificates(host, port, { servername, timeoutMs });
+    if (!r.secure) throw r.error ?? new Error(`no TLS handshake with ${host}:${port}`);
+    const chain = r.chain.map((c) => new crypto.X509Certificate(c.raw));
+    const ca = chain.find((x) => normalizeFingerprint(x.fingerprint256) === want);
+    if (!ca) {
+        throw new Error(`the certificate chain ${host}:${port} presents (${chain.map((x) => `"${x.subject.replace(/\n/g, ", ")}"`).join(" ← ") || "empty"}) holds no certificate with the caFingerprint given; ` +
+            `Elasticsearch sends its CA only when its HTTP certificate file holds the whole chain: give caPem (the CA's certificate) instead`);
+    }
+    if (!ca.ca) {
+        throw new Error(`the certificate with the caFingerprint given ("${ca.subject.replace(/\n/g, ", ")}") is not a CA certificate; give the fingerprint of the CA that signed the HTTP certificate`);
+    }
+    return ca.toString();
 }
 
 /** @internal How {@link callCluster} retries a request that failed on the way, not on its merits. */

@@ -37,7 +37,7 @@ import {
 } from "../apikey/checks";
 import { clusterUuidOf } from "../security/identity";
 import { remoteClientNodes } from "./nodes";
-import { aliasConflict, localNodes, nodeConnection, observeForCreate, remoteInfoText, RemoteStatus } from "./io";
+import { aliasConflict, localNodes, nodeConnectionOf, observeForCreate, remoteInfoText, RemoteStatus } from "./io";
 import { deliverSecureSetting, keystores, keystoresClean, withdrawSecureSetting } from "./keystores";
 import { linkOutputs, nextUp, recorded } from "./state";
 import {
@@ -205,7 +205,7 @@ async function localTrustProblem(local: Client, news: LinkInputs, chain: { issue
     const nodes = remoteClientNodes((await localNodes(local, news.local)).nodes);
     if (nodes.length <= 1) return trustProblem(await localTrustFacts(local, news.local), chain, address, news.local);
     const verdicts = await Promise.all(nodes.map(async (n) => {
-        const c = nodeConnection(news.local, n);
+        const c = nodeConnectionOf(news.local, n);
         if (!c) return { n, unchecked: "it publishes no HTTP address" };
         try {
             return { n, problem: trustProblem(await localTrustFacts(clientFor(c), c), chain, address, news.local) };

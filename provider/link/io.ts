@@ -13,7 +13,8 @@ import { ClusterUnreachableError } from "../core/errors";
 import { cachedFact } from "../core/facts";
 import { urlsOf } from "../core/validation";
 import { ConnectionSummary, NodeConnection, NodeFacts, remoteClientNodes, summarizeConnections } from "./nodes";
-import { ClusterFacts, publishAddress } from "./probe";
+import { ClusterFacts } from "./probe";
+import { nodeConnection, publishAddress, readNodes, urlConnection } from "../core/nodes";
 import { observeRemoteSettings, ObservedSettings } from "./settings";
 
 // ---------------------------------------------------------------------------- observation
@@ -33,13 +34,11 @@ export async function observe(client: Client, conn: ClusterConnection, alias: st
                 { cluster: "local" });
         }
     }
-    const nodes = await callCluster("local", conn, "read the node settings (GET _nodes/settings)", () =>
-        client.transport.request<{ nodes?: Record<string, { settings?: Record<string, unknown> }> }>({
-            method: "GET", path: "/_nodes/settings", querystring: { flat_settings: "true", filter_path: "nodes.*.settings" },
-        }));
+    const nodes = await readNodes<{ settings?: Record<string, unknown> } | null>("local", conn, client, "read the node settings (GET _nodes/settings)",
+        { path: "/_nodes/settings", query: { flat_settings: "true" }, filterPath: "nodes.*.settings" });
     // elasticsearch.yml may differ between nodes: a key any node sets counts (the first node's value).
     const yml: Record<string, unknown> = {};
-    for (const n of Object.values(nodes?.nodes ?? {})) {
+    for (const n of Object.values(nodes)) {
         for (const [k, v] of Object.entries(n?.settings ?? {})) {
             if (k.startsWith(`cluster.remote.${alias}.`) && !(k in yml)) yml[k] = v;
         }
@@ -86,14 +85,9 @@ export async function putSettings(client: Client, conn: ClusterConnection, what:
 
 // ----------------------------------------------------------------------------- connection
 
-/** A connection to one node: the same credentials and CA, the node's own HTTP publish address. */
-export function nodeConnection(conn: ClusterConnection, node: NodeFacts): ClusterConnection | undefined {
-    if (!node.httpAddress) return undefined;
-    let scheme = "https:";
-    try {
-        scheme = new URL(conn.urls[0]).protocol;
-    } catch { /* validated before */ }
-    return { ...conn, urls: [`${scheme}//${node.httpAddress}`], maxRetries: 0, requestTimeoutSeconds: Math.min(conn.requestTimeoutSeconds ?? 10, 10) };
+/** A connection to one node at its HTTP publish address (core/nodes), or undefined when it publishes none. */
+export function nodeConnectionOf(conn: ClusterConnection, node: NodeFacts): ClusterConnection | undefined {
+    return node.httpAddress ? nodeConnection(conn, node.httpAddress) : undefined;
 }
 
 /**
@@ -103,11 +97,9 @@ export function nodeConnection(conn: ClusterConnection, node: NodeFacts): Cluste
  */
 export function localNodes(client: Client, conn: ClusterConnection): Promise<Pick<ClusterFacts, "nodes" | "minVersion">> {
     return cachedFact(conn, "link:nodes", async () => {
-        const res = await callCluster("local", conn, "read the nodes' roles and HTTP addresses (GET _nodes)", () =>
-            client.transport.request<{ nodes?: Record<string, { name?: string; version?: string; roles?: string[]; http?: { publish_address?: string } }> }>({
-                method: "GET", path: "/_nodes", querystring: { filter_path: "nodes.*.name,nodes.*.version,nodes.*.roles,nodes.*.http.publish_address" },
-            }));
-        const nodes: NodeFacts[] = Object.entries(res?.nodes ?? {}).map(([id, n]) => ({
+        const listed = await readNodes<{ name?: string; version?: string; roles?: string[]; http?: { publish_address?: string } } | null>(
+            "local", conn, client, "read the nodes' roles and HTTP addresses (GET _nodes)", { filterPath: "nodes.*.name,nodes.*.version,nodes.*.roles,nodes.*.http.publish_address" });
+        const nodes: NodeFacts[] = Object.entries(listed).map(([id, n]) => ({
             id, name: String(n?.name ?? id), version: String(n?.version ?? ""),
             roles: Array.isArray(n?.roles) ? n.roles.map(String) : [], httpAddress: publishAddress(n?.http?.publish_address),
         }));
@@ -186,7 +178,7 @@ export async function remoteStatus(client: Client, conn: ClusterConnection, alia
         perNode = [nodeAnswer(local.nodes[0] ?? { id: "?", name: "?", version: local.minVersion, roles: [] }, info, alias, opts)];
     } else {
         perNode = await Promise.all(clients.map(async (n) => {
-            const c = nodeConnection(conn, n);
+            const c = nodeConnectionOf(conn, n);
             if (!c) return { node: n, asked: false, connected: false, error: "it publishes no HTTP address" };
             try {
                 return nodeAnswer(n, await clientFor(c).cluster.remoteInfo(), alias, opts);
@@ -229,7 +221,7 @@ async function askThroughUrls(conn: ClusterConnection, alias: string, opts: Stat
     void opts;
     const out = new Map<string, { url: string; info: unknown }>();
     await Promise.all(conn.urls.map(async (url) => {
-        const c = clientFor({ ...conn, urls: [url], maxRetries: 0, requestTimeoutSeconds: Math.min(conn.requestTimeoutSeconds ?? 10, 10) });
+        const c = clientFor(urlConnection(conn, url));
         const who = async () => Object.keys((await c.transport.request<{ nodes?: Record<string, unknown> }>({ method: "GET", path: "/_nodes/_local", querystring: { filter_path: "nodes.*.name" } }))?.nodes ?? {})[0];
         try {
             const before = await who();
@@ -263,7 +255,7 @@ export async function currentStatus(client: Client, conn: ClusterConnection, ali
     if (first.connected || !retry.length) return first;
     await Promise.all(retry.map((p) => {
         if (local.nodes.length <= 1) return tryRemoteOnce(client, alias, 10_000);
-        const c = p.via ? { ...conn, urls: [p.via], maxRetries: 0 } : nodeConnection(conn, p.node);
+        const c = p.via ? { ...conn, urls: [p.via], maxRetries: 0 } : nodeConnectionOf(conn, p.node);
         return c ? tryRemoteOnce(clientFor(c), alias, 10_000) : undefined;
     }));
     return remoteStatus(client, conn, alias, local, opts);
@@ -293,7 +285,7 @@ export async function waitConnected(client: Client, conn: ClusterConnection, ali
                 await tryRemoteOnce(client, alias, 30_000);
             } else {
                 await Promise.all(behind.map((p) => {
-                    const c = p.via ? { ...conn, urls: [p.via], maxRetries: 0 } : nodeConnection(conn, p.node);
+                    const c = p.via ? { ...conn, urls: [p.via], maxRetries: 0 } : nodeConnectionOf(conn, p.node);
                     return c ? tryRemoteOnce(clientFor(c), alias, 30_000) : undefined;
                 }));
             }

@@ -7,10 +7,9 @@
  * to one cluster probe it once, and forgotten as soon as this process delivers a certificate or a
  * trust file (tag `certificates`).
  */
-import * as net from "net";
-import * as tls from "tls";
 import { Client } from "@elastic/elasticsearch";
 import { callCluster, clientFor, ClusterConnection } from "../core/client";
+import { clusterIdentity, nodeConnection, peerCertificates, publishAddress } from "../core/nodes";
 import { minimumVersion } from "./compat";
 import { reasonOf } from "../core/errors";
 import { cachedFact, CERTIFICATE_FACTS, forgetFacts } from "../core/facts";
@@ -80,52 +79,22 @@ function normSerial(s: string): string {
 }
 
 /** Serial number of the certificate the HTTP layer at `urlText` presents (one TLS handshake, no request). */
-function httpCertificateSerial(conn: ClusterConnection, urlText = conn.urls[0]): Promise<string | undefined> {
-    return new Promise((resolve) => {
-        let url: URL;
-        try {
-            url = new URL(urlText);
-        } catch {
-            return resolve(undefined);
-        }
-        if (url.protocol !== "https:") return resolve(undefined);
-        const host = url.hostname.replace(/^\[|\]$/g, "");
-        const socket = tls.connect({
-            host,
-            port: Number(url.port || 443),
-            servername: net.isIP(host) ? undefined : host,
-            ca: conn.caPem,
-            rejectUnauthorized: !conn.insecure && !conn.caFingerprint,
-            timeout: 10_000,
-        }, () => {
-            const serial = socket.getPeerCertificate()?.serialNumber;
-            socket.end();
-            resolve(serial || undefined);
-        });
-        socket.on("error", () => resolve(undefined));
-        socket.on("timeout", () => {
-            socket.destroy();
-            resolve(undefined);
-        });
+async function httpCertificateSerial(conn: ClusterConnection, urlText = conn.urls[0]): Promise<string | undefined> {
+    let url: URL;
+    try {
+        url = new URL(urlText);
+    } catch {
+        return undefined;
+    }
+    if (url.protocol !== "https:") return undefined;
+    const r = await peerCertificates(url.hostname.replace(/^\[|\]$/g, ""), Number(url.port || 443), {
+        ca: conn.caPem, verify: !conn.insecure && !conn.caFingerprint,
     });
+    return (r.secure && r.chain[0]?.serialNumber) || undefined;
 }
 
-/**
- * `host:port` from a publish address as `_nodes` prints it: `10.0.0.2:9200`, `es1.example/10.0.0.2:9200`
- * (the name is used when there is one: certificates usually name hosts), `[::1]:9200`.
- * @internal
- */
-export function publishAddress(v: unknown): string | undefined {
-    if (typeof v !== "string" || !v.trim()) return undefined;
-    const s = v.trim();
-    const slash = s.indexOf("/");
-    if (slash < 0) return s;
-    const name = s.slice(0, slash);
-    const rest = s.slice(slash + 1);
-    if (!name) return rest;
-    const port = /:(\d+)$/.exec(rest)?.[1];
-    return port ? `${name}:${port}` : rest;
-}
+/** @internal Kept here for the probe's tests; the one copy is in core/nodes. */
+export { publishAddress };
 
 /** The transport certificate(s) a node presents and the CAs it trusts, from its own `_ssl/certificates`. */
 function nodeTls(node: NodeSettings, certs: SslCertificate[], httpCertSerial?: string): NodeTls {
@@ -202,20 +171,13 @@ export function factsFrom(nodes: Record<string, NodeSettings>, certs: SslCertifi
  * that cannot be reached keeps `tls` unset and says why in `tlsUnchecked`.
  */
 async function readEachNodesTls(conn: ClusterConnection, raw: Record<string, NodeSettings>, facts: ClusterFacts): Promise<void> {
-    const scheme = (() => {
-        try {
-            return new URL(conn.urls[0]).protocol;
-        } catch {
-            return "https:";
-        }
-    })();
     await Promise.all(facts.nodes.map(async (n) => {
         if (!n.httpAddress) {
             n.tlsUnchecked = "it publishes no HTTP address (http disabled?)";
             return;
         }
-        const url = `${scheme}//${n.httpAddress}`;
-        const nodeConn: ClusterConnection = { ...conn, urls: [url], maxRetries: 0, requestTimeoutSeconds: Math.min(conn.requestTimeoutSeconds ?? 10, 10) };
+        const nodeConn = nodeConnection(conn, n.httpAddress);
+        const url = nodeConn.urls[0];
         try {
             const certs = await clientFor(nodeConn).transport.request<SslCertificate[]>({ method: "GET", path: "/_ssl/certificates" });
             n.tls = nodeTls(raw[n.id] ?? {}, Array.isArray(certs) ? certs : [], await httpCertificateSerial(nodeConn, url));
@@ -239,11 +201,7 @@ export function probeCluster(label: string, conn: ClusterConnection, client?: Cl
         const c = client ?? clientFor(conn);
         // `GET /` would name the cluster too, but not every distribution serves it (the test
         // distributions answer 405); the cluster state's metadata always holds the UUID.
-        const state = await callCluster(label, conn, "read the cluster's identity (GET _cluster/state/metadata)", () =>
-            c.transport.request<{ cluster_name?: string; metadata?: { cluster_uuid?: string } }>({
-                method: "GET", path: "/_cluster/state/metadata", querystring: { filter_path: "cluster_name,metadata.cluster_uuid" },
-            }));
-        const root = { cluster_name: state?.cluster_name, cluster_uuid: state?.metadata?.cluster_uuid };
+        const root = await clusterIdentity(label, conn, c, "read the cluster's identity (GET _cluster/state/metadata)");
         const nodes = await callCluster(label, conn, "read the node versions, roles, addresses and settings (GET _nodes)", () =>
             c.transport.request<{ nodes?: Record<string, NodeSettings> }>({
                 method: "GET",
@@ -265,10 +223,8 @@ export function probeCluster(label: string, conn: ClusterConnection, client?: Cl
         const certs = await callCluster(label, conn, "read its TLS certificates (GET _ssl/certificates)", () =>
             c.transport.request<SslCertificate[]>({ method: "GET", path: "/_ssl/certificates" }));
         const f = factsFrom(nodes.nodes, Array.isArray(certs) ? certs : [], await httpCertificateSerial(conn));
-        if (root && typeof root === "object") {
-            f.clusterUuid = typeof root.cluster_uuid === "string" && root.cluster_uuid !== "_na_" ? root.cluster_uuid : undefined;
-            f.clusterName = typeof root.cluster_name === "string" ? root.cluster_name : undefined;
-        }
+        f.clusterUuid = root.uuid;
+        f.clusterName = root.name;
         // One node: what it answered is its own. Several: `_ssl/certificates` describes only the
         // node that answered, so each node is asked at its own HTTP address.
         if (f.nodes.length > 1) await readEachNodesTls(conn, nodes.nodes, f);
@@ -288,34 +244,12 @@ export function clearProbeMemo(): void {
  * not have: the server's certificate arrives before that matters.
  * @internal
  */
-export function transportSans(address: string, serverName?: string, timeoutMs = 5000): Promise<{ sans?: { dns: string[]; ips: string[] }; error?: string }> {
-    return new Promise((resolve) => {
-        const host = hostOf(address);
-        const port = Number(/:(\d+)$/.exec(address.trim())?.[1] ?? 9300);
-        let done = false;
-        const finish = (r: { sans?: { dns: string[]; ips: string[] }; error?: string }) => {
-            if (done) return;
-            done = true;
-            socket.destroy();
-            resolve(r);
-        };
-        const socket = tls.connect({
-            host, port, rejectUnauthorized: false, timeout: timeoutMs,
-            servername: serverName ?? (net.isIP(host) ? undefined : host),
-        });
-        const read = () => {
-            const cert = socket.getPeerCertificate();
-            if (cert && Object.keys(cert).length) finish({ sans: parseSans(cert.subjectaltname) });
-        };
-        socket.on("secureConnect", read);
-        // TLS 1.3: the server may reject the missing client certificate right after its own; the
-        // certificate was received by then.
-        socket.on("error", (e) => {
-            try {
-                read();
-            } catch { /* no certificate */ }
-            finish({ error: `no TLS handshake with ${address}: ${e.message}` });
-        });
-        socket.on("timeout", () => finish({ error: `no TLS handshake with ${address} within ${timeoutMs / 1000}s` }));
-    });
+export async function transportSans(address: string, serverName?: string, timeoutMs = 5000): Promise<{ sans?: { dns: string[]; ips: string[] }; error?: string }> {
+    const host = hostOf(address);
+    const port = Number(/:(\d+)$/.exec(address.trim())?.[1] ?? 9300);
+    const r = await peerCertificates(host, port, { servername: serverName, timeoutMs });
+    // TLS 1.3: the server may reject the missing client certificate right after its own; the
+    // certificate was received by then.
+    if (r.chain.length) return { sans: parseSans(r.chain[0].subjectaltname) };
+    return { error: r.timedOut ? `no TLS handshake with ${address} within ${timeoutMs / 1000}s` : `no TLS handshake with ${address}: ${r.error?.message ?? "no certificate presented"}` };
 }

@@ -4,11 +4,9 @@
  * a role or user that is not there. Read once per process and connection: a program with many
  * roles and users on the same two clusters asks each cluster once.
  */
-import { callCluster, clientFor, ClusterConnection } from "../core/client";
+import { clientFor, ClusterConnection } from "../core/client";
+import { clusterIdentity } from "../core/nodes";
 import { cachedFact, forgetFacts } from "../core/facts";
-
-/** What Elasticsearch reports before the cluster has elected a master and written its metadata. */
-const NOT_YET = "_na_";
 
 /**
  * The `cluster_uuid` of the cluster `conn` reaches, or undefined while the cluster has none yet.
@@ -18,12 +16,7 @@ const NOT_YET = "_na_";
  */
 export function clusterUuidOf(side: string, conn: ClusterConnection): Promise<string | undefined> {
     return cachedFact(conn, "cluster_uuid", async () => {
-        // Not `GET /` (which also reports it): that endpoint lives in the rest-root module, which
-        // minimal distributions such as the integ-test-zip leave out (HTTP 405 there).
-        const r = await callCluster(side, conn, "read the cluster UUID (GET _cluster/state/metadata)", () =>
-            clientFor(conn).transport.request<{ metadata?: { cluster_uuid?: string } }>({ method: "GET", path: "/_cluster/state/metadata", querystring: { filter_path: "metadata.cluster_uuid" } }));
-        const found = r?.metadata?.cluster_uuid;
-        return typeof found === "string" && found !== NOT_YET ? found : undefined;
+        return (await clusterIdentity(side, conn, clientFor(conn))).uuid;
     }, { scope: "cluster", keepIf: (v) => v !== undefined });
 }
 
