@@ -554,24 +554,52 @@ describe("CrossClusterRole and CrossClusterUser on real clusters", function () {
     });
 
 
-    describe("unknown outcome: a write that may have landed is recorded, and the next up converges", function () {
+    describe("unknown outcome: a write that may have landed is taken back; only a failed undo is recorded, and the next up converges", function () {
         // The front resets the connection after the cluster executed the request: what a network
         // failure or a proxy timeout does at the worst moment. A real node cannot be made to do this
         // on demand, so a test double (faultyFront) stands between the hooks and the real cluster.
-        it("role: the remote PUT landed but its answer was lost → CreateInterruptedError; update finishes the pair, destroy removes it", async function () {
+        it("role: the remote PUT landed but its answer was lost → the remote side is removed again, nothing recorded; the next create succeeds", async function () {
             const name = `ccx-lost-${rand()}`;
             const front = await faultyFront(v819, (req) => (req.method === "PUT" && req.url?.startsWith("/_security/role/") ? "forwardThenReset" : undefined));
             const news = { local: connectionTo(v9), remote: through(front, v819), name, preset: "search", indices: ["ccx-lost-*"] };
             try {
                 const e = await errorOf(role.create(news));
+                assert.strictEqual(e.name, "ClusterUnreachableError", e.message);
+                assert.strictEqual(e.id, undefined, "nothing recorded: the undo made sure nothing is there");
+                assert.match(e.message, /could not be written on the remote cluster .*may have been applied\. The remote side was removed again, so neither cluster has the role/);
+                assert.ok(front.seen.includes(`DELETE /_security/role/${name}`), `the undo went through the same front: ${front.seen.join(", ")}`);
+                assert.strictEqual(await roleOn(v819, name), undefined, "the PUT that landed was taken back");
+                assert.strictEqual(await roleOn(v9, name), undefined);
+                // The next up runs create again, and nothing is in its way.
+                const healed = { ...news, remote: connectionTo(v819) };
+                const outs = (await role.create(healed)).outs;
+                assert.deepStrictEqual([outs.localExists, outs.remoteExists], [true, true]);
+                await role.delete(name, outs);
+                assert.deepStrictEqual([await roleOn(v9, name), await roleOn(v819, name)], [undefined, undefined]);
+            } finally {
+                await front.close();
+                await withClient(v819, (client) => client.transport.request({ method: "DELETE", path: `/_security/role/${name}` }, { ignore: [404] }));
+                await withClient(v9, (client) => client.transport.request({ method: "DELETE", path: `/_security/role/${name}` }, { ignore: [404] }));
+            }
+        });
+
+        it("role: the PUT landed, its answer was lost and the undo was refused → CreateInterruptedError; update finishes the pair, destroy removes it", async function () {
+            const name = `ccx-lost-stuck-${rand()}`;
+            const front = await faultyFront(v819, (req) => (req.method === "PUT" && req.url?.startsWith("/_security/role/") ? "forwardThenReset" : req.method === "DELETE"));
+            const news = { local: connectionTo(v9), remote: through(front, v819), name, preset: "search", indices: ["ccx-lost-*"] };
+            try {
+                const e = await errorOf(role.create(news));
                 assert.strictEqual(e.name, "CreateInterruptedError", e.message);
                 assert.strictEqual(e.details.outcomeUnknown, true);
-                assert.match(e.message, /could not be written on the remote cluster .*may have been applied.*records the role as not finished: run 'pulumi up' again/);
+                assert.match(e.message, new RegExp(
+                    `could not be written on the remote cluster .*may have been applied\\. Trying to remove the remote side again failed too \\(.*injected_fault.*\\), ` +
+                    `so role '${name}' may EXIST on the remote cluster \\(${front.url}\\) with the new definition and does NOT exist on the local cluster\\. ` +
+                    `.*records the role as not finished: run 'pulumi up' again`));
                 assert.deepStrictEqual([e.id, e.properties.createInterrupted, e.properties.name], [name, true, name]);
                 assert.ok(await roleOn(v819, name), "the PUT did land on the remote cluster");
                 assert.strictEqual(await roleOn(v9, name), undefined);
-                // Before: the next up ran create again, which refused the role as already existing.
-                // Now the engine runs update on the recorded state (diff says changed):
+                // The next up runs update on the recorded state (diff says changed), not a create
+                // that would refuse the role as already existing:
                 assert.strictEqual((await role.diff(name, e.properties, news)).changes, true);
                 const healed = { ...news, remote: connectionTo(v819) };
                 const outs = (await role.update(name, { ...e.properties, remote: healed.remote }, healed)).outs;
@@ -582,17 +610,20 @@ describe("CrossClusterRole and CrossClusterUser on real clusters", function () {
             } finally {
                 await front.close();
                 await withClient(v819, (client) => client.transport.request({ method: "DELETE", path: `/_security/role/${name}` }, { ignore: [404] }));
+                await withClient(v9, (client) => client.transport.request({ method: "DELETE", path: `/_security/role/${name}` }, { ignore: [404] }));
             }
         });
 
-        it("role: the connection broke before the PUT reached the cluster → recorded too; refresh drops it (nothing there)", async function () {
+        it("role: the connection broke before the PUT reached the cluster → the undo finds nothing to remove, nothing recorded, neither cluster has the role", async function () {
             const name = `ccx-never-${rand()}`;
             const front = await faultyFront(v819, (req) => (req.method === "PUT" ? "reset" : undefined));
             try {
                 const e = await errorOf(role.create({ local: connectionTo(v9), remote: through(front, v819), name, preset: "search", indices: ["x"] }));
-                assert.strictEqual(e.name, "CreateInterruptedError", e.message);
+                assert.strictEqual(e.name, "ClusterUnreachableError", e.message);
+                assert.strictEqual(e.id, undefined, "nothing recorded");
+                assert.match(e.message, /may have been applied\. The remote side was removed again, so neither cluster has the role/);
                 assert.strictEqual(await roleOn(v819, name), undefined);
-                assert.deepStrictEqual(await role.read(name, e.properties), {}, "refresh: gone");
+                assert.strictEqual(await roleOn(v9, name), undefined);
             } finally {
                 await front.close();
             }
