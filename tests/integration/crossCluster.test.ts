@@ -59,6 +59,13 @@ async function roleOn(c: ClusterInfo, name: string): Promise<Record<string, unkn
     });
 }
 
+/** Removes role `name` from each of `clusters` where it is (cleanup after a test that may fail midway). */
+async function dropRole(name: string, ...clusters: ClusterInfo[]): Promise<void> {
+    for (const c of clusters) {
+        await withClient(c, (client) => client.transport.request({ method: "DELETE", path: `/_security/role/${name}` }, { ignore: [404] }));
+    }
+}
+
 /** Every role and user that is not built-in, with its definition: to assert "unchanged". */
 async function securitySnapshot(c: ClusterInfo): Promise<string> {
     return withClient(c, async (client) => {
@@ -548,7 +555,7 @@ describe("CrossClusterRole and CrossClusterUser on real clusters", function () {
                 await role.delete(name, outs); // both sides already absent: success
                 assert.deepStrictEqual(await role.read(name, outs), {});
             } finally {
-                await withClient(v819, (client) => client.transport.request({ method: "DELETE", path: `/_security/role/${name}` }, { ignore: [404] }));
+                await dropRole(name, v819);
             }
         });
     });
@@ -578,8 +585,7 @@ describe("CrossClusterRole and CrossClusterUser on real clusters", function () {
                 assert.deepStrictEqual([await roleOn(v9, name), await roleOn(v819, name)], [undefined, undefined]);
             } finally {
                 await front.close();
-                await withClient(v819, (client) => client.transport.request({ method: "DELETE", path: `/_security/role/${name}` }, { ignore: [404] }));
-                await withClient(v9, (client) => client.transport.request({ method: "DELETE", path: `/_security/role/${name}` }, { ignore: [404] }));
+                await dropRole(name, v819, v9);
             }
         });
 
@@ -609,8 +615,7 @@ describe("CrossClusterRole and CrossClusterUser on real clusters", function () {
                 assert.deepStrictEqual([await roleOn(v9, name), await roleOn(v819, name)], [undefined, undefined]);
             } finally {
                 await front.close();
-                await withClient(v819, (client) => client.transport.request({ method: "DELETE", path: `/_security/role/${name}` }, { ignore: [404] }));
-                await withClient(v9, (client) => client.transport.request({ method: "DELETE", path: `/_security/role/${name}` }, { ignore: [404] }));
+                await dropRole(name, v819, v9);
             }
         });
 
